@@ -1,0 +1,38 @@
+import type { FlowRecord } from './flow-record';
+
+/** Per-exporter state the decoder reports for the status message and the Sources page. */
+export interface ExporterDecodeStats {
+  address: string;
+  netflowVersion: number;
+  packets: number;
+  flows: number;
+  bytes: number;
+  sequenceGaps: number;
+  lastSeenMs: number;
+  templates: number;
+  samplingRate: number;
+}
+
+export interface DecoderCounters {
+  packetsReceived: number;
+  flowsDecoded: number;
+  decodeErrors: number;
+  templateMisses: number;
+  pendingExpired: number;
+  sequenceGaps: number;
+}
+
+/**
+ * FlowDecoder port: NetFlow v5 / v9 / IPFIX datagrams in, FlowRecords out.
+ * Pure apart from its own template/sampling/sequence state; time comes in as arguments.
+ * Never throws on bad input: it counts, logs once, and returns whatever it could decode.
+ * Data that arrives before its template is held and returned by a later decode() call
+ * (the one that brings the template), or counted in pendingExpired by expire().
+ */
+export interface FlowDecoder {
+  decode(datagram: Uint8Array, exporter: string, receivedAtMs: number): FlowRecord[];
+  /** Drop held data older than the hold time; call periodically. */
+  expire(nowMs: number): void;
+  counters(): DecoderCounters;
+  exporters(): ExporterDecodeStats[];
+}
