@@ -1,0 +1,71 @@
+/**
+ * Hub configuration: read from the environment once at start, validated, frozen.
+ * Every key has a default that works on one machine. A bad value fails fast naming the key.
+ */
+export interface HubConfig {
+  /** FLOWBILL_HUB_DATA_DIR: LevelDB and mail outbox live here. */
+  dataDir: string;
+  /** FLOWBILL_HTTP_PORT: web UI and JSON API. */
+  httpPort: number;
+  /** FLOWBILL_HTTP_HOST: bind address for HTTP. */
+  httpHost: string;
+  /** FLOWBILL_MQTT_PORT: embedded aedes broker's TCP port (ignored with an external broker). */
+  mqttPort: number;
+  /** FLOWBILL_MQTT_HOST: bind address of the embedded broker. */
+  mqttHost: string;
+  /** FLOWBILL_MQTT_URL: use this external broker (mqtt://user:pass@host:port) instead of the embedded one. */
+  externalMqttUrl: string | undefined;
+  /** FLOWBILL_PUBLIC_URL: how edges and customers reach this hub (links in mails, provisioning). */
+  publicUrl: string;
+  /** FLOWBILL_PUBLIC_MQTT_URL: the MQTT URL handed to edges at provisioning. */
+  publicMqttUrl: string;
+  /** FLOWBILL_ADMIN_PASSWORD: the super_admin's password, set on first start (user "admin"). */
+  adminPassword: string;
+  /** FLOWBILL_SECRET_KEY: 64 hex chars (32 bytes) for AES-256-GCM of stored customer passwords. */
+  secretKeyHex: string;
+  /** FLOWBILL_SMTP_URL: smtp://user:pass@host:port; unset = write mails to <dataDir>/mail-outbox. */
+  smtpUrl: string | undefined;
+  /** FLOWBILL_MAIL_FROM: sender address of report and welcome mails. */
+  mailFrom: string;
+  /** FLOWBILL_SESSION_TTL_HOURS: web/API session lifetime. */
+  sessionTtlHours: number;
+  /** FLOWBILL_JOBS: "on" runs the node-cron jobs (billing, trials, invoices, retention); "off" for tests. */
+  jobsEnabled: boolean;
+}
+
+const DEV_SECRET = '00'.repeat(32);
+
+function intKey(env: NodeJS.ProcessEnv, key: string, def: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`config ${key}=${raw}: expected an integer from ${min} to ${max}`);
+  return n;
+}
+
+export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HubConfig> = {}): Readonly<HubConfig> {
+  const httpPort = intKey(env, 'FLOWBILL_HTTP_PORT', 8080, 0, 65535);
+  const mqttPort = intKey(env, 'FLOWBILL_MQTT_PORT', 1883, 0, 65535);
+  const secretKeyHex = env.FLOWBILL_SECRET_KEY ?? DEV_SECRET;
+  if (!/^[0-9a-fA-F]{64}$/.test(secretKeyHex)) throw new Error('config FLOWBILL_SECRET_KEY: expected 64 hex characters (32 bytes)');
+  const jobs = env.FLOWBILL_JOBS ?? 'on';
+  if (jobs !== 'on' && jobs !== 'off') throw new Error(`config FLOWBILL_JOBS=${jobs}: expected on or off`);
+  const config: HubConfig = {
+    dataDir: env.FLOWBILL_HUB_DATA_DIR ?? './data/hub',
+    httpPort,
+    httpHost: env.FLOWBILL_HTTP_HOST ?? '127.0.0.1',
+    mqttPort,
+    mqttHost: env.FLOWBILL_MQTT_HOST ?? '127.0.0.1',
+    externalMqttUrl: env.FLOWBILL_MQTT_URL || undefined,
+    publicUrl: env.FLOWBILL_PUBLIC_URL ?? `http://127.0.0.1:${httpPort}`,
+    publicMqttUrl: env.FLOWBILL_PUBLIC_MQTT_URL ?? `mqtt://127.0.0.1:${mqttPort}`,
+    adminPassword: env.FLOWBILL_ADMIN_PASSWORD ?? 'admin',
+    secretKeyHex,
+    smtpUrl: env.FLOWBILL_SMTP_URL || undefined,
+    mailFrom: env.FLOWBILL_MAIL_FROM ?? 'flowbill@localhost',
+    sessionTtlHours: intKey(env, 'FLOWBILL_SESSION_TTL_HOURS', 12, 1, 24 * 30),
+    jobsEnabled: jobs === 'on',
+    ...overrides,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,37 @@
+import { CodedError } from '../common/coded-error';
+
+/**
+ * Every error code the hub's API can answer with, in one place. Modules throw
+ * `hubError('CODE', message)`; http/error-middleware.ts turns it into JSON {error:{code,message}}.
+ * Add new codes here, with their HTTP status.
+ */
+export const HUB_ERRORS = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  // edges and ingest
+  EDGE_REVOKED: 403,
+  ENROLLMENT_TOKEN_INVALID: 401,
+  // commerce (subscriptions, add-on, invoices)
+  TIER_NOT_ELIGIBLE: 409,
+  TRIAL_ALREADY_USED: 409,
+  ADDON_HIDDEN: 403,
+  ADDON_NOT_ACTIVE: 409,
+  ADDON_ALREADY_ACTIVE: 409,
+  TIER_LIMIT_EXCEEDED: 409,
+  // billing (95th-percentile plans)
+  SUBJECT_ALREADY_IN_PLAN: 409,
+  PLAN_FIELD_IMMUTABLE: 409,
+  // customer access
+  LOGIN_TAKEN: 409,
+} as const;
+
+export type HubErrorCode = keyof typeof HUB_ERRORS;
+
+export function hubError(code: HubErrorCode, message: string, details?: Record<string, unknown>): CodedError {
+  return new CodedError(code, message, HUB_ERRORS[code], details);
+}

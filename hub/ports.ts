@@ -1,0 +1,50 @@
+/**
+ * The ports through which hub modules use each other. Each is implemented by one module and
+ * wired in create-hub.ts; tests pass fakes.
+ */
+
+/** One 5-minute point of a subject's series (sums over every edge that reported it). */
+export interface SeriesPoint {
+  bucketStartSec: number;
+  bytesIn: number;
+  bytesOut: number;
+  packetsIn: number;
+  packetsOut: number;
+  flowsIn: number;
+  flowsOut: number;
+}
+
+export interface SubjectInfo {
+  subjectId: string;
+  kind: 'interface' | 'ip_group';
+  label: string;
+  firstSeenSec: number;
+  lastSeenSec: number;
+}
+
+/** Implemented by hub/store (summary store). Points come back sorted, only buckets that have data. */
+export interface SeriesReader {
+  readSeries(operatorId: string, subjectId: string, fromSec: number, toSec: number): Promise<SeriesPoint[]>;
+  listSubjects(operatorId: string): Promise<SubjectInfo[]>;
+  /** Slots in [fromSec, toSec) for which at least one edge of the operator reported (coverage). */
+  reportedBucketCount?(operatorId: string, fromSec: number, toSec: number): Promise<number>;
+}
+
+/** Implemented by hub/commerce: may this operator's edges collect (trial running, add-on active…)? */
+export interface CollectionPolicy {
+  collectionState(operatorId: string, atMs: number): Promise<{ allowed: boolean; reason?: string }>;
+  /** Summaries of buckets that started before this instant are still accepted after a pause. */
+}
+
+/** Implemented by hub/ingest: re-publish the retained config of every edge of an operator. */
+export interface EdgeConfigPusher {
+  pushConfigs(operatorId: string): Promise<void>;
+}
+
+export interface MailAttachment { filename: string; content: Uint8Array; contentType: string }
+export interface MailMessage { to: string[]; subject: string; text: string; html?: string; attachments?: MailAttachment[] }
+
+/** Implemented by hub/mail: SMTP when configured, else files in an outbox folder. */
+export interface Mailer {
+  send(message: MailMessage): Promise<{ id: string }>;
+}
