@@ -3,7 +3,8 @@
  * to [A-Za-z0-9_-] so they can never contain MQTT wildcards or separators.
  */
 export const TOPIC_ROOT = 'flowbill/v1';
-export type TopicKind = 'summaries' | 'ack' | 'status' | 'config';
+export type TopicKind = 'summaries' | 'ack' | 'status' | 'config' | 'live';
+export const TOPIC_KINDS: readonly TopicKind[] = ['summaries', 'ack', 'status', 'config', 'live'];
 export const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function edgeTopic(tenantId: string, edgeId: string, kind: TopicKind): string {
@@ -18,6 +19,6 @@ export function parseEdgeTopic(topic: string): ParsedTopic | undefined {
   if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return undefined;
   const [, , tenantId, edgeId, kind] = parts;
   if (!SAFE_ID.test(tenantId) || !SAFE_ID.test(edgeId)) return undefined;
-  if (kind !== 'summaries' && kind !== 'ack' && kind !== 'status' && kind !== 'config') return undefined;
-  return { tenantId, edgeId, kind };
+  if (!TOPIC_KINDS.includes(kind as TopicKind)) return undefined;
+  return { tenantId, edgeId, kind: kind as TopicKind };
 }

@@ -102,6 +102,20 @@ export interface EdgeConfig {
   ipGroups: IpGroup[];
 }
 
+export interface Talker {
+  src: string;
+  dst: string;
+  protocol: number;
+  srcPort: number;
+  dstPort: number;
+  bytes: number;
+  packets: number;
+  bitsPerSec: number;
+  exporter: string;
+}
+
+export interface LiveFlows { edgeId: string; atMs: number; windowSec: number; talkers: Talker[] }
+
 interface Codec<T> {
   encode(message: T): Uint8Array;
   /** Throws a plain Error on malformed bytes; callers count and log it. */
@@ -126,6 +140,7 @@ export const summaryBatchCodec = codecFor<SummaryBatch>('flowbill.v1.SummaryBatc
 export const ackCodec = codecFor<Ack>('flowbill.v1.Ack');
 export const edgeStatusCodec = codecFor<EdgeStatus>('flowbill.v1.EdgeStatus');
 export const edgeConfigCodec = codecFor<EdgeConfig>('flowbill.v1.EdgeConfig');
+export const liveFlowsCodec = codecFor<LiveFlows>('flowbill.v1.LiveFlows');
 
 export function emptyCounters(): Counters {
   return {
