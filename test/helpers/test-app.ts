@@ -40,7 +40,7 @@ export async function callApi(app: Koa, method: string, path: string, opts: { pr
     const raw = Buffer.from(await res.arrayBuffer());
     const type = res.headers.get('content-type') ?? '';
     const body = type.includes('json') ? JSON.parse(raw.toString('utf8')) : raw.toString('utf8');
-    return { status: res.status, body, headers: Object.fromEntries(res.headers.entries()), raw };
+    return { status: res.status, body, headers: Object.fromEntries([...(res.headers as unknown as Iterable<[string, string]>)]), raw };
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
