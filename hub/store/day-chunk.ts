@@ -1,0 +1,124 @@
+/**
+ * One subject's day of 5-minute slots, and its compact binary value.
+ *
+ * A UTC day holds 288 slots of six additive counters. Most subjects report every slot, but a
+ * subject that appears mid-day or an idle interface reports few, so the value is sparse:
+ *
+ *   byte 0        layout version (1)
+ *   bytes 1..36   presence bitmap, slot i -> byte 1 + (i >> 3), bit (i & 7)
+ *   then          for each present slot in ascending order, six unsigned LEB128 varints:
+ *                 bytesIn, bytesOut, packetsIn, packetsOut, flowsIn, flowsOut
+ *
+ * Varints keep a full day of a busy interface near 288 x 6 x 5 bytes instead of 288 x 6 x 8.
+ * Counts stay below 2^53 (ingest caps them), so plain JS numbers are exact.
+ */
+export const SLOT_SEC = 300;
+export const DAY_SEC = 86_400;
+export const SLOTS_PER_DAY = DAY_SEC / SLOT_SEC; // 288
+export const COUNTER_FIELDS = ['bytesIn', 'bytesOut', 'packetsIn', 'packetsOut', 'flowsIn', 'flowsOut'] as const;
+export type CounterField = (typeof COUNTER_FIELDS)[number];
+export type SlotCounters = Record<CounterField, number>;
+
+const FIELDS = COUNTER_FIELDS.length;
+const BITMAP_BYTES = SLOTS_PER_DAY / 8; // 36
+const LAYOUT_VERSION = 1;
+
+export interface DayChunk {
+  /** Slot i's counters at [i * 6, i * 6 + 6), in COUNTER_FIELDS order. */
+  readonly values: Float64Array;
+  /** Which slots hold a report (a slot can be present with all counters zero: the edge reported silence). */
+  readonly present: Uint8Array;
+}
+
+export function emptyDayChunk(): DayChunk {
+  return { values: new Float64Array(SLOTS_PER_DAY * FIELDS), present: new Uint8Array(BITMAP_BYTES) };
+}
+
+export function dayStartSecOf(sec: number): number {
+  return sec - (((sec % DAY_SEC) + DAY_SEC) % DAY_SEC);
+}
+
+export function slotOf(bucketStartSec: number): number {
+  return Math.floor((bucketStartSec - dayStartSecOf(bucketStartSec)) / SLOT_SEC);
+}
+
+export function isSlotPresent(chunk: DayChunk, slot: number): boolean {
+  return (chunk.present[slot >> 3] & (1 << (slot & 7))) !== 0;
+}
+
+/** Adds (never overwrites): summaries are additive, revisions add to the first report. */
+export function addToSlot(chunk: DayChunk, slot: number, counters: SlotCounters): void {
+  chunk.present[slot >> 3] |= 1 << (slot & 7);
+  const base = slot * FIELDS;
+  for (let f = 0; f < FIELDS; f++) chunk.values[base + f] += counters[COUNTER_FIELDS[f]];
+}
+
+export function readSlot(chunk: DayChunk, slot: number): SlotCounters {
+  const base = slot * FIELDS;
+  const v = chunk.values;
+  return { bytesIn: v[base], bytesOut: v[base + 1], packetsIn: v[base + 2], packetsOut: v[base + 3], flowsIn: v[base + 4], flowsOut: v[base + 5] };
+}
+
+function writeVarint(out: number[], value: number): void {
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+}
+
+export function encodeDayChunk(chunk: DayChunk): Uint8Array {
+  const out: number[] = [LAYOUT_VERSION, ...chunk.present];
+  for (let slot = 0; slot < SLOTS_PER_DAY; slot++) {
+    if (!isSlotPresent(chunk, slot)) continue;
+    for (let f = 0; f < FIELDS; f++) writeVarint(out, chunk.values[slot * FIELDS + f]);
+  }
+  return Uint8Array.from(out);
+}
+
+/** Throws on a value this code did not write (wrong version or truncated): storage corruption is loud. */
+export function decodeDayChunk(bytes: Uint8Array): DayChunk {
+  if (bytes.length < 1 + BITMAP_BYTES || bytes[0] !== LAYOUT_VERSION) throw new Error(`day chunk: unknown layout (version ${bytes[0]}, ${bytes.length} bytes)`);
+  const chunk = emptyDayChunk();
+  chunk.present.set(bytes.subarray(1, 1 + BITMAP_BYTES));
+  let pos = 1 + BITMAP_BYTES;
+  for (let slot = 0; slot < SLOTS_PER_DAY; slot++) {
+    if (!isSlotPresent(chunk, slot)) continue;
+    for (let f = 0; f < FIELDS; f++) {
+      let value = 0;
+      let scale = 1;
+      for (;;) {
+        if (pos >= bytes.length) throw new Error('day chunk: truncated');
+        const byte = bytes[pos++];
+        value += (byte & 0x7f) * scale;
+        if (byte < 0x80) break;
+        scale *= 0x80;
+      }
+      chunk.values[slot * FIELDS + f] = value;
+    }
+  }
+  return chunk;
+}
+
+/** Coverage: a bare 288-bit bitmap per (operator, day) of slots any of its edges reported. */
+export function emptyCoverage(): Uint8Array {
+  return new Uint8Array(BITMAP_BYTES);
+}
+
+export function markCoverage(bitmap: Uint8Array, slot: number): boolean {
+  const before = bitmap[slot >> 3];
+  bitmap[slot >> 3] = before | (1 << (slot & 7));
+  return bitmap[slot >> 3] !== before;
+}
+
+export function countCoverage(bitmap: Uint8Array, fromSlot: number, toSlotExclusive: number): number {
+  let n = 0;
+  for (let slot = Math.max(0, fromSlot); slot < Math.min(SLOTS_PER_DAY, toSlotExclusive); slot++) if (bitmap[slot >> 3] & (1 << (slot & 7))) n++;
+  return n;
+}
+
+/** "2026-11-23": sortable, readable day key of a UTC day start. */
+export function dayKey(dayStartSec: number): string {
+  return new Date(dayStartSec * 1000).toISOString().slice(0, 10);
+}

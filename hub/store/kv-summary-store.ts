@@ -1,0 +1,141 @@
+import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
+import { decodeJson, encodeJson } from '../../common/kv/json-codec';
+import { parseSubjectId } from '../../common/subject-id';
+import type { SeriesPoint, SubjectInfo } from '../ports';
+import {
+  addToSlot, countCoverage, DAY_SEC, dayKey, dayStartSecOf, decodeDayChunk, emptyCoverage, emptyDayChunk,
+  encodeDayChunk, isSlotPresent, markCoverage, readSlot, SLOT_SEC, SLOTS_PER_DAY, slotOf, type DayChunk,
+} from './day-chunk';
+import type { SummaryInput, SummaryStore, WriteGuard } from './summary-store';
+
+/**
+ * Key layout (all under prefixes no other hub module uses):
+ *   series/<operatorId>/<encoded subjectId>/<YYYY-MM-DD>  day chunk (day-chunk.ts binary)
+ *   series-cov/<operatorId>/<YYYY-MM-DD>                  coverage bitmap, 36 bytes
+ *   series-subj/<operatorId>/<encoded subjectId>          JSON {subjectId, kind, firstSeenSec, lastSeenSec}
+ * Subject ids contain ':' and '/', so they are URI-encoded: a '/' in a key always separates levels,
+ * and one subject's days sort together, so a month is one range iteration of ~30 entries.
+ */
+const enc = (subjectId: string) => encodeURIComponent(subjectId);
+const chunkKey = (op: string, subjectId: string, dayStartSec: number) => `series/${op}/${enc(subjectId)}/${dayKey(dayStartSec)}`;
+const coverageKey = (op: string, dayStartSec: number) => `series-cov/${op}/${dayKey(dayStartSec)}`;
+const subjectKey = (op: string, subjectId: string) => `series-subj/${op}/${enc(subjectId)}`;
+
+interface SubjectMeta { subjectId: string; kind: 'interface' | 'ip_group'; firstSeenSec: number; lastSeenSec: number }
+
+function labelOf(subjectId: string): string {
+  const parsed = parseSubjectId(subjectId);
+  if (!parsed) return subjectId;
+  return parsed.kind === 'interface' ? `${parsed.exporter} ifIndex ${parsed.ifIndex}` : parsed.group;
+}
+
+export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
+  // One queue for every read-modify-write: simple, and enough for a hub ingesting every 5 minutes.
+  let tail: Promise<unknown> = Promise.resolve();
+  function serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async function applyAdd(operatorId: string, summaries: SummaryInput[], guard?: WriteGuard): Promise<{ applied: boolean }> {
+    const extraOps = guard ? await guard() : [];
+    if (extraOps === undefined) return { applied: false };
+
+    const chunkKeys = new Map<string, { subjectId: string; dayStartSec: number }>();
+    const coverageKeys = new Map<string, number>();
+    const subjectKeys = new Map<string, SummaryInput>();
+    for (const s of summaries) {
+      const day = dayStartSecOf(s.bucketStartSec);
+      chunkKeys.set(chunkKey(operatorId, s.subjectId, day), { subjectId: s.subjectId, dayStartSec: day });
+      coverageKeys.set(coverageKey(operatorId, day), day);
+      subjectKeys.set(subjectKey(operatorId, s.subjectId), s);
+    }
+    const keys = [...chunkKeys.keys(), ...coverageKeys.keys(), ...subjectKeys.keys()];
+    const values = await kv.getMany(keys);
+    const byKey = new Map(keys.map((k, i) => [k, values[i]]));
+
+    const chunks = new Map<string, DayChunk>();
+    for (const key of chunkKeys.keys()) {
+      const raw = byKey.get(key);
+      chunks.set(key, raw ? decodeDayChunk(raw) : emptyDayChunk());
+    }
+    const coverage = new Map<string, Uint8Array>();
+    for (const key of coverageKeys.keys()) {
+      const raw = byKey.get(key);
+      coverage.set(key, raw ? Uint8Array.from(raw) : emptyCoverage());
+    }
+    const metas = new Map<string, { meta: SubjectMeta; changed: boolean }>();
+    for (const [key, s] of subjectKeys) {
+      const raw = byKey.get(key);
+      const meta = raw ? decodeJson<SubjectMeta>(raw) : { subjectId: s.subjectId, kind: s.kind, firstSeenSec: s.bucketStartSec, lastSeenSec: s.bucketStartSec };
+      metas.set(key, { meta, changed: !raw });
+    }
+
+    const changedCoverage = new Set<string>();
+    for (const s of summaries) {
+      const day = dayStartSecOf(s.bucketStartSec);
+      const slot = slotOf(s.bucketStartSec);
+      addToSlot(chunks.get(chunkKey(operatorId, s.subjectId, day))!, slot, s);
+      const covKey = coverageKey(operatorId, day);
+      if (markCoverage(coverage.get(covKey)!, slot)) changedCoverage.add(covKey);
+      const m = metas.get(subjectKey(operatorId, s.subjectId))!;
+      if (s.bucketStartSec < m.meta.firstSeenSec) { m.meta.firstSeenSec = s.bucketStartSec; m.changed = true; }
+      if (s.bucketStartSec > m.meta.lastSeenSec) { m.meta.lastSeenSec = s.bucketStartSec; m.changed = true; }
+    }
+
+    const ops: KvOp[] = [];
+    for (const [key, chunk] of chunks) ops.push({ type: 'put', key, value: encodeDayChunk(chunk) });
+    for (const key of changedCoverage) ops.push({ type: 'put', key, value: coverage.get(key)! });
+    for (const [key, m] of metas) if (m.changed) ops.push({ type: 'put', key, value: encodeJson(m.meta) });
+    ops.push(...extraOps);
+    await kv.write(ops);
+    return { applied: true };
+  }
+
+  return {
+    add: (operatorId, summaries, guard) => serialized(() => applyAdd(operatorId, summaries, guard)),
+
+    async readSeries(operatorId, subjectId, fromSec, toSec): Promise<SeriesPoint[]> {
+      if (toSec <= fromSec) return [];
+      const prefix = `series/${operatorId}/${enc(subjectId)}/`;
+      const range = { gte: prefix + dayKey(dayStartSecOf(fromSec)), lt: prefix + dayKey(dayStartSecOf(toSec - 1) + DAY_SEC) };
+      const points: SeriesPoint[] = [];
+      for await (const [key, raw] of kv.entries(range)) {
+        const dayStartSec = Date.parse(`${key.slice(prefix.length)}T00:00:00Z`) / 1000;
+        const chunk = decodeDayChunk(raw);
+        for (let slot = 0; slot < SLOTS_PER_DAY; slot++) {
+          const bucketStartSec = dayStartSec + slot * SLOT_SEC;
+          if (bucketStartSec < fromSec || bucketStartSec >= toSec || !isSlotPresent(chunk, slot)) continue;
+          points.push({ bucketStartSec, ...readSlot(chunk, slot) });
+        }
+      }
+      return points;
+    },
+
+    async listSubjects(operatorId): Promise<SubjectInfo[]> {
+      const prefix = `series-subj/${operatorId}/`;
+      const out: SubjectInfo[] = [];
+      for await (const [, raw] of kv.entries({ gte: prefix, lt: prefix + '\uffff' })) {
+        const m = decodeJson<SubjectMeta>(raw);
+        out.push({ subjectId: m.subjectId, kind: m.kind, label: labelOf(m.subjectId), firstSeenSec: m.firstSeenSec, lastSeenSec: m.lastSeenSec });
+      }
+      return out.sort((a, b) => (a.subjectId < b.subjectId ? -1 : a.subjectId > b.subjectId ? 1 : 0));
+    },
+
+    async reportedBucketCount(operatorId, fromSec, toSec): Promise<number> {
+      if (toSec <= fromSec) return 0;
+      const prefix = `series-cov/${operatorId}/`;
+      const range = { gte: prefix + dayKey(dayStartSecOf(fromSec)), lt: prefix + dayKey(dayStartSecOf(toSec - 1) + DAY_SEC) };
+      let n = 0;
+      for await (const [key, bitmap] of kv.entries(range)) {
+        const dayStartSec = Date.parse(`${key.slice(prefix.length)}T00:00:00Z`) / 1000;
+        // Slots whose start lies in [fromSec, toSec).
+        const fromSlot = Math.ceil((fromSec - dayStartSec) / SLOT_SEC);
+        const toSlot = Math.ceil((toSec - dayStartSec) / SLOT_SEC);
+        n += countCoverage(bitmap, fromSlot, toSlot);
+      }
+      return n;
+    },
+  };
+}
