@@ -1,0 +1,196 @@
+// App shell: who is logged in, navigation by role, a tiny hash router that loads one module per page.
+// Pages export render(ctx) and may register cleanups (timers, charts) with ctx.onCleanup.
+import { api } from './api.js';
+import { h, errorBox, loading } from './dom.js';
+
+const OPERATOR_ROLES = ['super_admin', 'operator_admin', 'operator_readonly'];
+const ADMINS = ['super_admin'];
+
+/**
+ * Routes: pattern (":name" captures a segment), page module, roles that may open it, nav label.
+ * needsOperator: the page works on one operator (tenant); super_admin picks it in the header.
+ */
+const ROUTES = [
+  { pattern: '/login', page: 'login', roles: null },
+  { pattern: '/dashboard', page: 'dashboard', roles: OPERATOR_ROLES, nav: 'Dashboard', needsOperator: true },
+  { pattern: '/sources', page: 'sources', roles: OPERATOR_ROLES, nav: 'Sources', needsOperator: true },
+  { pattern: '/live', page: 'live', roles: OPERATOR_ROLES, nav: 'Live flows', needsOperator: true },
+  { pattern: '/reports', page: 'reports', roles: OPERATOR_ROLES, nav: 'Reports', needsOperator: true },
+  { pattern: '/reports/:billId', page: 'bill', roles: OPERATOR_ROLES, needsOperator: true },
+  { pattern: '/plans', page: 'bill-plans', roles: OPERATOR_ROLES, nav: 'Bill plans', needsOperator: true },
+  { pattern: '/customers', page: 'customers', roles: OPERATOR_ROLES, nav: 'Customers', needsOperator: true },
+  { pattern: '/customers/:customerId', page: 'customer-detail', roles: OPERATOR_ROLES, needsOperator: true },
+  { pattern: '/account', page: 'account', roles: OPERATOR_ROLES, nav: 'Account', needsOperator: true },
+  { pattern: '/invoices', page: 'invoices', roles: OPERATOR_ROLES, nav: 'Invoices', needsOperator: true },
+  { pattern: '/admin/operators', page: 'admin-operators', roles: ADMINS, nav: 'Operators' },
+  { pattern: '/admin/addons', page: 'admin-addons', roles: ADMINS, nav: 'Add-on visibility' },
+  { pattern: '/my', page: 'customer-view', roles: ['customer'], nav: 'My traffic' },
+];
+
+const OPERATOR_KEY = 'flowbill.operatorId';
+
+const state = {
+  principal: null,
+  /** The operator (tenant) the pages work on: the user's own, or super_admin's choice. */
+  operatorId: null,
+  operators: [],
+  cleanups: [],
+  renderSeq: 0,
+};
+
+function homeFor(principal) {
+  if (!principal) return '/login';
+  return principal.role === 'customer' ? '/my' : principal.role === 'super_admin' && !state.operatorId ? '/admin/operators' : '/dashboard';
+}
+
+function matchRoute(path) {
+  for (const route of ROUTES) {
+    const want = route.pattern.split('/');
+    const got = path.split('/');
+    if (want.length !== got.length) continue;
+    const params = {};
+    let ok = true;
+    for (let i = 0; i < want.length; i++) {
+      if (want[i].startsWith(':')) params[want[i].slice(1)] = decodeURIComponent(got[i]);
+      else if (want[i] !== got[i]) { ok = false; break; }
+    }
+    if (ok && !want.some((w, i) => w.startsWith(':') && got[i] === '')) return { route, params };
+  }
+  return null;
+}
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const [path, qs] = raw.split('?');
+  return { path: path || '/', query: Object.fromEntries(new URLSearchParams(qs || '')) };
+}
+
+export function navigate(path) {
+  if (location.hash === `#${path}`) void route();
+  else location.hash = `#${path}`;
+}
+
+function runCleanups() {
+  for (const fn of state.cleanups.splice(0)) {
+    try { fn(); } catch { /* a page's cleanup must not block navigation */ }
+  }
+}
+
+function renderNav(currentPattern) {
+  const nav = document.getElementById('nav');
+  const session = document.getElementById('session');
+  const p = state.principal;
+  if (!p) { nav.replaceChildren(); session.replaceChildren(); return; }
+  const links = ROUTES.filter((r) => r.nav && r.roles && r.roles.includes(p.role))
+    .filter((r) => !(r.needsOperator && p.role === 'super_admin' && !state.operatorId))
+    .map((r) => h('a', { href: `#${r.pattern}`, class: currentPattern && (currentPattern === r.pattern || currentPattern.startsWith(`${r.pattern}/`)) ? 'active' : undefined }, r.nav));
+  nav.replaceChildren(...links);
+
+  const parts = [];
+  if (p.role === 'super_admin') {
+    const select = h('select', { id: 'operator-select', 'aria-label': 'Operator', onchange: (e) => {
+      state.operatorId = e.target.value || null;
+      if (state.operatorId) localStorage.setItem(OPERATOR_KEY, state.operatorId); else localStorage.removeItem(OPERATOR_KEY);
+      void route();
+    } }, h('option', { value: '' }, '— operator —'),
+    state.operators.map((o) => h('option', { value: o.operatorId, selected: o.operatorId === state.operatorId }, o.name ? `${o.name} (${o.operatorId})` : o.operatorId)));
+    parts.push(select);
+  } else if (p.operatorId) {
+    parts.push(h('span', { class: 'muted' }, p.operatorId));
+  }
+  parts.push(h('span', { class: 'who', title: p.role }, `${p.username} · ${p.role.replace('_', ' ')}`));
+  parts.push(h('button', { type: 'button', class: 'link', id: 'logout', onclick: logout }, 'Log out'));
+  session.replaceChildren(...parts);
+}
+
+async function loadOperators() {
+  try {
+    const res = await api('/operators');
+    state.operators = res.operators || [];
+  } catch {
+    state.operators = [];
+  }
+  const saved = localStorage.getItem(OPERATOR_KEY);
+  if (saved && state.operators.some((o) => o.operatorId === saved)) state.operatorId = saved;
+  else if (!state.operatorId && state.operators.length === 1) state.operatorId = state.operators[0].operatorId;
+}
+
+/** Called by the login page and at start: remember who is logged in and pick the tenant. */
+export async function setPrincipal(principal) {
+  state.principal = principal;
+  state.operatorId = principal && principal.role !== 'super_admin' ? principal.operatorId || null : null;
+  if (principal && principal.role === 'super_admin') await loadOperators();
+}
+
+/** The super_admin's operator list changed (created one): refresh the header's selector. */
+export async function refreshOperators() {
+  if (state.principal && state.principal.role === 'super_admin') { await loadOperators(); renderNav(parseHash().path); }
+}
+
+async function logout() {
+  try { await api('/logout', { method: 'POST' }); } catch { /* the session is gone either way */ }
+  await setPrincipal(null);
+  navigate('/login');
+}
+
+async function route() {
+  const seq = ++state.renderSeq;
+  runCleanups();
+  const view = document.getElementById('view');
+  const { path, query } = parseHash();
+  const p = state.principal;
+  const m = matchRoute(path);
+  if (!m || (m.route.roles && (!p || !m.route.roles.includes(p.role))) || (m.route.page === 'login' && p)) {
+    const home = homeFor(p);
+    if (path !== home) { navigate(home); return; }
+  }
+  const { route: r, params } = m || matchRoute(homeFor(p));
+  renderNav(r.pattern);
+  document.title = `${r.nav || (r.page === 'login' ? 'Log in' : r.page)} · flowbill`;
+  view.dataset.page = r.page;
+  if (r.needsOperator && !state.operatorId) {
+    view.replaceChildren(h('h1', {}, r.nav || r.page), h('div', { class: 'notice' }, 'Choose an operator in the header to see its data.'));
+    return;
+  }
+  view.replaceChildren(loading());
+  const ctx = {
+    el: view,
+    params,
+    query,
+    principal: p,
+    operatorId: state.operatorId,
+    api,
+    navigate,
+    setPrincipal,
+    refreshOperators,
+    /** "/operators/<id>/rest" for tenant-scoped API routes. */
+    opPath: (rest) => `/operators/${encodeURIComponent(state.operatorId)}${rest}`,
+    onCleanup: (fn) => { if (seq === state.renderSeq) state.cleanups.push(fn); else fn(); },
+    /** False once the user has moved to another page: async work should stop touching the DOM. */
+    isCurrent: () => seq === state.renderSeq,
+  };
+  try {
+    const mod = await import(`./pages/${r.page}.js`);
+    if (seq !== state.renderSeq) return;
+    view.replaceChildren();
+    await mod.render(ctx);
+  } catch (err) {
+    if (seq === state.renderSeq) view.replaceChildren(h('h1', {}, r.nav || r.page), errorBox(err));
+  }
+}
+
+async function start() {
+  window.addEventListener('hashchange', () => void route());
+  window.addEventListener('flowbill:unauthenticated', () => {
+    if (state.principal) { state.principal = null; navigate('/login'); }
+  });
+  try {
+    const me = await api('/me');
+    await setPrincipal(me.principal || null);
+  } catch {
+    await setPrincipal(null);
+  }
+  await route();
+}
+
+void start();
