@@ -1,0 +1,50 @@
+import type { BillSamples } from './bill';
+
+/**
+ * Binary layout of the samples kept behind every bill (NOTES: a disputed bill must be recomputable):
+ *   varint firstSlotSec, varint n, then per slot: varint (bytesIn + 1), or 0 when the slot was not
+ *   reported; and varint bytesOut only for reported slots.
+ * Byte counts are integers below 2^53; LEB128 keeps a month of a 1 Gbps link near 12 bytes per slot.
+ */
+export function encodeSamples(s: BillSamples): Uint8Array {
+  const n = s.bytesIn.length;
+  const out = new Uint8Array(20 + n * 2 * 8);
+  let pos = 0;
+  const put = (v: number) => {
+    let x = Math.round(v);
+    while (x >= 0x80) { out[pos++] = (x % 0x80) | 0x80; x = Math.floor(x / 0x80); }
+    out[pos++] = x;
+  };
+  put(s.firstSlotSec);
+  put(n);
+  for (let i = 0; i < n; i++) {
+    if (s.reported[i]) { put(s.bytesIn[i]! + 1); put(s.bytesOut[i]!); } else put(0);
+  }
+  return out.slice(0, pos);
+}
+
+export function decodeSamples(bytes: Uint8Array): BillSamples {
+  let pos = 0;
+  const get = (): number => {
+    let x = 0;
+    let scale = 1;
+    for (;;) {
+      if (pos >= bytes.length) throw new Error('truncated bill samples');
+      const b = bytes[pos++]!;
+      x += (b & 0x7f) * scale;
+      if (b < 0x80) return x;
+      scale *= 0x80;
+    }
+  };
+  const firstSlotSec = get();
+  const n = get();
+  const s: BillSamples = { firstSlotSec, bytesIn: new Float64Array(n), bytesOut: new Float64Array(n), reported: new Uint8Array(n) };
+  for (let i = 0; i < n; i++) {
+    const vin = get();
+    if (vin === 0) continue;
+    s.reported[i] = 1;
+    s.bytesIn[i] = vin - 1;
+    s.bytesOut[i] = get();
+  }
+  return s;
+}
