@@ -1,0 +1,42 @@
+import { parseSubjectId } from '../../common/subject-id';
+import { SubjectKind, type Summary } from '../../proto/codec';
+import type { SummaryInput } from '../store/summary-store';
+
+export const BUCKET_SEC = 300;
+/** 2000-01-01: anything earlier is an unset clock on the edge, not traffic. */
+const EARLIEST_BUCKET_SEC = 946_684_800;
+/** 2^50 (~1.1e15): 5 minutes at ~30 Tbit/s. Far above any link, far below 2^53 after a month of sums. */
+export const MAX_COUNT = 2 ** 50;
+
+export interface ValidationLimits {
+  nowSec: number;
+  /** A bucket may end at most this far in the future: edge clocks drift a little. */
+  maxClockSkewSec: number;
+}
+
+/**
+ * Checks one summary of a batch, pure. Returns the store's input, or the reason it is refused.
+ * Rules: a known subject id whose kind agrees with subject_kind (UNSPECIFIED takes the id's kind),
+ * duration 300 and a bucket start aligned to it (UTC 5-minute buckets), a closed bucket (it ended
+ * by now, give or take clock skew), counts that are non-negative integers no larger than MAX_COUNT.
+ */
+export function validateSummary(s: Summary, limits: ValidationLimits): { ok: true; input: SummaryInput } | { ok: false; reason: string } {
+  const parsed = parseSubjectId(s.subjectId);
+  if (!parsed) return { ok: false, reason: `invalid subject id ${JSON.stringify(s.subjectId.slice(0, 80))}` };
+  const kind = parsed.kind;
+  const expectedKind = kind === 'interface' ? SubjectKind.INTERFACE : SubjectKind.IP_GROUP;
+  if (s.subjectKind !== SubjectKind.UNSPECIFIED && s.subjectKind !== expectedKind) return { ok: false, reason: `subject kind ${s.subjectKind} does not match ${s.subjectId}` };
+  if (s.durationSec !== BUCKET_SEC) return { ok: false, reason: `duration ${s.durationSec}s, expected ${BUCKET_SEC}s` };
+  if (!Number.isInteger(s.bucketStartSec) || s.bucketStartSec % BUCKET_SEC !== 0) return { ok: false, reason: `bucket start ${s.bucketStartSec} is not aligned to ${BUCKET_SEC}s` };
+  if (s.bucketStartSec < EARLIEST_BUCKET_SEC) return { ok: false, reason: `bucket start ${s.bucketStartSec} is before 2000 (edge clock unset?)` };
+  if (s.bucketStartSec + BUCKET_SEC > limits.nowSec + limits.maxClockSkewSec) return { ok: false, reason: `bucket ${s.bucketStartSec} has not ended yet (edge clock ahead?)` };
+  const counts = [s.bytesIn, s.bytesOut, s.packetsIn, s.packetsOut, s.flowsIn, s.flowsOut];
+  if (!counts.every((c) => Number.isInteger(c) && c >= 0 && c <= MAX_COUNT)) return { ok: false, reason: `counts out of range for ${s.subjectId} at ${s.bucketStartSec}` };
+  return {
+    ok: true,
+    input: {
+      subjectId: s.subjectId, kind, bucketStartSec: s.bucketStartSec,
+      bytesIn: s.bytesIn, bytesOut: s.bytesOut, packetsIn: s.packetsIn, packetsOut: s.packetsOut, flowsIn: s.flowsIn, flowsOut: s.flowsOut,
+    },
+  };
+}
