@@ -1,0 +1,200 @@
+import Koa from 'koa';
+import type Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../common/clock';
+import type { KeyValueStore } from '../common/kv/kv-store';
+import type { Logger } from '../common/logger';
+import { createWebRouter } from '../web/serve-web';
+import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
+import { createHubMqttClient } from './broker/hub-mqtt-client';
+import type { MqttPublisher } from './broker/mqtt-publisher';
+import type { HubConfig } from './config';
+import { createCollectionConfigStore } from './edges/collection-config-store';
+import { createEdgeConfigPusher } from './edges/edge-config-pusher';
+import { createEdgeRegistry, type EdgeRegistry } from './edges/edge-registry';
+import { createEdgeRoutes } from './edges/edge-routes';
+import { createEdgeStatusTracker } from './edges/edge-status-tracker';
+import { createLiveFlowsCache } from './edges/live-flows-cache';
+import { createMqttAuthority, HUB_MQTT_USERNAME } from './edges/mqtt-authority';
+import { authenticate } from './http/authenticate';
+import { errorMiddleware } from './http/error-middleware';
+import { createIdentityRoutes } from './identity/identity-routes';
+import { createIdentityStore, type IdentityStore } from './identity/identity-store';
+import { randomSecret } from './identity/password-hash';
+import { createBatchIngestor } from './ingest/batch-ingestor';
+import { createMessageDispatcher, HUB_SUBSCRIPTIONS } from './ingest/message-dispatcher';
+import type { CollectionPolicy, EdgeConfigPusher, SeriesReader } from './ports';
+import type { CustomerLoginVerifier } from './ports-customer';
+import { createKvSummaryStore } from './store/kv-summary-store';
+import { createSeriesRoutes } from './store/series-routes';
+
+/**
+ * A pluggable part of the hub (commerce, billing, mail, access…). Routers are mounted after the
+ * spine's; start() runs after the broker and MQTT client are up and before HTTP listens; stop()
+ * runs in reverse order. A module may implement a port the spine consumes.
+ */
+export interface HubModule {
+  name: string;
+  routers?: Router[];
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  /** hub/commerce: whether an operator's edges may collect. Without one, everything is allowed. */
+  collectionPolicy?: CollectionPolicy;
+  /** hub/access: customers' logins. */
+  customerLoginVerifier?: CustomerLoginVerifier;
+}
+
+/** What modules get from the spine when they are created. */
+export interface HubContext {
+  config: Readonly<HubConfig>;
+  kv: KeyValueStore;
+  clock: Clock;
+  log: Logger;
+  identity: IdentityStore;
+  seriesReader: SeriesReader;
+  edgeConfigPusher: EdgeConfigPusher;
+  edges: EdgeRegistry;
+  /** The hub's MQTT client (usable after start). */
+  mqtt: MqttPublisher;
+}
+
+export interface HubDeps {
+  config: Readonly<HubConfig>;
+  kv: KeyValueStore;
+  clock: Clock;
+  log: Logger;
+  modules?: (ctx: HubContext) => HubModule[];
+}
+
+const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; } };
+
+/**
+ * The hub's composition root. `app.callback()` works without start() (HTTP tests need no port);
+ * start() opens the broker (embedded aedes, or none with config.externalMqttUrl), the hub's one
+ * MQTT client, module start hooks and the HTTP listener; stop() closes them in reverse.
+ */
+export function createHub(deps: HubDeps) {
+  const { config, kv, clock, log } = deps;
+  const identity = createIdentityStore(kv);
+  const store = createKvSummaryStore(kv);
+  const edges = createEdgeRegistry({ kv, clock, publicMqttUrl: config.publicMqttUrl });
+  const configs = createCollectionConfigStore(kv);
+  const status = createEdgeStatusTracker({ clock });
+  const liveFlows = createLiveFlowsCache();
+  const hubSecret = randomSecret(32);
+
+  let mqttClient: ReturnType<typeof createHubMqttClient> | undefined;
+  const mqtt: MqttPublisher = {
+    publish(topic, payload, opts) {
+      if (!mqttClient) return Promise.reject(new Error('hub MQTT client not started'));
+      return mqttClient.publish(topic, payload, opts);
+    },
+  };
+
+  // Ports implemented by modules are resolved late: modules are created after the spine.
+  let modules: HubModule[] = [];
+  const policy: CollectionPolicy = {
+    collectionState: (operatorId, atMs) => (modules.find((m) => m.collectionPolicy)?.collectionPolicy ?? allowAll).collectionState(operatorId, atMs),
+  };
+  const customers: CustomerLoginVerifier = {
+    async verify(username, password) {
+      const verifier = modules.find((m) => m.customerLoginVerifier)?.customerLoginVerifier;
+      return verifier ? verifier.verify(username, password) : undefined;
+    },
+  };
+
+  const pusher = createEdgeConfigPusher({ registry: edges, configs, policy, publisher: mqtt, clock, log: log.child({ part: 'config' }) });
+  const ingestor = createBatchIngestor({ store, kv, edges, policy, publisher: mqtt, clock, log: log.child({ part: 'ingest' }) });
+  const dispatcher = createMessageDispatcher({ ingestor, edges, status, liveFlows, clock, log: log.child({ part: 'mqtt' }) });
+  let broker: EmbeddedBroker | undefined;
+
+  edges.onRevoked(async (edge) => {
+    broker?.disconnectEdge(edge.edgeId);
+    liveFlows.forget(edge.edgeId);
+    await pusher.clearEdge(edge).catch((err) => log.warn({ edgeId: edge.edgeId, err: (err as Error).message }, 'could not clear the revoked edge config'));
+  });
+
+  const ctx: HubContext = { config, kv, clock, log, identity, seriesReader: store, edgeConfigPusher: pusher, edges, mqtt };
+  modules = deps.modules?.(ctx) ?? [];
+
+  const app = new Koa();
+  app.use(errorMiddleware(log));
+  app.use(bodyParser());
+  app.use(authenticate(identity, clock));
+  const routers: Router[] = [
+    createIdentityRoutes({ identity, clock, sessionTtlHours: config.sessionTtlHours, customers }),
+    createEdgeRoutes({ registry: edges, status, liveFlows, configs, pusher, operatorExists: async (id) => !!(await identity.getOperator(id)), log }),
+    createSeriesRoutes({ series: store, clock }),
+    ...modules.flatMap((m) => m.routers ?? []),
+    createWebRouter(),
+  ];
+  for (const r of routers) app.use(r.routes()).use(r.allowedMethods());
+
+  let server: http.Server | undefined;
+  let started: HubModule[] = [];
+
+  async function ensureAdmin(): Promise<void> {
+    if (await identity.findUserByName('admin')) return;
+    await identity.createUser({ username: 'admin', password: config.adminPassword, role: 'super_admin' }, clock.nowMs());
+    log.info('created the super_admin user "admin"');
+  }
+
+  return {
+    app,
+    services: { seriesReader: store, summaryStore: store, edgeConfigPusher: pusher, identity, edges, configs, status, liveFlows, ingestor, dispatcher, mqtt, policy },
+
+    async start(): Promise<{ httpUrl: string; mqttUrl: string }> {
+      await ensureAdmin();
+      let mqttUrl: string;
+      if (config.externalMqttUrl) {
+        // External broker: ACLs are the broker's job (see hub/broker/README.md).
+        mqttUrl = config.externalMqttUrl;
+        mqttClient = createHubMqttClient({ url: mqttUrl, clientId: 'flowbill-hub', log, onMessage: dispatcher.dispatch });
+      } else {
+        broker = createEmbeddedBroker({
+          host: config.mqttHost, port: config.mqttPort, log: log.child({ part: 'broker' }),
+          authority: createMqttAuthority({ verifyMqtt: edges.verifyMqtt, hubSecret }),
+        });
+        const { port } = await broker.start();
+        const host = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? '127.0.0.1' : config.mqttHost;
+        mqttUrl = `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`;
+        mqttClient = createHubMqttClient({ url: mqttUrl, username: HUB_MQTT_USERNAME, password: hubSecret, clientId: 'flowbill-hub', log, onMessage: dispatcher.dispatch });
+      }
+      await mqttClient.connect(HUB_SUBSCRIPTIONS);
+      await pusher.pushAll();
+      for (const m of modules) {
+        await m.start?.();
+        started.push(m);
+      }
+      server = http.createServer(app.callback());
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.httpPort, config.httpHost, () => { server!.off('error', reject); resolve(); });
+      });
+      const { port } = server.address() as AddressInfo;
+      const httpHost = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
+      return { httpUrl: `http://${httpHost}:${port}`, mqttUrl: mqttUrl.replace(/\/\/[^@/]*@/, '//') };
+    },
+
+    async stop(): Promise<void> {
+      const s = server;
+      server = undefined;
+      if (s) {
+        s.closeAllConnections?.();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+      for (const m of started.reverse()) {
+        try { await m.stop?.(); } catch (err) { log.warn({ module: m.name, err }, 'module stop failed'); }
+      }
+      started = [];
+      await mqttClient?.close();
+      mqttClient = undefined;
+      await broker?.stop();
+      broker = undefined;
+    },
+  };
+}
+
+export type Hub = ReturnType<typeof createHub>;

@@ -1,0 +1,171 @@
+import Router from '@koa/router';
+import type { Logger } from '../../common/logger';
+import { hubError } from '../errors';
+import { assertOperatorAccess, OPERATOR_WRITERS } from '../http/principal';
+import { readBody } from '../http/request-body';
+import type { CollectionConfigStore } from './collection-config-store';
+import type { EdgeRecord, EdgeRegistry } from './edge-registry';
+import { edgeView } from './edge-registry';
+import type { EdgeStatusTracker } from './edge-status-tracker';
+import type { LiveFlowsCache } from './live-flows-cache';
+
+export interface EdgeRoutesDeps {
+  registry: EdgeRegistry;
+  status: EdgeStatusTracker;
+  liveFlows: LiveFlowsCache;
+  configs: CollectionConfigStore;
+  pusher: { pushConfigs(operatorId: string): Promise<void>; pushToEdge(edge: EdgeRecord): Promise<void> };
+  /** Edges belong to an existing operator (hub/identity). */
+  operatorExists(operatorId: string): Promise<boolean>;
+  log: Logger;
+}
+
+/**
+ * Edges, enrollment, consumer credentials, IP groups, interface selection and live flows, under
+ * /api/v1. Changes to groups or selection are stored first, then pushed as the retained EdgeConfig;
+ * a failed push (broker down) does not fail the request: the hub re-pushes on its next start.
+ */
+export function createEdgeRoutes(deps: EdgeRoutesDeps): Router {
+  const router = new Router({ prefix: '/api/v1' });
+  const op = '/operators/:operatorId';
+
+  const push = async (fn: () => Promise<void>, what: Record<string, unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      deps.log.warn({ ...what, err: (err as Error).message }, 'edge config not pushed now; it is pushed again on the next change or hub start');
+    }
+  };
+  const requireOperator = async (operatorId: string) => {
+    if (!(await deps.operatorExists(operatorId))) throw hubError('NOT_FOUND', `no operator ${operatorId}`);
+  };
+  const nameOf = (body: Record<string, unknown>) => {
+    if (typeof body.name !== 'string') throw hubError('BAD_REQUEST', 'name is required');
+    return body.name;
+  };
+
+  router.post(`${op}/edges`, async (ctx) => {
+    const { operatorId } = ctx.params;
+    assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
+    await requireOperator(operatorId);
+    const result = await deps.registry.createEdge(operatorId, nameOf(readBody(ctx)));
+    const record = await deps.registry.getEdge(result.edge.edgeId);
+    if (record) await push(() => deps.pusher.pushToEdge(record), { edgeId: record.edgeId });
+    ctx.status = result.created ? 201 : 200;
+    ctx.body = { edge: result.edge, credentials: result.credentials };
+  });
+
+  router.post(`${op}/enrollment-tokens`, async (ctx) => {
+    const { operatorId } = ctx.params;
+    assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
+    await requireOperator(operatorId);
+    const { ttlHours } = readBody(ctx);
+    if (ttlHours !== undefined && typeof ttlHours !== 'number') throw hubError('VALIDATION_FAILED', 'ttlHours: a number');
+    ctx.status = 201;
+    ctx.body = await deps.registry.createEnrollmentToken(operatorId, ttlHours as number | undefined);
+  });
+
+  // No login: the one-time token is the credential (field provisioning of a new edge box).
+  router.post('/enroll', async (ctx) => {
+    const body = readBody(ctx);
+    if (typeof body.token !== 'string') throw hubError('ENROLLMENT_TOKEN_INVALID', 'invalid or expired enrollment token');
+    const result = await deps.registry.enroll(body.token, nameOf(body));
+    const record = await deps.registry.getEdge(result.edge.edgeId);
+    if (record) await push(() => deps.pusher.pushToEdge(record), { edgeId: record.edgeId });
+    ctx.status = result.created ? 201 : 200;
+    ctx.body = { edge: result.edge, credentials: result.credentials };
+  });
+
+  router.post(`${op}/edges/:edgeId/rotate`, async (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId, OPERATOR_WRITERS);
+    const { credentials } = await deps.registry.rotate(ctx.params.operatorId, ctx.params.edgeId);
+    ctx.body = { credentials };
+  });
+
+  router.post(`${op}/edges/:edgeId/revoke`, async (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId, OPERATOR_WRITERS);
+    ctx.body = { edge: await deps.registry.revoke(ctx.params.operatorId, ctx.params.edgeId) };
+  });
+
+  router.get(`${op}/edges`, async (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId);
+    const edges = await deps.registry.listEdges(ctx.params.operatorId);
+    ctx.body = {
+      edges: edges.map((e) => {
+        const s = deps.status.view(e.edgeId);
+        return {
+          ...edgeView(e),
+          status: { state: s.state, online: !e.revoked && s.online, lastSeenMs: s.lastSeenMs, counters: s.counters, exporters: s.exporters, session: s.session, softwareVersion: s.softwareVersion, configVersion: s.configVersion, collectionPaused: s.collectionPaused },
+        };
+      }),
+    };
+  });
+
+  router.post(`${op}/consumers`, async (ctx) => {
+    const { operatorId } = ctx.params;
+    assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
+    await requireOperator(operatorId);
+    ctx.status = 201;
+    ctx.body = await deps.registry.createConsumer(operatorId, nameOf(readBody(ctx)));
+  });
+
+  router.get(`${op}/live-flows`, async (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId);
+    ctx.body = { edges: deps.liveFlows.forOperator(ctx.params.operatorId) };
+  });
+
+  router.get(`${op}/ip-groups`, async (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId);
+    ctx.body = { ipGroups: await deps.configs.listGroups(ctx.params.operatorId) };
+  });
+
+  router.get(`${op}/ip-groups/:name`, async (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId);
+    const group = await deps.configs.getGroup(ctx.params.operatorId, ctx.params.name);
+    if (!group) throw hubError('NOT_FOUND', `no IP group ${ctx.params.name}`);
+    ctx.body = { ipGroup: group };
+  });
+
+  router.post(`${op}/ip-groups`, async (ctx) => {
+    const { operatorId } = ctx.params;
+    assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
+    await requireOperator(operatorId);
+    const body = readBody(ctx);
+    const group = await deps.configs.putGroup(operatorId, body.name, body.prefixes, 'create');
+    await push(() => deps.pusher.pushConfigs(operatorId), { operatorId });
+    ctx.status = 201;
+    ctx.body = { ipGroup: group };
+  });
+
+  router.put(`${op}/ip-groups/:name`, async (ctx) => {
+    const { operatorId, name } = ctx.params;
+    assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
+    const group = await deps.configs.putGroup(operatorId, name, readBody(ctx).prefixes, 'replace');
+    await push(() => deps.pusher.pushConfigs(operatorId), { operatorId });
+    ctx.body = { ipGroup: group };
+  });
+
+  router.delete(`${op}/ip-groups/:name`, async (ctx) => {
+    const { operatorId, name } = ctx.params;
+    assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
+    await deps.configs.deleteGroup(operatorId, name);
+    await push(() => deps.pusher.pushConfigs(operatorId), { operatorId });
+    ctx.status = 204;
+  });
+
+  router.get(`${op}/interface-selection`, async (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId);
+    ctx.body = { selection: await deps.configs.getSelection(ctx.params.operatorId) };
+  });
+
+  router.put(`${op}/interface-selection`, async (ctx) => {
+    const { operatorId } = ctx.params;
+    assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
+    await requireOperator(operatorId);
+    const selection = await deps.configs.putSelection(operatorId, readBody(ctx));
+    await push(() => deps.pusher.pushConfigs(operatorId), { operatorId });
+    ctx.body = { selection };
+  });
+
+  return router;
+}
