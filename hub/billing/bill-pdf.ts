@@ -1,0 +1,79 @@
+import pdfmake from 'pdfmake';
+import type { Content, TDocumentDefinitions } from 'pdfmake/interfaces';
+import type { Bill, BillSamples } from './bill';
+import { billGraph, billGraphSvg } from './bill-graph';
+import { formatMoney } from './money';
+import { SLOT_SEC } from './percentile';
+import { bytesPerSlotToBps, formatBps } from './rates';
+
+// PDFKit's built-in standard fonts: no font files to ship or read. The access policies make
+// pdfmake refuse every URL and every local path except these font names (pdfmake 0.3 asks for both).
+const FONTS = { Helvetica: { normal: 'Helvetica', bold: 'Helvetica-Bold', italics: 'Helvetica-Oblique', bolditalics: 'Helvetica-BoldOblique' } };
+const FONT_NAMES = new Set(Object.values(FONTS.Helvetica));
+
+const SAMPLE_GROUPS_PER_ROW = 3;
+
+const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+
+/** The bill's report: plan, period, figures, rule, graph and every 5-minute sample. */
+export function billPdfDefinition(bill: Bill, samples: BillSamples): TDocumentDefinitions {
+  const money = (m: number) => formatMoney(m, bill.charge.currency);
+  const t = bill.tariff;
+  const facts: [string, string][] = [
+    ['Plan', bill.planName],
+    ['Subject', bill.subjectId],
+    ['Billing cycle', `${iso(bill.cycleStartSec)} – ${iso(bill.cycleEndSec)}`],
+    ['Billed period', `${iso(bill.spanStartSec)} – ${iso(bill.spanEndSec)}`],
+    ['Reason', bill.reason.replace(/_/g, ' ')],
+    ['95th percentile method', bill.method === 'merge' ? 'In & Out merge (in and out samples pooled)' : 'In & Out separate (higher of in and out)'],
+    ['Samples (n)', `${bill.n} five-minute slots per direction; ${bill.rankedSamples} ranked`],
+    ['Discarded', `${bill.discardedSamples} highest samples (floor(${bill.rankedSamples}/20))`],
+    ['Coverage', `${bill.coverageSlots} of ${bill.n} slots reported by the edges; subject present in ${bill.subjectReportedSlots}`],
+    ...(bill.p95InBps !== undefined ? [['95th in / out', `${formatBps(bill.p95InBps)} / ${formatBps(bill.p95OutBps!)}`] as [string, string]] : []),
+    ...(bill.p95MergedBps !== undefined ? [['95th merged', formatBps(bill.p95MergedBps)] as [string, string]] : []),
+    ['Billed 95th percentile', `${formatBps(bill.p95Bps)} (${Math.round(bill.p95Bps)} bps)`],
+    ['Tariff', `base ${formatBps(t.baseSpeedBps)} for ${money(t.baseCostMinor)}; +${money(t.additionalCostMinor)} per ${formatBps(t.additionalSpeedBps)}`],
+    ['Additional blocks', String(bill.charge.additionalBlocks)],
+    ['Amount', money(bill.charge.amountMinor)],
+    ['Unrounded amount', `${bill.charge.unroundedAmountMinor} minor units`],
+    ['Rule', bill.charge.rule],
+  ];
+  const rows: Content[][] = [];
+  const n = samples.bytesIn.length;
+  const perCol = Math.ceil(n / SAMPLE_GROUPS_PER_ROW);
+  const header: Content[] = [];
+  for (let g = 0; g < SAMPLE_GROUPS_PER_ROW; g++) header.push({ text: 'slot start (UTC)', bold: true }, { text: 'in bps', bold: true }, { text: 'out bps', bold: true });
+  rows.push(header);
+  for (let r = 0; r < perCol; r++) {
+    const row: Content[] = [];
+    for (let g = 0; g < SAMPLE_GROUPS_PER_ROW; g++) {
+      const i = g * perCol + r;
+      if (i < n) {
+        const mark = samples.reported[i] ? '' : ' –';
+        row.push(iso(samples.firstSlotSec + i * SLOT_SEC).slice(0, 16), String(Math.round(bytesPerSlotToBps(samples.bytesIn[i]!))) + mark, String(Math.round(bytesPerSlotToBps(samples.bytesOut[i]!))));
+      } else row.push('', '', '');
+    }
+    rows.push(row);
+  }
+  return {
+    info: { title: `Bill ${bill.billNo}`, subject: `${bill.planName} ${bill.subjectId}` },
+    defaultStyle: { font: 'Helvetica', fontSize: 9 },
+    pageMargins: [40, 40, 40, 40],
+    content: [
+      { text: `Bandwidth bill no. ${bill.billNo}`, fontSize: 16, bold: true, margin: [0, 0, 0, 8] },
+      { table: { widths: [130, '*'], body: facts.map(([k, v]) => [{ text: k, bold: true }, v]) }, layout: 'lightHorizontalLines' },
+      { text: 'Speed over time (in, out, billed 95th)', bold: true, margin: [0, 12, 0, 4] },
+      { svg: billGraphSvg(billGraph(bill, samples)), width: 515 },
+      { text: `5-minute samples (${n}; – marks slots with no report, counted as 0 bps)`, bold: true, margin: [0, 12, 0, 4], pageBreak: 'before' },
+      { table: { headerRows: 1, widths: Array(SAMPLE_GROUPS_PER_ROW).fill(['*', 'auto', 'auto']).flat(), body: rows }, fontSize: 6, layout: 'noBorders' },
+    ],
+  };
+}
+
+export async function renderBillPdf(bill: Bill, samples: BillSamples): Promise<Uint8Array> {
+  // pdfmake's module is a singleton; set our fonts and policies right before each document.
+  pdfmake.setFonts(FONTS);
+  pdfmake.setUrlAccessPolicy(() => false);
+  pdfmake.setLocalAccessPolicy((path) => FONT_NAMES.has(path));
+  return pdfmake.createPdf(billPdfDefinition(bill, samples)).getBuffer();
+}

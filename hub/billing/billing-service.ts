@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../common/clock';
+import type { Logger } from '../../common/logger';
+import { hubError } from '../errors';
+import type { Mailer, SeriesReader } from '../ports';
+import type { Bill, BillSamples } from './bill';
+import { computeBill, samplesFromSeries, spanSlots } from './bill';
+import type { Association, BillPlan, EndReason } from './bill-plan';
+import {
+  activeSubjectIds, currentTariff, parseBillingPeriod, parseEmails, parseGenerationDay, parseSubjectIds,
+  parseTariffFields, parseText, tariffForCycle, withTariffChange,
+} from './bill-plan';
+import type { BillingStore } from './billing-store';
+import type { DueBill } from './due-bills';
+import { dueBills } from './due-bills';
+import { renderBillPdf } from './bill-pdf';
+import { formatMoney } from './money';
+import { formatBps } from './rates';
+
+export interface BillingServiceDeps {
+  store: BillingStore;
+  clock: Clock;
+  log: Logger;
+  seriesReader: SeriesReader;
+  mailer: Mailer;
+  /** Seconds after a cycle's end before its bills are made, so late summaries are in. */
+  graceSec: number;
+}
+
+const TARIFF_FIELDS = ['currency', 'baseSpeedBps', 'baseCostMinor', 'additionalSpeedBps', 'additionalCostMinor', 'percentileMethod'] as const;
+
+/**
+ * Plans, subject association and bill generation. Plan changes and bill numbering go through one
+ * queue (`serialized`), which is what makes "a subject in at most one plan" and "bill numbers without
+ * gaps" hold: the check and the atomic write happen with no other change in between.
+ */
+export function createBillingService(deps: BillingServiceDeps) {
+  const { store, clock, log, seriesReader } = deps;
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const nowSec = () => Math.floor(clock.nowMs() / 1000);
+
+  async function requirePlan(operatorId: string, planId: string): Promise<BillPlan> {
+    const plan = await store.getPlan(operatorId, planId);
+    if (!plan || plan.deletedAtMs !== undefined) throw hubError('NOT_FOUND', `no bill plan ${planId}`);
+    return plan;
+  }
+
+  async function assertFree(operatorId: string, subjectIds: string[], planId: string): Promise<void> {
+    for (const s of subjectIds) {
+      const holder = await store.planOfSubject(operatorId, s);
+      if (holder !== undefined && holder !== planId) {
+        throw hubError('SUBJECT_ALREADY_IN_PLAN', `subject ${s} already belongs to bill plan ${holder}`, { subjectId: s, planId: holder });
+      }
+    }
+  }
+
+  /** Ends the associations of these subjects at atSec; returns the bills now due for them. */
+  function closeAssociations(plan: BillPlan, subjectIds: string[], atSec: number, reason: EndReason): DueBill[] {
+    for (const a of plan.associations) {
+      if (a.toSec === undefined && subjectIds.includes(a.subjectId)) { a.toSec = atSec; a.endReason = reason; }
+    }
+    // The removal bill falls due now; afterSec just below the instant selects exactly it.
+    return dueBills(plan, atSec - 1, atSec, deps.graceSec).filter((d) => subjectIds.includes(d.subjectId) && d.reason !== 'cycle_end');
+  }
+
+  async function generate(due: DueBill, plan: BillPlan): Promise<Bill> {
+    const existing = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
+    if (existing !== undefined) return (await store.getBill(due.operatorId, existing))!;
+    const { firstSlotSec, n } = spanSlots(due.span);
+    const endSlotSec = firstSlotSec + n * 300;
+    const points = await seriesReader.readSeries(due.operatorId, due.subjectId, firstSlotSec, endSlotSec);
+    const samples = samplesFromSeries(due.span, points);
+    const coverageSlots = seriesReader.reportedBucketCount ? await seriesReader.reportedBucketCount(due.operatorId, firstSlotSec, endSlotSec) : undefined;
+    return serialized(async () => {
+      const again = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
+      if (again !== undefined) return (await store.getBill(due.operatorId, again))!;
+      const billNo = (await store.lastBillNo(due.operatorId)) + 1;
+      const bill = computeBill({
+        plan, tariff: tariffForCycle(plan, due.cycle), cycle: due.cycle, span: due.span, subjectId: due.subjectId,
+        reason: due.reason, samples, coverageSlots, billNo, generatedAtMs: clock.nowMs(),
+      });
+      await store.saveBill(bill, samples, true);
+      log.info({ operatorId: bill.operatorId, billNo, planId: bill.planId, subjectId: bill.subjectId, amountMinor: bill.charge.amountMinor }, 'bill generated');
+      return bill;
+    });
+  }
+
+  async function generateAll(dues: DueBill[], plan: BillPlan): Promise<Bill[]> {
+    const bills: Bill[] = [];
+    for (const d of dues) bills.push(await generate(d, plan));
+    return bills;
+  }
+
+  return {
+    requirePlan,
+
+    async createPlan(operatorId: string, body: Record<string, unknown>): Promise<BillPlan> {
+      const nowMs = clock.nowMs();
+      const subjectIds = parseSubjectIds(body.subjectIds);
+      const plan: BillPlan = {
+        operatorId,
+        planId: randomUUID(),
+        name: parseText(body, 'name', 200, true),
+        description: parseText(body, 'description', 2000, false),
+        billingPeriod: parseBillingPeriod(body.billingPeriod),
+        generationDay: parseGenerationDay(body.generationDay),
+        emails: parseEmails(body.emails ?? ''),
+        tariffs: [{ ...parseTariffFields(body), effectiveFromSec: 0 }],
+        associations: subjectIds.map((subjectId) => ({ subjectId, fromSec: Math.floor(nowMs / 1000) })),
+        createdAtMs: nowMs,
+        updatedAtMs: nowMs,
+      };
+      return serialized(async () => {
+        await assertFree(operatorId, subjectIds, plan.planId);
+        await store.savePlan(plan, { claim: subjectIds });
+        return plan;
+      });
+    },
+
+    /**
+     * Name, description, e-mails and prices can change; a price change applies from the next cycle.
+     * `subjectIds`, when given, is the new set: added ones start now, removed ones are billed now.
+     */
+    async updatePlan(operatorId: string, planId: string, body: Record<string, unknown>): Promise<{ plan: BillPlan; bills: Bill[] }> {
+      const { plan, dues } = await serialized(async () => {
+        const plan = await requirePlan(operatorId, planId);
+        for (const field of ['billingPeriod', 'generationDay'] as const) {
+          if (body[field] !== undefined && body[field] !== plan[field]) {
+            throw hubError('PLAN_FIELD_IMMUTABLE', `${field} cannot be changed after the plan is created`, { field });
+          }
+        }
+        const at = nowSec();
+        if (body.name !== undefined) plan.name = parseText(body, 'name', 200, true);
+        if (body.description !== undefined) plan.description = parseText(body, 'description', 2000, false);
+        if (body.emails !== undefined) plan.emails = parseEmails(body.emails);
+        if (TARIFF_FIELDS.some((f) => body[f] !== undefined)) {
+          const { effectiveFromSec: _, ...current } = currentTariff(plan);
+          const next = parseTariffFields({ ...current, ...body });
+          if (TARIFF_FIELDS.some((f) => next[f] !== current[f])) plan.tariffs = withTariffChange(plan, next, at);
+        }
+        let dues: DueBill[] = [];
+        let claim: string[] = [];
+        let release: string[] = [];
+        if (body.subjectIds !== undefined) {
+          const wanted = parseSubjectIds(body.subjectIds);
+          const active = activeSubjectIds(plan);
+          claim = wanted.filter((s) => !active.includes(s));
+          release = active.filter((s) => !wanted.includes(s));
+          await assertFree(operatorId, claim, planId);
+          dues = closeAssociations(plan, release, at, 'subject_removed');
+          plan.associations.push(...claim.map((subjectId): Association => ({ subjectId, fromSec: at })));
+        }
+        plan.updatedAtMs = clock.nowMs();
+        await store.savePlan(plan, { claim, release });
+        return { plan, dues };
+      });
+      return { plan, bills: await generateAll(dues, plan) };
+    },
+
+    async addSubject(operatorId: string, planId: string, subjectId: string): Promise<BillPlan> {
+      const [id] = parseSubjectIds([subjectId]);
+      return serialized(async () => {
+        const plan = await requirePlan(operatorId, planId);
+        if (activeSubjectIds(plan).includes(id!)) return plan;
+        await assertFree(operatorId, [id!], planId);
+        plan.associations.push({ subjectId: id!, fromSec: nowSec() });
+        plan.updatedAtMs = clock.nowMs();
+        await store.savePlan(plan, { claim: [id!] });
+        return plan;
+      });
+    },
+
+    /** Ends the subject's association now and generates its bill for the part of the cycle it was in. */
+    async removeSubject(operatorId: string, planId: string, subjectId: string, reason: EndReason = 'subject_removed'): Promise<{ plan: BillPlan; bills: Bill[] }> {
+      const { plan, dues } = await serialized(async () => {
+        const plan = await requirePlan(operatorId, planId);
+        if (!activeSubjectIds(plan).includes(subjectId)) throw hubError('NOT_FOUND', `subject ${subjectId} is not in bill plan ${planId}`);
+        const dues = closeAssociations(plan, [subjectId], nowSec(), reason);
+        plan.updatedAtMs = clock.nowMs();
+        await store.savePlan(plan, { release: [subjectId] });
+        return { plan, dues };
+      });
+      return { plan, bills: await generateAll(dues, plan) };
+    },
+
+    /** A subject that is no longer managed (interface gone, group deleted): billed now if in a plan. */
+    async unmanageSubject(operatorId: string, subjectId: string): Promise<Bill[]> {
+      const planId = await store.planOfSubject(operatorId, subjectId);
+      if (planId === undefined) return [];
+      return (await this.removeSubject(operatorId, planId, subjectId, 'subject_unmanaged')).bills;
+    },
+
+    /** Deleting a plan bills every subject still in it now; the plan stays (marked deleted) for its bills. */
+    async deletePlan(operatorId: string, planId: string): Promise<Bill[]> {
+      const { plan, dues } = await serialized(async () => {
+        const plan = await requirePlan(operatorId, planId);
+        const release = activeSubjectIds(plan);
+        const dues = closeAssociations(plan, release, nowSec(), 'plan_deleted');
+        plan.deletedAtMs = clock.nowMs();
+        plan.updatedAtMs = plan.deletedAtMs;
+        await store.savePlan(plan, { release });
+        return { plan, dues };
+      });
+      return generateAll(dues, plan);
+    },
+
+    /**
+     * Every bill that fell due in (lastRun, nowMs], across all operators and plans; then the mails.
+     * lastRun only moves when all of them are stored, so a failure is retried at the next run.
+     */
+    async runDue(nowMs: number, opts: { concurrency?: number } = {}): Promise<{ generated: number; failed: number; mailed: number }> {
+      const last = await store.getLastRunMs();
+      const afterSec = last === undefined ? -Infinity : Math.floor(last / 1000);
+      const atSec = Math.floor(nowMs / 1000);
+      const work: { due: DueBill; plan: BillPlan }[] = [];
+      for (const plan of await store.listAllPlans()) {
+        for (const due of dueBills(plan, afterSec, atSec, deps.graceSec)) work.push({ due, plan });
+      }
+      let generated = 0;
+      let failed = 0;
+      let next = 0;
+      const worker = async () => {
+        while (next < work.length) {
+          const { due, plan } = work[next++]!;
+          try { await generate(due, plan); generated++; } catch (err) {
+            failed++;
+            log.error({ err: (err as Error).message, operatorId: due.operatorId, planId: due.planId, subjectId: due.subjectId }, 'bill generation failed; retried at the next run');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
+      if (failed === 0) await store.setLastRunMs(nowMs);
+      const mailed = await this.sendPendingMails();
+      return { generated, failed, mailed };
+    },
+
+    /** Hands each generated bill's report (PDF attached) to the Mailer; a failure stays pending for the next run. */
+    async sendPendingMails(): Promise<number> {
+      let sent = 0;
+      for (const { operatorId, billNo } of await store.pendingMails()) {
+        try {
+          const bill = await store.getBill(operatorId, billNo);
+          const samples = await store.getSamples(operatorId, billNo);
+          if (bill && samples && bill.emails.length > 0) {
+            await deps.mailer.send(billMail(bill, await renderBillPdf(bill, samples)));
+            sent++;
+          }
+          await store.clearPendingMail(operatorId, billNo);
+        } catch (err) {
+          log.error({ err: (err as Error).message, operatorId, billNo }, 'bill report mail failed; retried at the next run');
+        }
+      }
+      return sent;
+    },
+
+    async billDetails(operatorId: string, billNo: number): Promise<{ bill: Bill; samples: BillSamples }> {
+      const bill = await store.getBill(operatorId, billNo);
+      const samples = bill && (await store.getSamples(operatorId, billNo));
+      if (!bill || !samples) throw hubError('NOT_FOUND', `no bill ${billNo}`);
+      return { bill, samples };
+    },
+  };
+}
+
+export type BillingService = ReturnType<typeof createBillingService>;
+
+function billMail(bill: Bill, pdf: Uint8Array) {
+  const period = `${new Date(bill.spanStartSec * 1000).toISOString()} – ${new Date(bill.spanEndSec * 1000).toISOString()}`;
+  return {
+    to: bill.emails,
+    subject: `Bill ${bill.billNo}: ${bill.planName}, ${bill.subjectId}`,
+    text: [
+      `Bill ${bill.billNo} for ${bill.subjectId} (plan ${bill.planName})`,
+      `Period: ${period}`,
+      `95th percentile: ${formatBps(bill.p95Bps)} (${bill.method === 'merge' ? 'In & Out merge' : 'In & Out separate'}; ${bill.rankedSamples} samples, ${bill.discardedSamples} discarded)`,
+      `Amount: ${formatMoney(bill.charge.amountMinor, bill.charge.currency)}`,
+      `Rule: ${bill.charge.rule}`,
+      '',
+      'The report with the graph and every 5-minute sample is attached.',
+    ].join('\n'),
+    attachments: [{ filename: `bill-${bill.billNo}.pdf`, content: pdf, contentType: 'application/pdf' }],
+  };
+}
