@@ -1,0 +1,77 @@
+/**
+ * Spreading one flow over 5-minute buckets, pure integer arithmetic.
+ *
+ * A flow covering [startMs, endMs] is split in proportion to the milliseconds it overlaps each
+ * bucket (largest-remainder method, Hamilton), so the parts sum to the flow's exact bytes and
+ * packets: nothing is lost or invented by rounding. The flow COUNT (1) goes to the bucket holding
+ * the flow's last millisecond: a flow record is "reported" when it ends.
+ * A zero-length flow (startMs == endMs) falls entirely into the bucket of startMs.
+ */
+export const BUCKET_SEC = 300;
+const BUCKET_MS = BUCKET_SEC * 1000;
+
+/** Flows claiming to span more than this are clamped to their last hour (garbage start times). */
+export const MAX_FLOW_SPAN_MS = 3600 * 1000;
+
+export function bucketStartSecOf(ms: number): number {
+  return Math.floor(ms / BUCKET_MS) * BUCKET_SEC;
+}
+
+export interface FlowPart {
+  bucketStartSec: number;
+  bytes: number;
+  packets: number;
+  flows: number;
+}
+
+/**
+ * Largest remainder: shares of `total` in proportion to `weights` (non-negative, sum > 0), each
+ * floor(total*w/W), then the leftover units go one each to the largest fractional parts (ties to
+ * the later bucket). BigInt because total*w can pass 2^53 (TB-sized flows × 300,000 ms).
+ */
+export function apportion(total: number, weights: readonly number[]): number[] {
+  const W = weights.reduce((a, b) => a + b, 0);
+  const bigTotal = BigInt(total);
+  const bigW = BigInt(W);
+  const shares: number[] = new Array(weights.length);
+  const remainders: bigint[] = new Array(weights.length);
+  let given = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const num = bigTotal * BigInt(weights[i]);
+    const share = num / bigW;
+    shares[i] = Number(share);
+    remainders[i] = num - share * bigW;
+    given += shares[i];
+  }
+  let left = total - given; // < weights.length
+  if (left > 0) {
+    const order = weights.map((_, i) => i).sort((a, b) => (remainders[b] > remainders[a] ? 1 : remainders[b] < remainders[a] ? -1 : b - a));
+    for (let k = 0; left > 0; k++, left--) shares[order[k]]++;
+  }
+  return shares;
+}
+
+export function splitFlow(startMs: number, endMs: number, bytes: number, packets: number): FlowPart[] {
+  if (endMs < startMs) endMs = startMs;
+  if (endMs - startMs > MAX_FLOW_SPAN_MS) startMs = endMs - MAX_FLOW_SPAN_MS;
+  // The last millisecond the flow covers: [startMs, endMs) unless it has no duration.
+  const lastMs = endMs > startMs ? endMs - 1 : startMs;
+  const firstBucket = Math.floor(startMs / BUCKET_MS);
+  const lastBucket = Math.floor(lastMs / BUCKET_MS);
+  if (firstBucket === lastBucket) {
+    return [{ bucketStartSec: firstBucket * BUCKET_SEC, bytes, packets, flows: 1 }];
+  }
+  const weights: number[] = [];
+  for (let b = firstBucket; b <= lastBucket; b++) {
+    const from = Math.max(startMs, b * BUCKET_MS);
+    const to = Math.min(endMs, (b + 1) * BUCKET_MS);
+    weights.push(to - from);
+  }
+  const byteShares = apportion(bytes, weights);
+  const packetShares = apportion(packets, weights);
+  const parts: FlowPart[] = [];
+  for (let i = 0; i < weights.length; i++) {
+    parts.push({ bucketStartSec: (firstBucket + i) * BUCKET_SEC, bytes: byteShares[i], packets: packetShares[i], flows: i === weights.length - 1 ? 1 : 0 });
+  }
+  return parts;
+}

@@ -1,0 +1,111 @@
+/**
+ * Classifier: one decoded flow → the billing subjects it counts for, with a direction.
+ * Built from the hub's collection config (proto EdgeConfig); rebuilt when a new config arrives.
+ *
+ * - Interface subjects "if:<exporter>/<ifIndex>": the flow's input ifIndex counts "in" on that
+ *   interface, its output ifIndex counts "out". ifIndex 0 means "none" and never counts. With
+ *   all_interfaces every (exporter, ifIndex) seen is a subject, otherwise only the listed ones.
+ * - IP group subjects "ipg:<name>": destination in the group → "in" (traffic towards the customer),
+ *   source in the group → "out". A flow with both ends in one group counts in AND out for it.
+ *   Overlapping groups resolve by longest prefix match: an address belongs to at most one group.
+ */
+import type { FlowRecord } from '../decode/flow-record';
+import { SubjectKind, type EdgeConfig as CollectionConfig } from '../../proto/codec';
+import { interfaceSubjectId, ipGroupSubjectId } from '../../common/subject-id';
+import { createPrefixTrie, type PrefixTrie } from './prefix-trie';
+import { parsePrefixEntry } from './ip-prefix';
+
+export const DIRECTION_IN = 0;
+export const DIRECTION_OUT = 1;
+export type Direction = typeof DIRECTION_IN | typeof DIRECTION_OUT;
+
+/** Immutable and shared: the same object is returned for the same subject and direction. */
+export interface SubjectHit {
+  readonly subjectId: string;
+  readonly kind: SubjectKind;
+  readonly direction: Direction;
+}
+
+export interface Classifier {
+  /**
+   * The flow's subjects. The returned array is reused by the next call: consume it before calling
+   * again. Empty means unclassified (the caller counts it).
+   */
+  classify(flow: FlowRecord): readonly SubjectHit[];
+  /** Config entries that were skipped (invalid prefix, bad group name, duplicate prefix). */
+  readonly configErrors: readonly string[];
+  readonly ipGroupCount: number;
+}
+
+interface HitPair { in: SubjectHit; out: SubjectHit }
+
+function hitPair(subjectId: string, kind: SubjectKind): HitPair {
+  return Object.freeze({
+    in: Object.freeze({ subjectId, kind, direction: DIRECTION_IN as Direction }),
+    out: Object.freeze({ subjectId, kind, direction: DIRECTION_OUT as Direction }),
+  });
+}
+
+/** The config an edge uses before the hub ever sent one: every interface, no groups. */
+export function defaultCollectionConfig(): CollectionConfig {
+  return { version: 0, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups: [] };
+}
+
+export function createClassifier(config: CollectionConfig): Classifier {
+  const errors: string[] = [];
+  const groups: PrefixTrie<HitPair> = createPrefixTrie();
+  let ipGroupCount = 0;
+  for (const group of config.ipGroups ?? []) {
+    let pair: HitPair;
+    try {
+      pair = hitPair(ipGroupSubjectId(group.name), SubjectKind.IP_GROUP);
+    } catch (err) {
+      errors.push((err as Error).message);
+      continue;
+    }
+    ipGroupCount++;
+    for (const entry of group.prefixes ?? []) {
+      try {
+        for (const p of parsePrefixEntry(entry)) {
+          const replaced = groups.insert(p.bytes, p.prefixLen, pair);
+          if (replaced && replaced !== pair) errors.push(`prefix ${entry} is in groups ${replaced.in.subjectId} and ${pair.in.subjectId}; the later one wins`);
+        }
+      } catch (err) {
+        errors.push(`group ${group.name}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  const allInterfaces = config.allInterfaces;
+  const listed = new Set((config.interfaces ?? []).map((r) => `${r.exporter}/${r.ifIndex}`));
+  // exporter → ifIndex → hits (null: not a subject). Bounded: ifIndexes per exporter are few.
+  const ifCache = new Map<string, Map<number, HitPair | null>>();
+  function interfaceHits(exporter: string, ifIndex: number): HitPair | null {
+    let perExporter = ifCache.get(exporter);
+    if (!perExporter) { perExporter = new Map(); ifCache.set(exporter, perExporter); }
+    let pair = perExporter.get(ifIndex);
+    if (pair === undefined) {
+      pair = allInterfaces || listed.has(`${exporter}/${ifIndex}`) ? hitPair(interfaceSubjectId(exporter, ifIndex), SubjectKind.INTERFACE) : null;
+      if (perExporter.size < 65_536) perExporter.set(ifIndex, pair);
+    }
+    return pair;
+  }
+
+  const out: SubjectHit[] = [];
+  return {
+    classify(flow) {
+      out.length = 0;
+      if (flow.inputIf !== 0) { const p = interfaceHits(flow.exporter, flow.inputIf); if (p) out.push(p.in); }
+      if (flow.outputIf !== 0) { const p = interfaceHits(flow.exporter, flow.outputIf); if (p) out.push(p.out); }
+      if (ipGroupCount > 0) {
+        const dst = groups.lookup(flow.dstIp);
+        if (dst) out.push(dst.in);
+        const src = groups.lookup(flow.srcIp);
+        if (src) out.push(src.out);
+      }
+      return out;
+    },
+    configErrors: errors,
+    ipGroupCount,
+  };
+}
