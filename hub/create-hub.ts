@@ -189,6 +189,7 @@ export function createHub(deps: HubDeps) {
         try { await m.stop?.(); } catch (err) { log.warn({ module: m.name, err }, 'module stop failed'); }
       }
       started = [];
+      await ingestor.flushAcks();
       await mqttClient?.close();
       mqttClient = undefined;
       await broker?.stop();

@@ -9,7 +9,11 @@ export interface HubMqttClientDeps {
   /** Fixed id + persistent session: the broker queues QoS 1 summaries while the hub is away. */
   clientId: string;
   log: Logger;
-  /** Called for every message; the broker gets our PUBACK only after it resolves. Must not throw. */
+  /**
+   * Called for every message; the broker gets our PUBACK only after it resolves, and no further
+   * message is delivered meanwhile. It must therefore never wait for a PUBACK of its own publishes
+   * (that PUBACK arrives on this same connection, behind the held message): start them, don't await.
+   */
   onMessage(topic: string, payload: Uint8Array, meta: { retained: boolean }): Promise<void>;
 }
 
@@ -53,9 +57,13 @@ export function createHubMqttClient(deps: HubMqttClientDeps): MqttPublisher & {
         c.once('error', onError);
       });
       // mqtt.js re-subscribes by itself after a reconnect that found no session (resubscribe: true).
-      const granted = await c.subscribeAsync(filters, { qos: 1 });
-      const refused = granted.filter((g) => g.qos === 128);
-      if (refused.length) deps.log.error({ refused: refused.map((g) => g.topic) }, 'broker refused the hub subscriptions (check the external broker ACL)');
+      try {
+        await c.subscribeAsync(filters, { qos: 1 });
+      } catch (err) {
+        // mqtt.js rejects when any filter got SUBACK 0x80.
+        await c.endAsync(true);
+        throw new Error(`the broker refused the hub's subscriptions to ${filters.join(', ')} (${(err as Error).message}); with an external broker, its ACL must let the hub user read flowbill/v1/+/+/{summaries,status,live} and write .../{ack,config}`);
+      }
     },
 
     async publish(topic, payload, opts) {

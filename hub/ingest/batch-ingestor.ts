@@ -62,7 +62,8 @@ const lowKey = (edgeId: string) => `ingest-low/${edgeId}`;
  *     restart) answers DUPLICATE without touching data; markers below oldest_unacked_seq are pruned
  *     in the same write;
  *  4. only after that write completed, publish the Ack (QoS 1). If the write fails there is no ack:
- *     the edge keeps the batch and resends it.
+ *     the edge keeps the batch and resends it. handle() resolves once the write is done and the ack
+ *     handed to the client (not once the broker PUBACKed it: see sendAck).
  * A batch with some refused summaries stores the rest and answers STORED with a reason; a batch with
  * none stored answers REJECTED.
  */
@@ -74,14 +75,25 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
   const once = createOnceLogger(deps.log);
   const maxClockSkewSec = deps.maxClockSkewSec ?? 300;
 
-  async function sendAck(tenantId: string, edgeId: string, ack: Ack): Promise<void> {
-    try {
-      await deps.publisher.publish(edgeTopic(tenantId, edgeId, 'ack'), ackCodec.encode(ack), { qos: 1, retain: false });
-    } catch (err) {
-      // The edge resends the batch after its ack timeout and gets DUPLICATE then: nothing is lost.
-      counters.ackPublishErrors++;
-      once.warnOnce(`ack:${edgeId}`, { edgeId, seq: ack.seq, err: (err as Error).message }, 'could not publish an ack');
-    }
+  const pendingAcks = new Set<Promise<void>>();
+
+  /**
+   * Starts publishing the ack and returns without waiting for the broker's PUBACK: the hub's MQTT
+   * client holds its own PUBACK for the incoming batch until handle() resolves, and the PUBACK for
+   * this ack arrives on that same connection, so waiting for it here would deadlock the client.
+   */
+  function sendAck(tenantId: string, edgeId: string, ack: Ack): void {
+    const sent = (async () => {
+      try {
+        await deps.publisher.publish(edgeTopic(tenantId, edgeId, 'ack'), ackCodec.encode(ack), { qos: 1, retain: false });
+      } catch (err) {
+        // The edge resends the batch after its ack timeout and gets DUPLICATE then: nothing is lost.
+        counters.ackPublishErrors++;
+        once.warnOnce(`ack:${edgeId}`, { edgeId, seq: ack.seq, err: (err as Error).message }, 'could not publish an ack');
+      }
+    })();
+    pendingAcks.add(sent);
+    void sent.finally(() => pendingAcks.delete(sent));
   }
 
   async function reject(tenantId: string, edgeId: string, batch: SummaryBatch, reason: string): Promise<Ack> {
@@ -89,7 +101,7 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
     counters.summariesRejected += batch.summaries.length;
     once.warnOnce(`rejected:${edgeId}:${reason}`, { edgeId, seq: batch.seq, reason }, 'summary batch rejected');
     const ack: Ack = { edgeId, seq: batch.seq, status: AckStatus.REJECTED, reason };
-    await sendAck(tenantId, edgeId, ack);
+    sendAck(tenantId, edgeId, ack);
     return ack;
   }
 
@@ -113,6 +125,11 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
 
   return {
     counters: (): IngestCounters => ({ ...counters }),
+
+    /** Resolves when every ack started so far was accepted by the broker or failed (for stop and tests). */
+    async flushAcks(): Promise<void> {
+      await Promise.all([...pendingAcks]);
+    },
 
     /** Handles one message from flowbill/v1/<tenant>/<edge>/summaries; resolves with the ack it sent, if any. */
     async handle(topic: string, payload: Uint8Array): Promise<Ack | undefined> {
@@ -183,7 +200,7 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
         if (rejectedCount) once.warnOnce(`partial:${t.edgeId}:${reasonText}`, { edgeId: t.edgeId, seq: batch.seq, rejectedCount, reasons: reasonText }, 'summaries refused in a stored batch');
         ack = { edgeId: t.edgeId, seq: batch.seq, status: AckStatus.STORED, reason: rejectedCount ? `stored ${accepted.length} of ${batch.summaries.length}; refused: ${reasonText}` : '' };
       }
-      await sendAck(t.tenantId, t.edgeId, ack);
+      sendAck(t.tenantId, t.edgeId, ack);
       return ack;
     },
   };
