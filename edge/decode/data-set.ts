@@ -1,0 +1,253 @@
+import { readNtpTimestampMs, readUint } from './byte-reader';
+import type { DecodeSession, DomainState, ExporterState, MessageTime } from './decoder-state';
+import type { FlowRecord } from './flow-record';
+import { Role } from './information-elements';
+import { layoutVariableRecord, type TemplatePlan } from './template-plan';
+import { initRelativeToUnixMs, uptimeToUnixMs } from './uptime-time';
+
+/**
+ * Shared by records that lack an address field. Consumers must treat FlowRecord addresses as
+ * read-only: they are views into the caller's datagram or this shared array.
+ */
+const NO_ADDRESS: Uint8Array = new Uint8Array(4);
+
+/**
+ * Decodes the records of one v9 data flowset / IPFIX data set (bytes[start, end), after the set
+ * header) with a compiled template. Flow records go to `out`; options records update the domain's
+ * sampling table. Returns the number of records (IPFIX sequence numbers count them).
+ */
+export function decodeDataSet(
+  session: DecodeSession,
+  exporter: ExporterState,
+  domain: DomainState,
+  plan: TemplatePlan,
+  bytes: Uint8Array,
+  view: DataView,
+  start: number,
+  end: number,
+  time: MessageTime,
+  out: FlowRecord[],
+): number {
+  let records = 0;
+  const fixed = plan.fixedOffsets;
+  if (fixed !== null) {
+    const length = plan.recordLength;
+    // RFC 3954 §5.3, RFC 7011 §3.3.1: trailing bytes too short for a record are padding.
+    for (let p = start; p + length <= end; p += length) {
+      if (plan.isOptions) applyOptionsRecord(domain, plan, view, p, fixed, plan.fieldLengths);
+      else out.push(decodeFlowRecord(exporter, domain, plan, bytes, view, p, fixed, plan.fieldLengths, time));
+      records++;
+    }
+    return records;
+  }
+  const offsets = session.scratchOffsets;
+  const lengths = session.scratchLengths;
+  let p = start;
+  while (end - p >= plan.recordLength) {
+    const recordEnd = layoutVariableRecord(plan, bytes, p, end, offsets, lengths);
+    if (recordEnd < 0) {
+      session.fail(exporter.address, 'truncated-record', { templateId: plan.templateId });
+      break;
+    }
+    if (plan.isOptions) applyOptionsRecord(domain, plan, view, p, offsets, lengths);
+    else out.push(decodeFlowRecord(exporter, domain, plan, bytes, view, p, offsets, lengths, time));
+    records++;
+    p = recordEnd;
+  }
+  return records;
+}
+
+function isZero(bytes: Uint8Array, offset: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[offset + i] !== 0) return false;
+  return true;
+}
+
+export function decodeFlowRecord(
+  exporter: ExporterState,
+  domain: DomainState,
+  plan: TemplatePlan,
+  bytes: Uint8Array,
+  view: DataView,
+  base: number,
+  offsets: ArrayLike<number>,
+  lengths: ArrayLike<number>,
+  time: MessageTime,
+): FlowRecord {
+  const rf = plan.roleField;
+  let i: number;
+  let o: number;
+
+  // Addresses: IPv4 fields unless they are absent or all zero and IPv6 fields are present
+  // (some templates carry both families and zero the unused one).
+  let srcIp: Uint8Array = NO_ADDRESS;
+  let dstIp: Uint8Array = NO_ADDRESS;
+  const s4 = rf[Role.src4];
+  const s6 = rf[Role.src6];
+  if (s4 >= 0 && lengths[s4] === 4 && (s6 < 0 || !isZero(bytes, base + offsets[s4], 4))) {
+    o = base + offsets[s4];
+    srcIp = bytes.subarray(o, o + 4);
+    i = rf[Role.dst4];
+    if (i >= 0 && lengths[i] === 4) { o = base + offsets[i]; dstIp = bytes.subarray(o, o + 4); }
+  } else if (s6 >= 0 && lengths[s6] === 16) {
+    o = base + offsets[s6];
+    srcIp = bytes.subarray(o, o + 16);
+    i = rf[Role.dst6];
+    if (i >= 0 && lengths[i] === 16) { o = base + offsets[i]; dstIp = bytes.subarray(o, o + 16); }
+  } else {
+    i = rf[Role.dst4];
+    if (i >= 0 && lengths[i] === 4) { o = base + offsets[i]; dstIp = bytes.subarray(o, o + 4); }
+  }
+
+  // Interfaces: 10/14, or the physical 252/253 some devices send instead.
+  let inputIf = 0;
+  let outputIf = 0;
+  i = rf[Role.inIf];
+  if (i < 0) i = rf[Role.inPhysIf];
+  if (i >= 0) inputIf = readUint(view, base + offsets[i], lengths[i]);
+  i = rf[Role.outIf];
+  if (i < 0) i = rf[Role.outPhysIf];
+  if (i >= 0) outputIf = readUint(view, base + offsets[i], lengths[i]);
+
+  // Counters: delta counts; post-* deltas (egress-side counters) when the pre ones are absent; total
+  // counts last, for devices that export only totals (they export each flow once, at its end).
+  let rawBytes = 0;
+  i = rf[Role.bytes];
+  if (i < 0) i = rf[Role.postBytes];
+  if (i < 0) i = rf[Role.totalBytes];
+  if (i >= 0) rawBytes = readUint(view, base + offsets[i], lengths[i]);
+  let rawPackets = 0;
+  i = rf[Role.packets];
+  if (i < 0) i = rf[Role.postPackets];
+  if (i < 0) i = rf[Role.totalPackets];
+  if (i >= 0) rawPackets = readUint(view, base + offsets[i], lengths[i]);
+
+  let protocol = 0;
+  i = rf[Role.protocol];
+  if (i >= 0) protocol = readUint(view, base + offsets[i], lengths[i]);
+  let srcPort = 0;
+  i = rf[Role.srcPort];
+  if (i >= 0) srcPort = readUint(view, base + offsets[i], lengths[i]);
+  let dstPort = 0;
+  i = rf[Role.dstPort];
+  if (i >= 0) dstPort = readUint(view, base + offsets[i], lengths[i]);
+
+  const startMs = flowTimeMs(rf, view, base, offsets, lengths, time, domain, true);
+  let endMs = flowTimeMs(rf, view, base, offsets, lengths, time, domain, false);
+  let begin = startMs;
+  if (begin < 0) begin = endMs < 0 ? time.exportMs : endMs;
+  if (endMs < 0 || endMs < begin) endMs = begin;
+
+  const samplingRate = recordSamplingRate(rf, view, base, offsets, lengths, domain);
+  const flowBytes = samplingRate === 1 ? rawBytes : Math.round(rawBytes * samplingRate);
+  const flowPackets = samplingRate === 1 ? rawPackets : Math.round(rawPackets * samplingRate);
+  exporter.samplingRate = samplingRate;
+  return {
+    exporter: exporter.address,
+    observationDomain: domain.observationDomain,
+    srcIp,
+    dstIp,
+    inputIf,
+    outputIf,
+    bytes: flowBytes,
+    packets: flowPackets,
+    samplingRate,
+    startMs: begin,
+    endMs,
+    protocol,
+    srcPort,
+    dstPort,
+  };
+}
+
+/** Absolute start (or end) time in Unix ms from whichever time fields the template has; -1 if none. */
+function flowTimeMs(
+  rf: Int16Array, view: DataView, base: number, offsets: ArrayLike<number>, lengths: ArrayLike<number>,
+  time: MessageTime, domain: DomainState, start: boolean,
+): number {
+  let i = rf[start ? Role.startMs : Role.endMs];
+  if (i >= 0) return readUint(view, base + offsets[i], lengths[i]);
+  i = rf[start ? Role.startSec : Role.endSec];
+  if (i >= 0) return readUint(view, base + offsets[i], lengths[i]) * 1000;
+  i = rf[start ? Role.startUs : Role.endUs];
+  if (i < 0) i = rf[start ? Role.startNs : Role.endNs];
+  if (i >= 0 && lengths[i] === 8) return readNtpTimestampMs(view, base + offsets[i]);
+  i = rf[start ? Role.firstUptime : Role.lastUptime];
+  if (i >= 0) {
+    const uptimeValue = readUint(view, base + offsets[i], lengths[i]);
+    if (time.uptimeMs >= 0) return uptimeToUnixMs(time.exportMs, time.uptimeMs, uptimeValue);
+    // IPFIX: relative to systemInitTimeMilliseconds, in the record itself or from options data.
+    const initIndex = rf[Role.systemInitMs];
+    const initMs = initIndex >= 0 ? readUint(view, base + offsets[initIndex], lengths[initIndex]) : domain.systemInitMs;
+    if (initMs >= 0) return initRelativeToUnixMs(initMs, uptimeValue, time.exportMs);
+    return -1; // unknown origin: the caller falls back to the export time
+  }
+  i = rf[start ? Role.startDeltaUs : Role.endDeltaUs];
+  if (i >= 0) return time.exportMs - Math.floor(readUint(view, base + offsets[i], lengths[i]) / 1000);
+  return -1;
+}
+
+/**
+ * Sampling rate for one record: a rate carried in the record itself (34/50, or 305+306), else the
+ * rate the domain's options data announced for the record's sampler id (48/302), else the one
+ * announced without an id, else — when the domain announced exactly one sampler — that one; else 1.
+ */
+function recordSamplingRate(
+  rf: Int16Array, view: DataView, base: number, offsets: ArrayLike<number>, lengths: ArrayLike<number>,
+  domain: DomainState,
+): number {
+  const inline = samplingRateOf(rf, view, base, offsets, lengths);
+  if (inline > 0) return inline;
+  const samplers = domain.samplers;
+  if (samplers.size === 0) return 1;
+  const i = rf[Role.samplerId];
+  if (i >= 0) {
+    const rate = samplers.get(readUint(view, base + offsets[i], lengths[i]));
+    if (rate !== undefined) return rate;
+  }
+  const anonymous = samplers.get(0);
+  if (anonymous !== undefined) return anonymous;
+  if (samplers.size === 1) for (const rate of samplers.values()) return rate;
+  return 1;
+}
+
+/** A rate described by the fields of one record; 0 when the record describes none. */
+function samplingRateOf(
+  rf: Int16Array, view: DataView, base: number, offsets: ArrayLike<number>, lengths: ArrayLike<number>,
+): number {
+  let i = rf[Role.samplingInterval];
+  if (i >= 0) {
+    const interval = readUint(view, base + offsets[i], lengths[i]);
+    if (interval > 0) return interval;
+  }
+  i = rf[Role.packetInterval];
+  const j = rf[Role.packetSpace];
+  if (i >= 0 && j >= 0) {
+    // RFC 5477 §8.2.2/8.2.3: select `interval` packets, then skip `space`.
+    const interval = readUint(view, base + offsets[i], lengths[i]);
+    const space = readUint(view, base + offsets[j], lengths[j]);
+    if (interval > 0) return (interval + space) / interval;
+  }
+  i = rf[Role.samplingSize];
+  const k = rf[Role.samplingPopulation];
+  if (i >= 0 && k >= 0) {
+    const size = readUint(view, base + offsets[i], lengths[i]);
+    const population = readUint(view, base + offsets[k], lengths[k]);
+    if (size > 0 && population >= size) return population / size;
+  }
+  return 0;
+}
+
+/** Options data: remember the sampler's rate and the system init time. */
+export function applyOptionsRecord(
+  domain: DomainState, plan: TemplatePlan, view: DataView, base: number,
+  offsets: ArrayLike<number>, lengths: ArrayLike<number>,
+): void {
+  const rf = plan.roleField;
+  const rate = samplingRateOf(rf, view, base, offsets, lengths);
+  if (rate > 0) {
+    const i = rf[Role.samplerId];
+    domain.samplers.set(i >= 0 ? readUint(view, base + offsets[i], lengths[i]) : 0, rate);
+  }
+  const init = rf[Role.systemInitMs];
+  if (init >= 0) domain.systemInitMs = readUint(view, base + offsets[init], lengths[init]);
+}

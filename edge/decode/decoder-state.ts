@@ -1,0 +1,97 @@
+import type { DecoderCounters } from './flow-decoder';
+import type { FlowRecord } from './flow-record';
+import { createSequenceTracker, type SequenceTracker } from './sequence-tracker';
+import type { TemplateField, TemplatePlan } from './template-plan';
+
+/**
+ * The decoder's state, kept per exporter and per (exporter, version, observation domain): templates,
+ * samplers and sequence tracking are scoped the way RFC 3954 §5.1 (source id) and RFC 7011 §3.1
+ * (observation domain) scope them. One decoder instance must see all of an exporter's datagrams.
+ */
+
+/** Header times a data set needs to turn relative flow times into absolute ones. */
+export interface MessageTime {
+  /** v9 unix secs / IPFIX export time, in ms. */
+  exportMs: number;
+  /** v9 header sysUptime in ms; -1 for IPFIX (whose relative times use systemInitTimeMilliseconds). */
+  uptimeMs: number;
+}
+
+export interface DomainState {
+  /** version * 2^32 + domain id: v9 source ids and IPFIX domains never share templates. */
+  key: number;
+  observationDomain: number;
+  templates: Map<number, TemplatePlan>;
+  /** sampler / selector id → packets per sampled packet; id 0 holds a rate announced without an id. */
+  samplers: Map<number, number>;
+  /** IPFIX systemInitTimeMilliseconds from options data, -1 until seen. */
+  systemInitMs: number;
+  sequence: SequenceTracker;
+}
+
+/** A data set that came before its template, copied out of the datagram. */
+export interface PendingSet {
+  domainKey: number;
+  templateId: number;
+  body: Uint8Array;
+  time: MessageTime;
+  receivedAtMs: number;
+}
+
+export interface ExporterState {
+  address: string;
+  version: number;
+  packets: number;
+  flows: number;
+  bytes: number;
+  sequenceGaps: number;
+  lastSeenMs: number;
+  samplingRate: number;
+  domains: Map<number, DomainState>;
+  /** Held data sets in arrival order, bounded by maxPendingPerExporter. */
+  pending: PendingSet[];
+}
+
+export function createExporterState(address: string): ExporterState {
+  return {
+    address, version: 0, packets: 0, flows: 0, bytes: 0, sequenceGaps: 0, lastSeenMs: 0, samplingRate: 1,
+    domains: new Map(), pending: [],
+  };
+}
+
+const DOMAIN_KEY_VERSION_FACTOR = 4_294_967_296;
+
+export function domainOf(exporter: ExporterState, version: number, domainId: number): DomainState {
+  const key = version * DOMAIN_KEY_VERSION_FACTOR + domainId;
+  let domain = exporter.domains.get(key);
+  if (domain === undefined) {
+    domain = {
+      key, observationDomain: domainId, templates: new Map(), samplers: new Map(), systemInitMs: -1,
+      sequence: createSequenceTracker(),
+    };
+    exporter.domains.set(key, domain);
+  }
+  return domain;
+}
+
+/**
+ * What the version decoders (netflow-v5/v9, ipfix) need from the decoder that owns the state.
+ * Implemented by createFlowDecoder; the version modules stay stateless functions.
+ */
+export interface DecodeSession {
+  readonly counters: DecoderCounters;
+  /** Count one malformed input and log it once per (exporter, kind). */
+  fail(exporter: string, kind: string, detail?: Record<string, unknown>): void;
+  /** Cache a (data or options) template and decode data held for it into `out`. */
+  storeTemplate(
+    exporter: ExporterState, domain: DomainState, templateId: number, fields: TemplateField[],
+    isOptions: boolean, definition: Uint8Array, out: FlowRecord[],
+  ): void;
+  withdrawTemplate(exporter: ExporterState, domain: DomainState, templateId: number): void;
+  /** Hold a data set whose template is unknown (copies bytes[start, end)). */
+  hold(exporter: ExporterState, domain: DomainState, templateId: number, bytes: Uint8Array,
+    start: number, end: number, time: MessageTime, receivedAtMs: number): void;
+  /** Scratch arrays for laying out variable-length records. */
+  readonly scratchOffsets: Int32Array;
+  readonly scratchLengths: Int32Array;
+}
