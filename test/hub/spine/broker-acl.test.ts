@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ackCodec, AckStatus, edgeConfigCodec } from '../../../proto/codec';
 import { encodeBatch, makeBatch, makeSummary } from './ingest-fixtures';
 import { grantedQos, nextMessage, startTestHub, waitForClose } from './hub-harness';
@@ -6,7 +6,7 @@ import { grantedQos, nextMessage, startTestHub, waitForClose } from './hub-harne
 const NOW_MS = Date.UTC(2026, 10, 3, 12);
 const BUCKET = NOW_MS / 1000 - 3600;
 
-async function setup(t: Tap.Test) {
+async function setup(t: Test) {
   const h = await startTestHub({ nowMs: NOW_MS });
   t.teardown(() => h.close());
   for (const id of ['isp1', 'isp2']) await h.admin('POST', '/api/v1/operators', { operatorId: id, name: id });
@@ -15,8 +15,6 @@ async function setup(t: Tap.Test) {
   const c = (await h.admin('POST', '/api/v1/operators/isp2/edges', { name: 'pop-c' })).body;
   return { h, a, b, c };
 }
-
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 t.test('an edge publishes summaries and gets a STORED ack on its own ack topic; its config is retained', async (t) => {
   const { h, a } = await setup(t);
