@@ -1,0 +1,268 @@
+/**
+ * The commerce use cases: load a subscription, apply the pure rules, persist, and tell the edges.
+ * Every read-modify-write runs through one SerialQueue. Before any change, time-driven steps due by
+ * now (trial expiry, end of period) are applied first, so billing snapshots stay in time order even
+ * when a job ran late or the hub was down.
+ */
+import type { Clock } from '../../common/clock';
+import type { Logger } from '../../common/logger';
+import { hubError } from '../errors';
+import type { EdgeConfigPusher } from '../ports';
+import { nextPeriod, periodContaining } from './billing-period';
+import type { CommerceRepository } from './commerce-repository';
+import type { Invoice, InvoiceDraft } from './invoice';
+import { buildCreditNoteDraft, buildInvoiceDraft, formatInvoiceNumber, invoiceIdempotencyKey } from './invoice';
+import type { CommerceJobName } from './job-schedule';
+import { formatMinor } from './money';
+import * as addonRules from './netflow-addon';
+import type { PriceBook } from './price-book';
+import { findTier, fitTier, validatePriceBook } from './price-book';
+import { createSerialQueue } from './serial-queue';
+import type { Subscription, Transition } from './subscription';
+import { newSubscription, then, unchanged } from './subscription';
+import { addonFeeMinorOf, applyPriceBook, changeTier, setActiveCustomers } from './subscription-rules';
+
+export interface CommerceServiceDeps {
+  repo: CommerceRepository;
+  clock: Clock;
+  log: Logger;
+  /** Called after an operator's collection state changed (trial started/expired, activation, end of period). */
+  edgeConfigPusher: EdgeConfigPusher;
+  /** Delete every series of the operator; must be idempotent (it is retried after a failure). */
+  purgeOperatorData(operatorId: string): Promise<void>;
+  /**
+   * When the operator was created, or undefined if there is no such operator (404). Without it any
+   * operator id gets a subscription from its first use.
+   */
+  operatorCreatedAtMs?(operatorId: string): Promise<number | undefined>;
+}
+
+type Rule = (sub: Subscription, book: PriceBook, nowMs: number) => Transition;
+
+/** Apply due time-driven steps (repeatedly, in case one step makes another due). */
+function advanceAll(sub: Subscription, book: PriceBook, nowMs: number): Transition {
+  let t = unchanged(sub);
+  for (let i = 0; i < 4; i++) {
+    const step = addonRules.advance(t.sub, book, nowMs);
+    if (step.snapshots.length === 0 && !step.collectionChanged && step.sub === t.sub) break;
+    t = then(t, () => step);
+  }
+  return t;
+}
+
+export function createCommerceService(deps: CommerceServiceDeps) {
+  const { repo, log } = deps;
+  const queue = createSerialQueue();
+
+  async function push(operatorIds: Iterable<string>): Promise<void> {
+    for (const operatorId of operatorIds) {
+      try {
+        await deps.edgeConfigPusher.pushConfigs(operatorId);
+      } catch (err) {
+        // The collection policy is already right for ingest; edges also get their config on reconnect.
+        log.error({ err, operatorId }, 'commerce: pushing edge configs after a collection change failed');
+      }
+    }
+  }
+
+  /** Load or create (unlocked: call inside the queue). */
+  async function loadOrCreate(operatorId: string, book: PriceBook, nowMs: number): Promise<{ sub: Subscription; created: Transition | undefined }> {
+    const sub = await repo.getSubscription(operatorId);
+    if (sub) return { sub, created: undefined };
+    let createdAtMs = nowMs;
+    if (deps.operatorCreatedAtMs) {
+      const at = await deps.operatorCreatedAtMs(operatorId);
+      if (at === undefined) throw hubError('NOT_FOUND', `no operator ${operatorId}`);
+      createdAtMs = Math.min(at, nowMs);
+    }
+    const t = newSubscription(operatorId, book, createdAtMs);
+    return { sub: t.sub, created: t };
+  }
+
+  /** load → advance → rule → save (one batch) → push when collection changed. */
+  async function mutate(operatorId: string, rule: Rule): Promise<Subscription> {
+    const { saved, changed } = await queue.run(async () => {
+      const nowMs = deps.clock.nowMs();
+      const book = await repo.getPriceBook();
+      const { sub, created } = await loadOrCreate(operatorId, book, nowMs);
+      let t = then(created ?? unchanged(sub), (s) => advanceAll(s, book, nowMs));
+      t = then(t, (s) => rule(s, book, nowMs));
+      const saved = await repo.saveSubscription(t.sub, t.snapshots);
+      return { saved, changed: t.collectionChanged };
+    });
+    if (changed) await push([operatorId]);
+    return saved;
+  }
+
+  async function ensureSubscription(operatorId: string): Promise<Subscription> {
+    return mutate(operatorId, (s) => unchanged(s));
+  }
+
+  async function viewOf(operatorId: string) {
+    const sub = await ensureSubscription(operatorId);
+    const nowMs = deps.clock.nowMs();
+    const book = await repo.getPriceBook();
+    const tier = findTier(book, sub.tierId) ?? fitTier(book, sub.activeCustomers);
+    const period = periodContaining(nowMs);
+    const addonFee = addonFeeMinorOf(tier, book);
+    const snapshots = await repo.snapshotsFor(operatorId, period.startMs, period.endMs);
+    const preview = buildInvoiceDraft(operatorId, period, snapshots);
+    return {
+      operatorId,
+      currency: book.currency,
+      tier: { ...tier, monthlyFee: formatMinor(tier.monthlyFeeMinor, book.currency) },
+      activeCustomers: sub.activeCustomers,
+      overLimit: book.overLimit,
+      period,
+      addon: {
+        name: addonRules.ADDON_NAME,
+        ...sub.addon,
+        daysLeft: addonRules.daysLeft(sub, nowMs),
+        eligible: tier.netflowEligible,
+        percentOfFee: book.addonPercentOfFee,
+        priceMonthlyMinor: addonFee.monthlyMinor,
+        priceMonthly: formatMinor(addonFee.monthlyMinor, book.currency),
+        collection: addonRules.collectionStateAt(sub, nowMs),
+      },
+      notices: sub.notices.slice(-10),
+      nextInvoicePreview: { ...preview, total: formatMinor(preview.totalMinor, preview.currency), note: 'current period so far, assuming nothing changes until its end' },
+    };
+  }
+
+  /** Issue one document under the queue with the next gapless number of its kind. Returns the existing one for a used key. */
+  async function issueLocked(kind: Invoice['kind'], draft: InvoiceDraft, idempotencyKey: string, nowMs: number, extra: Partial<Invoice> = {}, sub?: Subscription): Promise<Invoice> {
+    const existing = await repo.numberForKey(idempotencyKey);
+    if (existing) return (await repo.getInvoice(existing))!;
+    const seq = (await repo.lastSeq(kind)) + 1;
+    const doc: Invoice = { ...draft, ...extra, kind, number: formatInvoiceNumber(kind, seq), seq, idempotencyKey, issuedAtMs: nowMs };
+    await repo.issue(doc, sub ? [repo.subscriptionOp(sub)] : []);
+    return doc;
+  }
+
+  /** The time-driven step jobs: advance every subscription matching `filter`. */
+  async function advanceJob(nowMs: number, filter: (s: Subscription) => boolean): Promise<string[]> {
+    const changedOps: string[] = [];
+    await queue.run(async () => {
+      const book = await repo.getPriceBook();
+      for (const sub of await repo.listSubscriptions()) {
+        if (!filter(sub)) continue;
+        const t = advanceAll(sub, book, nowMs);
+        if (t.sub === sub) continue;
+        await repo.saveSubscription(t.sub, t.snapshots);
+        if (t.collectionChanged) changedOps.push(sub.operatorId);
+      }
+    });
+    await push(changedOps);
+    return changedOps;
+  }
+
+  const jobs: Record<CommerceJobName, (nowMs: number) => Promise<unknown>> = {
+    'trial-expiry': (nowMs) => advanceJob(nowMs, (s) => s.addon.status === 'trial' && nowMs >= s.addon.trialEndsAtMs!),
+    'period-end': (nowMs) => advanceJob(nowMs, (s) => s.addon.status === 'active' && !s.addon.renew && nowMs >= s.addon.endsAtMs!),
+
+    /** One invoice per operator for every ended period not yet invoiced (idempotent by key). */
+    invoices: async (nowMs) => {
+      const issued: string[] = [];
+      const changedOps: string[] = [];
+      await queue.run(async () => {
+        const book = await repo.getPriceBook();
+        for (const listed of await repo.listSubscriptions()) {
+          const t = advanceAll(listed, book, nowMs);
+          let sub = t.sub === listed ? listed : await repo.saveSubscription(t.sub, t.snapshots);
+          if (t.collectionChanged) changedOps.push(sub.operatorId);
+          for (let p = periodContaining(sub.nextInvoicePeriodStartMs); p.endMs <= nowMs; p = nextPeriod(p)) {
+            sub = { ...sub, nextInvoicePeriodStartMs: p.endMs };
+            const key = invoiceIdempotencyKey(sub.operatorId, p.key);
+            if (await repo.numberForKey(key)) { await repo.saveSubscription(sub); continue; }
+            const draft = buildInvoiceDraft(sub.operatorId, p, await repo.snapshotsFor(sub.operatorId, p.startMs, p.endMs));
+            if (draft.lines.length === 0) { await repo.saveSubscription(sub); continue; }
+            // The invoice, its number and the subscription's invoiced-through pointer land in one batch.
+            const doc = await issueLocked('invoice', draft, key, nowMs, {}, sub);
+            issued.push(doc.number);
+            log.info({ operatorId: sub.operatorId, period: p.key, number: doc.number, totalMinor: doc.totalMinor }, 'commerce: invoice issued');
+          }
+        }
+      });
+      await push(changedOps);
+      return issued;
+    },
+
+    /** Purge data of collections stopped longer than the retention period, unless reactivated. */
+    retention: async (nowMs) => {
+      const purged: string[] = [];
+      await queue.run(async () => {
+        for (const sub of await repo.listSubscriptions()) {
+          if (!addonRules.purgeDue(sub, nowMs)) continue;
+          try {
+            await deps.purgeOperatorData(sub.operatorId);
+          } catch (err) {
+            log.error({ err, operatorId: sub.operatorId }, 'commerce: purging operator data failed; retried on the next run');
+            continue;
+          }
+          await repo.saveSubscription(addonRules.markPurged(sub, nowMs));
+          purged.push(sub.operatorId);
+          log.info({ operatorId: sub.operatorId }, 'commerce: data purged after the retention period');
+        }
+      });
+      return purged;
+    },
+  };
+
+  return {
+    getPriceBook: () => repo.getPriceBook(),
+    async putPriceBook(input: unknown): Promise<PriceBook> {
+      const book = validatePriceBook(input);
+      await queue.run(async () => {
+        const nowMs = deps.clock.nowMs();
+        const old = await repo.getPriceBook();
+        const subs = await repo.listSubscriptions();
+        if (book.currency !== old.currency && subs.length > 0) {
+          throw hubError('CONFLICT', `the price book's currency cannot change from ${old.currency} to ${book.currency} once operators have subscriptions`);
+        }
+        await repo.savePriceBook(book);
+        for (const sub of subs) {
+          const t = then(advanceAll(sub, old, nowMs), (s) => applyPriceBook(s, old, book, nowMs));
+          if (t.sub !== sub || t.snapshots.length > 0) await repo.saveSubscription(t.sub, t.snapshots);
+        }
+      });
+      return book;
+    },
+    ensureSubscription,
+    getSubscriptionView: viewOf,
+    startTrial: (operatorId: string) => mutate(operatorId, addonRules.startTrial),
+    activate: (operatorId: string) => mutate(operatorId, addonRules.activate),
+    cancel: (operatorId: string) => mutate(operatorId, (s, _b, now) => addonRules.endAtPeriodEnd(s, now, 'cancelled')),
+    disableRenewal: (operatorId: string) => mutate(operatorId, (s, _b, now) => addonRules.endAtPeriodEnd(s, now, 'renewal_disabled')),
+    enableRenewal: (operatorId: string) => mutate(operatorId, addonRules.enableRenewal),
+    setVisibility: (operatorId: string, visible: boolean) => mutate(operatorId, (s, _b, now) => addonRules.setVisibility(s, visible, now)),
+    changeTier: (operatorId: string, tierId: string) => mutate(operatorId, (s, b, now) => changeTier(s, b, tierId, now)),
+    setActiveCustomers: (operatorId: string, count: number) => mutate(operatorId, (s, b, now) => setActiveCustomers(s, b, count, now)),
+
+    /** CollectionPolicy: read-only; exact at atMs even before the expiry job has run. */
+    async collectionState(operatorId: string, atMs: number): Promise<{ allowed: boolean; reason?: string }> {
+      return addonRules.collectionStateAt(await repo.getSubscription(operatorId), atMs);
+    },
+
+    listInvoices: (operatorId: string) => repo.listInvoices(operatorId),
+    async getInvoice(operatorId: string, number: string): Promise<Invoice> {
+      const doc = await repo.getInvoice(number);
+      if (!doc || doc.operatorId !== operatorId) throw hubError('NOT_FOUND', `no invoice ${number}`);
+      return doc;
+    },
+    /** Correct an issued invoice with a full credit note (the invoice itself is never edited). */
+    async creditInvoice(operatorId: string, number: string, reason: string): Promise<Invoice> {
+      return queue.run(async () => {
+        const inv = await repo.getInvoice(number);
+        if (!inv || inv.operatorId !== operatorId) throw hubError('NOT_FOUND', `no invoice ${number}`);
+        if (inv.kind !== 'invoice') throw hubError('CONFLICT', `${number} is a credit note`);
+        return issueLocked('credit_note', buildCreditNoteDraft(inv), `${operatorId}/credit-${number}`, deps.clock.nowMs(), { creditsInvoice: number, reason });
+      });
+    },
+
+    runJob(name: CommerceJobName, nowMs: number): Promise<unknown> {
+      return jobs[name](nowMs);
+    },
+  };
+}
+
+export type CommerceService = ReturnType<typeof createCommerceService>;
