@@ -67,7 +67,8 @@ export function domainOf(exporter: ExporterState, version: number, domainId: num
   if (domain === undefined) {
     domain = {
       key, observationDomain: domainId, templates: new Map(), samplers: new Map(), systemInitMs: -1,
-      sequence: createSequenceTracker(),
+      // v9 counts packets, v5 and IPFIX count records (tens per packet): size the windows to match.
+      sequence: version === 9 ? createSequenceTracker(100_000, 64) : createSequenceTracker(3_000_000, 4096),
     };
     exporter.domains.set(key, domain);
   }

@@ -23,7 +23,7 @@ export interface SequenceTracker {
   unknown(): void;
 }
 
-export function createSequenceTracker(maxGapUnits = 1_000_000, reorderWindowUnits = 1_000_000): SequenceTracker {
+export function createSequenceTracker(maxGapUnits: number, reorderWindowUnits: number): SequenceTracker {
   let expected = -1;
   let gapStart = 0;
   let gapEnd = 0; // [gapStart, gapEnd) mod 2^32: the last gap counted
