@@ -1,31 +1,48 @@
-// Account → Plans → Add-ons: the operator's subscription tier, the tiers on offer, and the add-ons
-// with their lifecycle (start trial, activate, cancel, disable renewal, days left).
-// API: GET  /operators/:op/subscription → {subscription:{tier,status,currentPeriodEndMs?,currency?},
-//             tiers?:[{tier,name,priceMinor,currency,interval?}], addons:[{addonId,name,description?,state,
-//             trialEndsAtMs?,daysLeft?,renews?,periodEndMs?,priceMinor?,currency?,trialAvailable?}]}
-//      POST /operators/:op/addons/:addonId/{start-trial|activate|cancel|disable-renewal} → {addon}
-//      POST /operators/:op/subscription {tier} → {subscription}
+// Account → Plan → Add-ons: the operator's subscription tier, the NetFlow Traffic Analysis add-on
+// with its lifecycle (start trial, activate, cancel, disable/enable renewal, days left), notices, and
+// the running period's invoice preview.
+// API (hub/commerce/commerce-routes.ts):
+//   GET  /operators/:op/subscription → {subscription:{currency, tier:{tierId,name,maxCustomers,monthlyFeeMinor,
+//        netflowEligible}, activeCustomers, period:{startMs,endMs}, addon:{name,visible,status,trialUsed,trialEndsAtMs?,
+//        renew,endsAtMs?,endReason?,daysLeft,eligible,percentOfFee,priceMonthlyMinor,collection:{allowed,reason},
+//        purgeAtMs?}, notices:[{atMs,code,text}], nextInvoicePreview:{lines,totalMinor,currency,currencyExponent,note}}}
+//   POST /operators/:op/addons/netflow/{start-trial|activate|cancel|disable-renewal|enable-renewal} → {subscription}
+//   PUT  /operators/:op/subscription {tierId} → {subscription};  GET /price-book (super_admin) → {priceBook:{tiers}}
 import { h, table, section, errorBox, badge } from '../dom.js';
-import { formatMoney, formatUtc, formatUtcDate } from '../format.js';
+import { formatCount, formatMoney, formatUtc, formatUtcDate } from '../format.js';
 
 const WRITERS = ['super_admin', 'operator_admin'];
-const DAY_MS = 86_400_000;
+
+const STATUS = {
+  none: ['not started', 'muted'],
+  trial: ['trial', 'warn'],
+  trial_expired: ['trial expired', 'bad'],
+  active: ['active', 'ok'],
+  ended: ['ended', 'bad'],
+};
 
 export async function render(ctx) {
   const canWrite = WRITERS.includes(ctx.principal.role);
   const message = h('div', { id: 'account-message' });
   const body = h('div', { id: 'account' });
   ctx.el.append(h('h1', {}, 'Account'), message, body);
+  let busy = false;
 
-  async function act(label, path, payload) {
+  async function act(label, method, path, payload) {
+    if (busy) return;
+    busy = true;
     message.replaceChildren();
     try {
-      await ctx.api(ctx.opPath(path), { method: 'POST', body: payload ?? {} });
+      const res = await ctx.api(ctx.opPath(path), { method, body: payload ?? {} });
       message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, `${label}: done.`));
+      if (res.subscription) await show(res.subscription);
+      else await load();
     } catch (err) {
       message.replaceChildren(errorBox(err, label.toLowerCase()));
+      await load();
+    } finally {
+      busy = false;
     }
-    await load();
   }
 
   async function load() {
@@ -36,63 +53,83 @@ export async function render(ctx) {
       if (ctx.isCurrent()) body.replaceChildren(errorBox(err, 'subscriptions'));
       return;
     }
-    if (!ctx.isCurrent()) return;
-    const sub = res.subscription || {};
-    const tiers = res.tiers || [];
-    const addons = res.addons || [];
-    const nowMs = Date.now();
-    body.replaceChildren(
-      section('Plan', h('dl', { class: 'kv', id: 'subscription' },
-        h('dt', {}, 'Tier'), h('dd', {}, h('strong', {}, sub.tierName || sub.tier || '—')),
-        h('dt', {}, 'Status'), h('dd', {}, sub.status ? badge(sub.status, sub.status === 'active' ? 'ok' : 'warn') : '—'),
-        sub.currentPeriodEndMs ? [h('dt', {}, 'Current period ends'), h('dd', {}, formatUtc(sub.currentPeriodEndMs))] : null),
-      tiers.length ? table([
-        { label: 'Tier', value: (t) => t.name || t.tier },
-        { label: 'Price', num: true, value: (t) => `${formatMoney(t.priceMinor, t.currency, t.currencyExponent)}${t.interval ? ` / ${t.interval}` : ''}` },
-        { label: 'Limits', value: (t) => t.limits ? Object.entries(t.limits).map(([k, v]) => `${k}: ${v}`).join(', ') : '' },
-        { label: '', value: (t) => (t.tier === sub.tier ? badge('current', 'ok') : canWrite ? h('button', { type: 'button', class: 'secondary', onclick: () => act(`Change to ${t.name || t.tier}`, '/subscription', { tier: t.tier }) }, 'Switch') : '') },
-      ], tiers, { id: 'tiers' }) : null),
-      section('Add-ons', table([
-        { label: 'Add-on', value: (a) => h('span', {}, h('strong', {}, a.name || a.addonId), a.description ? h('div', { class: 'muted' }, a.description) : null) },
-        { label: 'State', value: (a) => addonState(a) },
-        { label: 'Days left', num: true, value: (a) => daysLeft(a, nowMs) },
-        { label: 'Renews', value: (a) => (isRunning(a) ? (a.renews === false ? 'no' : a.state === 'trial' ? '—' : 'yes') : '—') },
-        { label: 'Price', num: true, value: (a) => (a.priceMinor !== undefined ? formatMoney(a.priceMinor, a.currency, a.currencyExponent) : '') },
-        { label: 'Actions', value: (a) => (canWrite ? addonActions(a, act) : h('span', { class: 'muted' }, 'read-only')) },
-      ], addons, { id: 'addons', empty: 'No add-ons are offered to this operator.', rowAttrs: (a) => ({ 'data-addon': a.addonId }) })),
-    );
+    await show(res.subscription);
   }
 
-  function daysLeft(a, nowMs) {
-    if (a.daysLeft !== undefined && a.daysLeft !== null) return String(a.daysLeft);
-    const end = a.state === 'trial' ? a.trialEndsAtMs : a.periodEndMs;
-    if (!end || !isRunning(a)) return '—';
-    return String(Math.max(0, Math.ceil((Number(end) - nowMs) / DAY_MS)));
+  let tiers = null;
+  async function show(sub) {
+    if (!ctx.isCurrent()) return;
+    if (tiers === null && ctx.principal.role === 'super_admin') {
+      try { tiers = ((await ctx.api('/price-book')).priceBook || {}).tiers || []; } catch { tiers = []; }
+    }
+    const cur = sub.currency;
+    const tier = sub.tier || {};
+    const addon = sub.addon || {};
+    body.replaceChildren(
+      section('Plan', h('dl', { class: 'kv', id: 'subscription' },
+        h('dt', {}, 'Tier'), h('dd', {}, h('strong', {}, tier.name || tier.tierId || '—')),
+        h('dt', {}, 'Monthly fee'), h('dd', {}, formatMoney(tier.monthlyFeeMinor, cur)),
+        h('dt', {}, 'Active customers'), h('dd', {}, `${formatCount(sub.activeCustomers)}${tier.maxCustomers ? ` of up to ${formatCount(tier.maxCustomers)}` : ''}`),
+        sub.period ? [h('dt', {}, 'Billing period'), h('dd', {}, `${formatUtcDate(sub.period.startMs)} – ${formatUtcDate(sub.period.endMs - 1)}`)] : null),
+      tiers && tiers.length ? table([
+        { label: 'Tier', value: (t) => t.name },
+        { label: 'Customers up to', num: true, value: (t) => (t.maxCustomers === null ? 'no limit' : formatCount(t.maxCustomers)) },
+        { label: 'Monthly fee', num: true, value: (t) => formatMoney(t.monthlyFeeMinor, cur) },
+        { label: 'NetFlow add-on', value: (t) => (t.netflowEligible ? 'eligible' : 'not eligible') },
+        { label: '', value: (t) => (t.tierId === tier.tierId ? badge('current', 'ok') : h('button', { type: 'button', class: 'secondary', onclick: () => act(`Change to ${t.name}`, 'PUT', '/subscription', { tierId: t.tierId }) }, 'Switch')) },
+      ], tiers, { id: 'tiers' }) : null),
+      section('Add-ons', addonTable(addon, cur, canWrite, act)),
+      sub.notices && sub.notices.length ? section('Notices', table([
+        { label: 'When', value: (n) => formatUtc(n.atMs) },
+        { label: 'Notice', value: (n) => n.text },
+      ], [...sub.notices].reverse(), { id: 'notices' })) : null,
+      sub.nextInvoicePreview ? section('This period so far', invoicePreview(sub.nextInvoicePreview)) : null,
+    );
   }
 
   await load();
 }
 
-function isRunning(a) {
-  return a.state === 'trial' || a.state === 'active';
-}
-
-function addonState(a) {
-  const kinds = { active: 'ok', trial: 'warn', cancelled: 'bad', expired: 'bad', available: 'muted' };
-  return h('span', {}, badge(a.state || 'available', kinds[a.state] || 'muted'),
-    a.state === 'trial' && a.trialEndsAtMs ? h('div', { class: 'muted' }, `trial ends ${formatUtcDate(a.trialEndsAtMs)}`) : null,
-    a.state === 'active' && a.renews === false && a.periodEndMs ? h('div', { class: 'muted' }, `ends ${formatUtcDate(a.periodEndMs)}`) : null);
+function addonTable(addon, currency, canWrite, act) {
+  const [text, kind] = STATUS[addon.status] || [addon.status || 'none', 'muted'];
+  const details = [];
+  if (addon.status === 'trial' && addon.trialEndsAtMs) details.push(`trial ends ${formatUtc(addon.trialEndsAtMs)}`);
+  if (addon.status === 'active' && addon.renew === false && addon.endsAtMs) details.push(`ends ${formatUtc(addon.endsAtMs)}${addon.endReason ? ` (${addon.endReason.replace('_', ' ')})` : ''}`);
+  if (addon.purgeAtMs && (addon.status === 'trial_expired' || addon.status === 'ended')) details.push(`collected data is deleted on ${formatUtcDate(addon.purgeAtMs)} unless activated`);
+  if (addon.collection && addon.collection.allowed === false && addon.collection.reason) details.push(`collection paused: ${addon.collection.reason}`);
+  if (addon.eligible === false) details.push('this tier cannot run the add-on');
+  if (addon.visible === false) details.push('not offered to this operator');
+  return table([
+    { label: 'Add-on', value: () => h('strong', {}, addon.name || 'NetFlow Traffic Analysis') },
+    { label: 'State', value: () => h('span', {}, badge(text, kind), details.map((d) => h('div', { class: 'muted' }, d))) },
+    { label: 'Days left', num: true, value: () => (addon.daysLeft === undefined || addon.daysLeft === null ? '—' : String(addon.daysLeft)) },
+    { label: 'Renews', value: () => (addon.status === 'active' ? (addon.renew ? 'yes' : 'no') : '—') },
+    { label: 'Price / month', num: true, value: () => `${formatMoney(addon.priceMonthlyMinor, currency)}${addon.percentOfFee !== undefined ? ` (${addon.percentOfFee}% of fee)` : ''}` },
+    { label: 'Actions', value: () => (canWrite ? addonActions(addon, act) : h('span', { class: 'muted' }, 'read-only')) },
+  ], [addon], { id: 'addons', rowAttrs: () => ({ 'data-addon': 'netflow' }) });
 }
 
 function addonActions(a, act) {
-  const id = encodeURIComponent(a.addonId);
-  const name = a.name || a.addonId;
-  const btn = (label, action, cls) => h('button', { type: 'button', class: cls, 'data-action': action, onclick: () => act(`${label} ${name}`, `/addons/${id}/${action}`) }, label);
+  const btn = (label, action, cls) => h('button', { type: 'button', class: cls, 'data-action': action, onclick: () => act(label, 'POST', `/addons/netflow/${action}`) }, label);
+  if (a.visible === false || a.eligible === false) return h('span', { class: 'muted' }, 'unavailable');
   const out = [];
-  const state = a.state || 'available';
-  if (state === 'available' && a.trialAvailable !== false) out.push(btn('Start trial', 'start-trial'));
-  if (state === 'available' || state === 'trial' || state === 'expired' || state === 'cancelled') out.push(btn('Activate', 'activate', state === 'trial' ? undefined : 'secondary'));
-  if (state === 'active' && a.renews !== false) out.push(btn('Disable renewal', 'disable-renewal', 'secondary'));
-  if (state === 'active' || state === 'trial') out.push(btn('Cancel', 'cancel', 'danger'));
+  if (a.status === 'none' && !a.trialUsed) out.push(btn('Start trial', 'start-trial'));
+  if (a.status !== 'active') out.push(btn('Activate', 'activate', a.status === 'none' && !a.trialUsed ? 'secondary' : undefined));
+  if (a.status === 'active' && a.renew) out.push(btn('Disable renewal', 'disable-renewal', 'secondary'));
+  if (a.status === 'active' && !a.renew) out.push(btn('Enable renewal', 'enable-renewal', 'secondary'));
+  if (a.status === 'active' || a.status === 'trial') out.push(btn('Cancel', 'cancel', 'danger'));
   return h('div', { class: 'row' }, out);
+}
+
+export function invoicePreview(inv) {
+  return [
+    table([
+      { label: 'Line', value: (l) => l.description },
+      { label: 'Dates', value: (l) => `${l.fromDate} – ${l.toDate}` },
+      { label: 'Days', num: true, value: (l) => `${l.days} / ${l.daysInPeriod}` },
+      { label: 'Unrounded', num: true, value: (l) => l.unroundedMinor, title: (l) => l.rule },
+      { label: 'Amount', num: true, value: (l) => formatMoney(l.amountMinor, inv.currency, inv.currencyExponent) },
+    ], inv.lines || [], { empty: 'No charges in this period.' }),
+    h('p', { class: 'row' }, h('strong', {}, `Total ${formatMoney(inv.totalMinor, inv.currency, inv.currencyExponent)}`), inv.note ? h('span', { class: 'muted' }, inv.note) : null),
+  ];
 }

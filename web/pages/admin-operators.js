@@ -1,0 +1,60 @@
+// super_admin: operators (tenants) and their first users.
+// API (hub/identity/identity-routes.ts): GET /operators → {operators:[{operatorId,name,createdAtMs}]};
+//      POST /operators {operatorId,name}; POST /operators/:op/users {username,password,role}
+import { h, table, section, errorBox } from '../dom.js';
+import { formatUtc } from '../format.js';
+
+export async function render(ctx) {
+  const message = h('div', { id: 'operators-message' });
+  const list = h('div', { id: 'operators' });
+  ctx.el.append(h('h1', {}, 'Operators'), message, list);
+
+  const ok = (text) => message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, text));
+  const fail = (err, what) => message.replaceChildren(errorBox(err, what));
+
+  async function load() {
+    let operators;
+    try {
+      operators = (await ctx.api('/operators')).operators || [];
+    } catch (err) {
+      list.replaceChildren(errorBox(err, 'operators'));
+      return;
+    }
+    if (!ctx.isCurrent()) return;
+    list.replaceChildren(section(null, table([
+      { label: 'Operator', value: (o) => h('code', {}, o.operatorId) },
+      { label: 'Name', value: (o) => o.name },
+      { label: 'Created', value: (o) => formatUtc(o.createdAtMs) },
+    ], operators, { id: 'operators-table', empty: 'No operators yet.' })),
+    section('Add a user to an operator', h('form', { class: 'inline', onsubmit: async (e) => {
+      e.preventDefault();
+      const f = e.target.elements;
+      try {
+        await ctx.api(`/operators/${encodeURIComponent(f.operatorId.value)}/users`, { method: 'POST', body: { username: f.username.value, password: f.password.value, role: f.role.value } });
+        ok(`User ${f.username.value} created.`);
+        e.target.reset();
+      } catch (err) { fail(err, 'users'); }
+    } },
+    h('label', {}, 'Operator', h('select', { name: 'operatorId', required: true }, operators.map((o) => h('option', { value: o.operatorId }, o.operatorId)))),
+    h('label', {}, 'Username', h('input', { name: 'username', required: true, autocomplete: 'off' })),
+    h('label', {}, 'Password', h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' })),
+    h('label', {}, 'Role', h('select', { name: 'role' }, h('option', { value: 'operator_admin' }, 'operator admin'), h('option', { value: 'operator_readonly' }, 'read-only'))),
+    h('button', { type: 'submit' }, 'Create user'))));
+  }
+
+  ctx.el.append(section('New operator', h('form', { class: 'inline', id: 'new-operator', onsubmit: async (e) => {
+    e.preventDefault();
+    const f = e.target.elements;
+    try {
+      await ctx.api('/operators', { method: 'POST', body: { operatorId: f.operatorId.value.trim(), name: f.name.value.trim() } });
+      ok(`Operator ${f.operatorId.value} created.`);
+      e.target.reset();
+      await ctx.refreshOperators();
+      await load();
+    } catch (err) { fail(err, 'operators'); }
+  } },
+  h('label', {}, 'Operator id', h('input', { name: 'operatorId', required: true, pattern: '[a-z0-9][a-z0-9-]*', title: 'lower-case letters, digits and dashes' })),
+  h('label', {}, 'Name', h('input', { name: 'name', required: true })),
+  h('button', { type: 'submit' }, 'Create operator'))));
+  await load();
+}
