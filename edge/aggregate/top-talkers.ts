@@ -8,7 +8,8 @@ import type { FlowRecord } from '../decode/flow-record';
 import type { Talker } from '../../proto/codec';
 import { formatIp } from '../classify/ip-prefix';
 
-interface Entry { flow: FlowRecord; bytes: number; packets: number }
+/** Copies of what the talker needs: FlowRecord addresses are views into the datagram (zero-copy decoder). */
+interface Entry { flow: Pick<FlowRecord, 'exporter' | 'srcIp' | 'dstIp' | 'protocol' | 'srcPort' | 'dstPort'>; bytes: number; packets: number }
 
 export interface TopTalkers {
   add(flow: FlowRecord): void;
@@ -32,7 +33,10 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
       const e = entries.get(key);
       if (e) { e.bytes += flow.bytes; e.packets += flow.packets; return; }
       if (entries.size >= maxKeys) return;
-      entries.set(key, { flow, bytes: flow.bytes, packets: flow.packets });
+      entries.set(key, {
+        flow: { exporter: flow.exporter, srcIp: flow.srcIp.slice(), dstIp: flow.dstIp.slice(), protocol: flow.protocol, srcPort: flow.srcPort, dstPort: flow.dstPort },
+        bytes: flow.bytes, packets: flow.packets,
+      });
     },
     take(nowMs, n) {
       const windowSec = Math.max(1, Math.round((nowMs - windowStartMs) / 1000));
