@@ -59,22 +59,27 @@ export function readSlot(chunk: DayChunk, slot: number): SlotCounters {
   return { bytesIn: v[base], bytesOut: v[base + 1], packetsIn: v[base + 2], packetsOut: v[base + 3], flowsIn: v[base + 4], flowsOut: v[base + 5] };
 }
 
-function writeVarint(out: number[], value: number): void {
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-}
+/** Worst case: every slot present, every counter a 7-byte varint (values < 2^50 after validation; 8 bytes up to 2^56). */
+const scratch = new Uint8Array(1 + BITMAP_BYTES + SLOTS_PER_DAY * FIELDS * 8);
 
 export function encodeDayChunk(chunk: DayChunk): Uint8Array {
-  const out: number[] = [LAYOUT_VERSION, ...chunk.present];
+  scratch[0] = LAYOUT_VERSION;
+  scratch.set(chunk.present, 1);
+  let pos = 1 + BITMAP_BYTES;
+  const values = chunk.values;
   for (let slot = 0; slot < SLOTS_PER_DAY; slot++) {
-    if (!isSlotPresent(chunk, slot)) continue;
-    for (let f = 0; f < FIELDS; f++) writeVarint(out, chunk.values[slot * FIELDS + f]);
+    if ((chunk.present[slot >> 3] & (1 << (slot & 7))) === 0) continue;
+    for (let i = slot * FIELDS, end = i + FIELDS; i < end; i++) {
+      // Unsigned LEB128 with arithmetic, not bit operators: counts exceed 32 bits.
+      let v = values[i];
+      while (v >= 0x80) {
+        scratch[pos++] = (v % 0x80) | 0x80;
+        v = Math.floor(v / 0x80);
+      }
+      scratch[pos++] = v;
+    }
   }
-  return Uint8Array.from(out);
+  return scratch.slice(0, pos);
 }
 
 /** Throws on a value this code did not write (wrong version or truncated): storage corruption is loud. */
@@ -119,6 +124,13 @@ export function countCoverage(bitmap: Uint8Array, fromSlot: number, toSlotExclus
 }
 
 /** "2026-11-23": sortable, readable day key of a UTC day start. */
+const dayKeys = new Map<number, string>();
 export function dayKey(dayStartSec: number): string {
-  return new Date(dayStartSec * 1000).toISOString().slice(0, 10);
+  let key = dayKeys.get(dayStartSec);
+  if (key === undefined) {
+    key = new Date(dayStartSec * 1000).toISOString().slice(0, 10);
+    if (dayKeys.size > 100_000) dayKeys.clear();
+    dayKeys.set(dayStartSec, key);
+  }
+  return key;
 }
