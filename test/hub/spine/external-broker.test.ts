@@ -1,0 +1,85 @@
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import mqtt from 'mqtt';
+import { createManualClock } from '../../../common/clock';
+import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
+import { silentLogger } from '../../../common/logger';
+import { loadHubConfig } from '../../../hub/config';
+import { createHub } from '../../../hub/create-hub';
+import { ackCodec, AckStatus } from '../../../proto/codec';
+import { encodeBatch, makeBatch, makeSummary } from './ingest-fixtures';
+import { nextMessage } from './hub-harness';
+
+const hasMosquitto = spawnSync('mosquitto', ['-h']).error === undefined && spawnSync('mosquitto_passwd', ['-h']).error === undefined;
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+t.test('the hub ingests through an external mosquitto with the documented ACL', { skip: hasMosquitto ? false : 'mosquitto not installed' }, async (t) => {
+  const dir = t.testdir({});
+  const port = await freePort();
+  const nowMs = Date.UTC(2026, 10, 3, 12);
+  const kv = createMemoryKvStore();
+  const hubSecret = 'hub-secret-for-test';
+  const config = loadHubConfig({}, { httpPort: 0, mqttPort: 0, externalMqttUrl: `mqtt://flowbill-hub:${hubSecret}@127.0.0.1:${port}`, adminPassword: 'admin-pw', jobsEnabled: false });
+  const hub = createHub({ config, kv, clock: createManualClock(nowMs), log: silentLogger });
+  await hub.services.identity.createOperator('isp1', 'ISP 1', nowMs);
+  const a = await hub.services.edges.createEdge('isp1', 'pop-a');
+  const b = await hub.services.edges.createEdge('isp1', 'pop-b');
+
+  const passwd = `${dir}/passwd`;
+  writeFileSync(passwd, '');
+  for (const [u, p] of [['flowbill-hub', hubSecret], [a.credentials.username, a.credentials.password], [b.credentials.username, b.credentials.password]]) {
+    t.equal(spawnSync('mosquitto_passwd', ['-b', passwd, u, p]).status, 0);
+  }
+  writeFileSync(`${dir}/acl`, [
+    'user flowbill-hub', 'topic read flowbill/v1/+/+/summaries', 'topic read flowbill/v1/+/+/status', 'topic read flowbill/v1/+/+/live',
+    'topic write flowbill/v1/+/+/ack', 'topic write flowbill/v1/+/+/config', '',
+    'pattern write flowbill/v1/+/%u/summaries', 'pattern write flowbill/v1/+/%u/status', 'pattern write flowbill/v1/+/%u/live',
+    'pattern read flowbill/v1/+/%u/ack', 'pattern read flowbill/v1/+/%u/config', '',
+  ].join('\n'));
+  writeFileSync(`${dir}/mosquitto.conf`, [
+    `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${passwd}`, `acl_file ${dir}/acl`, 'persistence false',
+    `user ${os.userInfo().username}`, 'log_dest stderr', 'log_type error', '',
+  ].join('\n'));
+  const broker = spawn('mosquitto', ['-c', `${dir}/mosquitto.conf`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.teardown(() => { broker.kill('SIGTERM'); });
+  await waitForPort(port);
+
+  await hub.start();
+  t.teardown(() => hub.stop());
+
+  const edge = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: a.credentials.username, password: a.credentials.password, reconnectPeriod: 0 });
+  t.teardown(() => edge.end(true));
+  const base = `flowbill/v1/isp1/${a.edge.edgeId}`;
+  await edge.subscribeAsync(`${base}/ack`, { qos: 1 });
+  const ackMsg = nextMessage(edge, `${base}/ack`, 5000);
+  const bucket = nowMs / 1000 - 3600;
+  await edge.publishAsync(`${base}/summaries`, Buffer.from(encodeBatch(makeBatch(a.edge.edgeId, 'isp1', 1, [makeSummary('if:10.9.9.9/1', bucket, 4242)]))), { qos: 1 });
+  t.equal(ackCodec.decode(await ackMsg).status, AckStatus.STORED);
+  // mosquitto drops a publish to another edge's topic (MQTT 3.1.1 has no negative PUBACK).
+  await edge.publishAsync(`flowbill/v1/isp1/${b.edge.edgeId}/summaries`, Buffer.from(encodeBatch(makeBatch(b.edge.edgeId, 'isp1', 1, [makeSummary('if:10.9.9.9/1', bucket, 1)]))), { qos: 1 });
+  await new Promise((r) => setTimeout(r, 300));
+  t.same((await hub.services.seriesReader.readSeries('isp1', 'if:10.9.9.9/1', bucket, bucket + 300)).map((p) => p.bytesIn), [4242]);
+});
