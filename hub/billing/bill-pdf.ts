@@ -49,7 +49,7 @@ export function billPdfDefinition(bill: Bill, samples: BillSamples): TDocumentDe
     for (let g = 0; g < SAMPLE_GROUPS_PER_ROW; g++) {
       const i = g * perCol + r;
       if (i < n) {
-        const mark = samples.reported[i] ? '' : ' –';
+        const mark = samples.reported[i] ? '' : ' -';
         row.push(iso(samples.firstSlotSec + i * SLOT_SEC).slice(0, 16), String(Math.round(bytesPerSlotToBps(samples.bytesIn[i]!))) + mark, String(Math.round(bytesPerSlotToBps(samples.bytesOut[i]!))));
       } else row.push('', '', '');
     }
@@ -64,7 +64,7 @@ export function billPdfDefinition(bill: Bill, samples: BillSamples): TDocumentDe
       { table: { widths: [130, '*'], body: facts.map(([k, v]) => [{ text: k, bold: true }, v]) }, layout: 'lightHorizontalLines' },
       { text: 'Speed over time (in, out, billed 95th)', bold: true, margin: [0, 12, 0, 4] },
       { svg: billGraphSvg(billGraph(bill, samples)), width: 515 },
-      { text: `5-minute samples (${n}; – marks slots with no report, counted as 0 bps)`, bold: true, margin: [0, 12, 0, 4], pageBreak: 'before' },
+      { text: `5-minute samples (${n}; - marks slots with no report, counted as 0 bps)`, bold: true, margin: [0, 12, 0, 4], pageBreak: 'before' },
       { table: { headerRows: 1, widths: Array(SAMPLE_GROUPS_PER_ROW).fill(['*', 'auto', 'auto']).flat(), body: rows }, fontSize: 6, layout: 'noBorders' },
     ],
   };

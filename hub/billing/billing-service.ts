@@ -25,6 +25,8 @@ export interface BillingServiceDeps {
   mailer: Mailer;
   /** Seconds after a cycle's end before its bills are made, so late summaries are in. */
   graceSec: number;
+  /** The report attached to each bill's mail (default: the pdfmake report, bill-pdf.ts). */
+  renderPdf?: (bill: Bill, samples: BillSamples) => Promise<Uint8Array>;
 }
 
 const TARIFF_FIELDS = ['currency', 'baseSpeedBps', 'baseCostMinor', 'additionalSpeedBps', 'additionalCostMinor', 'percentileMethod'] as const;
@@ -68,9 +70,10 @@ export function createBillingService(deps: BillingServiceDeps) {
     return dueBills(plan, atSec - 1, atSec, deps.graceSec).filter((d) => subjectIds.includes(d.subjectId) && d.reason !== 'cycle_end');
   }
 
-  async function generate(due: DueBill, plan: BillPlan): Promise<Bill> {
+  /** The bill of one due span: made now, or the one already made (created: false). */
+  async function generate(due: DueBill, plan: BillPlan): Promise<{ bill: Bill; created: boolean }> {
     const existing = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
-    if (existing !== undefined) return (await store.getBill(due.operatorId, existing))!;
+    if (existing !== undefined) return { bill: (await store.getBill(due.operatorId, existing))!, created: false };
     const { firstSlotSec, n } = spanSlots(due.span);
     const endSlotSec = firstSlotSec + n * 300;
     const points = await seriesReader.readSeries(due.operatorId, due.subjectId, firstSlotSec, endSlotSec);
@@ -78,7 +81,7 @@ export function createBillingService(deps: BillingServiceDeps) {
     const coverageSlots = seriesReader.reportedBucketCount ? await seriesReader.reportedBucketCount(due.operatorId, firstSlotSec, endSlotSec) : undefined;
     return serialized(async () => {
       const again = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
-      if (again !== undefined) return (await store.getBill(due.operatorId, again))!;
+      if (again !== undefined) return { bill: (await store.getBill(due.operatorId, again))!, created: false };
       const billNo = (await store.lastBillNo(due.operatorId)) + 1;
       const bill = computeBill({
         plan, tariff: tariffForCycle(plan, due.cycle), cycle: due.cycle, span: due.span, subjectId: due.subjectId,
@@ -86,13 +89,13 @@ export function createBillingService(deps: BillingServiceDeps) {
       });
       await store.saveBill(bill, samples, true);
       log.info({ operatorId: bill.operatorId, billNo, planId: bill.planId, subjectId: bill.subjectId, amountMinor: bill.charge.amountMinor }, 'bill generated');
-      return bill;
+      return { bill, created: true };
     });
   }
 
   async function generateAll(dues: DueBill[], plan: BillPlan): Promise<Bill[]> {
     const bills: Bill[] = [];
-    for (const d of dues) bills.push(await generate(d, plan));
+    for (const d of dues) bills.push((await generate(d, plan)).bill);
     return bills;
   }
 
@@ -227,7 +230,7 @@ export function createBillingService(deps: BillingServiceDeps) {
       const worker = async () => {
         while (next < work.length) {
           const { due, plan } = work[next++]!;
-          try { await generate(due, plan); generated++; } catch (err) {
+          try { if ((await generate(due, plan)).created) generated++; } catch (err) {
             failed++;
             log.error({ err: (err as Error).message, operatorId: due.operatorId, planId: due.planId, subjectId: due.subjectId }, 'bill generation failed; retried at the next run');
           }
@@ -247,7 +250,7 @@ export function createBillingService(deps: BillingServiceDeps) {
           const bill = await store.getBill(operatorId, billNo);
           const samples = await store.getSamples(operatorId, billNo);
           if (bill && samples && bill.emails.length > 0) {
-            await deps.mailer.send(billMail(bill, await renderBillPdf(bill, samples)));
+            await deps.mailer.send(billMail(bill, await (deps.renderPdf ?? renderBillPdf)(bill, samples)));
             sent++;
           }
           await store.clearPendingMail(operatorId, billNo);

@@ -1,0 +1,56 @@
+import type Router from '@koa/router';
+import type { Clock } from '../../common/clock';
+import type { KeyValueStore } from '../../common/kv/kv-store';
+import type { Logger } from '../../common/logger';
+import type { Mailer, SeriesReader } from '../ports';
+import type { Bill, BillSamples } from './bill';
+import { createBillingJobs } from './billing-jobs';
+import { createBillingRoutes } from './billing-routes';
+import { createBillingService } from './billing-service';
+import { createBillingStore } from './billing-store';
+
+export interface BillingModuleDeps {
+  kv: KeyValueStore;
+  clock: Clock;
+  log: Logger;
+  seriesReader: SeriesReader;
+  mailer: Mailer;
+  /** Run the node-cron bill job (and a catch-up run) on start(); false in tests, which call runDueJobs. */
+  startJobs: boolean;
+  /** Seconds after a cycle's end before its bills are made, so late summaries are in (default 900). */
+  graceSec?: number;
+  /** Replaces the PDF report in mails (tests that are not about the PDF; a month's report takes ~1 s). */
+  renderPdf?: (bill: Bill, samples: BillSamples) => Promise<Uint8Array>;
+}
+
+/**
+ * 95th-percentile bill plans for the operators' own customers: plans, bills, reports (graph, data
+ * points, CSV, PDF), e-mail of each report, and the scheduled bill run. Wire into create-hub.
+ */
+export function createBillingModule(deps: BillingModuleDeps) {
+  const log = deps.log.child({ module: 'billing' });
+  const store = createBillingStore(deps.kv);
+  const service = createBillingService({ store, clock: deps.clock, log, seriesReader: deps.seriesReader, mailer: deps.mailer, graceSec: deps.graceSec ?? 900, renderPdf: deps.renderPdf });
+  const runDueJobs = (nowMs: number) => service.runDue(nowMs);
+  const jobs = createBillingJobs({ clock: deps.clock, log, runDueJobs });
+  const routers: Router[] = [createBillingRoutes({ service, store, seriesReader: deps.seriesReader })];
+  return {
+    name: 'billing' as const,
+    routers,
+    async start(): Promise<void> {
+      // The catch-up run goes on in the background: a long one must not hold up the hub's start.
+      if (deps.startJobs) void jobs.start();
+    },
+    async stop(): Promise<void> { await jobs.stop(); },
+    /** Bills that fell due up to nowMs (idempotent), then their report mails. */
+    runDueJobs,
+    /** The subject is no longer managed: if a plan holds it, it leaves the plan and is billed now. */
+    unmanageSubject: (operatorId: string, subjectId: string): Promise<Bill[]> => service.unmanageSubject(operatorId, subjectId),
+    /** For tests and the bench. */
+    service,
+    store,
+    jobs,
+  };
+}
+
+export type BillingModule = ReturnType<typeof createBillingModule>;

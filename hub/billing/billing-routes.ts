@@ -1,0 +1,133 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { hubError } from '../errors';
+import { OPERATOR_READERS, OPERATOR_WRITERS, assertOperatorAccess } from '../http/principal';
+import { readBody } from '../http/request-body';
+import type { SeriesReader } from '../ports';
+import type { Bill } from './bill';
+import { billGraph } from './bill-graph';
+import { dataPoints, dataPointsCsv } from './bill-csv';
+import { renderBillPdf } from './bill-pdf';
+import type { BillingService } from './billing-service';
+import type { BillingStore } from './billing-store';
+
+interface Deps { service: BillingService; store: BillingStore; seriesReader: SeriesReader }
+
+/**
+ * /api/v1/operators/:operatorId/bill-plans…  and  …/bills…
+ * operator_admin (and super_admin) write; operator_readonly reads. Another tenant's ids answer 404.
+ */
+export function createBillingRoutes(deps: Deps): Router {
+  const { service, store } = deps;
+  const router = new Router({ prefix: '/api/v1/operators/:operatorId' });
+  const reader = (ctx: Context) => { assertOperatorAccess(ctx, ctx.params.operatorId!, OPERATOR_READERS); return ctx.params.operatorId!; };
+  const writer = (ctx: Context) => { assertOperatorAccess(ctx, ctx.params.operatorId!, OPERATOR_WRITERS); return ctx.params.operatorId!; };
+  const billNoOf = (ctx: Context) => {
+    const n = Number(ctx.params.billNo);
+    if (!Number.isSafeInteger(n) || n < 1) throw hubError('NOT_FOUND', `no bill ${ctx.params.billNo}`);
+    return n;
+  };
+
+  // ---- plans ----
+  router.get('/bill-plans', async (ctx) => {
+    const op = reader(ctx);
+    ctx.body = { plans: (await store.listPlans(op)).filter((p) => p.deletedAtMs === undefined) };
+  });
+
+  /** Subjects the operator's edges report that no plan holds yet (an associated one is not offered again). */
+  router.get('/bill-plans/available-subjects', async (ctx) => {
+    const op = reader(ctx);
+    const held = await store.heldSubjects(op);
+    ctx.body = { subjects: (await deps.seriesReader.listSubjects(op)).filter((s) => !held.has(s.subjectId)) };
+  });
+
+  router.post('/bill-plans', async (ctx) => {
+    const op = writer(ctx);
+    ctx.status = 201;
+    ctx.body = { plan: await service.createPlan(op, readBody(ctx)) };
+  });
+
+  router.get('/bill-plans/:planId', async (ctx) => {
+    const op = reader(ctx);
+    ctx.body = { plan: await service.requirePlan(op, ctx.params.planId!) };
+  });
+
+  router.patch('/bill-plans/:planId', async (ctx) => {
+    const op = writer(ctx);
+    ctx.body = await service.updatePlan(op, ctx.params.planId!, readBody(ctx));
+  });
+
+  router.delete('/bill-plans/:planId', async (ctx) => {
+    const op = writer(ctx);
+    ctx.body = { bills: await service.deletePlan(op, ctx.params.planId!) };
+  });
+
+  router.post('/bill-plans/:planId/subjects', async (ctx) => {
+    const op = writer(ctx);
+    const { subjectId } = readBody(ctx);
+    if (typeof subjectId !== 'string') throw hubError('VALIDATION_FAILED', 'subjectId is required');
+    ctx.status = 201;
+    ctx.body = { plan: await service.addSubject(op, ctx.params.planId!, subjectId) };
+  });
+
+  /** Removing a subject generates its bill for the part of the cycle it was in, at this instant. */
+  router.delete('/bill-plans/:planId/subjects/:subjectId', async (ctx) => {
+    const op = writer(ctx);
+    ctx.body = await service.removeSubject(op, ctx.params.planId!, decodeURIComponent(ctx.params.subjectId!));
+  });
+
+  // ---- bills and reports ----
+  router.get('/bills', async (ctx) => {
+    const op = reader(ctx);
+    const planId = typeof ctx.query.planId === 'string' ? ctx.query.planId : undefined;
+    const limitRaw = Number(ctx.query.limit ?? 500);
+    const limit = Number.isInteger(limitRaw) && limitRaw > 0 ? Math.min(limitRaw, 5000) : 500;
+    ctx.body = { bills: (await store.listBills(op, { planId, limit })).map(summary) };
+  });
+
+  router.get('/bills/:billNo', async (ctx) => {
+    const op = reader(ctx);
+    const { bill } = await service.billDetails(op, billNoOf(ctx));
+    ctx.body = { bill, subjectBills: (await store.listBillsOfSubject(op, bill.subjectId)).map(summary) };
+  });
+
+  router.get('/bills/:billNo/graph', async (ctx) => {
+    const op = reader(ctx);
+    const { bill, samples } = await service.billDetails(op, billNoOf(ctx));
+    ctx.body = { graph: billGraph(bill, samples) };
+  });
+
+  router.get('/bills/:billNo/data-points', async (ctx) => {
+    const op = reader(ctx);
+    const { bill, samples } = await service.billDetails(op, billNoOf(ctx));
+    ctx.body = { billNo: bill.billNo, n: bill.n, p95Bps: bill.p95Bps, dataPoints: dataPoints(samples) };
+  });
+
+  router.get('/bills/:billNo/data-points.csv', async (ctx) => {
+    const op = reader(ctx);
+    const { bill, samples } = await service.billDetails(op, billNoOf(ctx));
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.attachment(`bill-${bill.billNo}-data-points.csv`);
+    ctx.body = dataPointsCsv(samples);
+  });
+
+  router.get('/bills/:billNo/pdf', async (ctx) => {
+    const op = reader(ctx);
+    const { bill, samples } = await service.billDetails(op, billNoOf(ctx));
+    const pdf = await renderBillPdf(bill, samples);
+    ctx.type = 'application/pdf';
+    ctx.attachment(`bill-${bill.billNo}.pdf`);
+    ctx.body = Buffer.from(pdf);
+  });
+
+  return router;
+}
+
+/** The list view of a bill (the full record holds the tariff and rule too). */
+function summary(b: Bill) {
+  return {
+    billNo: b.billNo, planId: b.planId, planName: b.planName, subjectId: b.subjectId, reason: b.reason,
+    spanStartSec: b.spanStartSec, spanEndSec: b.spanEndSec, cycleStartSec: b.cycleStartSec, cycleEndSec: b.cycleEndSec,
+    p95Bps: b.p95Bps, amountMinor: b.charge.amountMinor, currency: b.charge.currency, generatedAtMs: b.generatedAtMs,
+  };
+}
