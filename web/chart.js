@@ -73,8 +73,8 @@ export function speedTimeChart(container, { timesSec, series, lines = [], height
       })),
     ],
     axes: [
-      {},
-      { size: 80, values: (_u, splits) => splits.map((v) => formatBps(v)) },
+      { values: (_u, splits) => utcTimeLabels(splits) },
+      { size: 86, values: (_u, splits) => splits.map((v) => axisBps(v)) },
     ],
     plugins: [referenceLinesPlugin(lines, container)],
   };
@@ -91,6 +91,31 @@ export function speedTimeChart(container, { timesSec, series, lines = [], height
     setData(newTimesSec, valuesPerSeries) { plot.setData([newTimesSec, ...valuesPerSeries]); },
     destroy() { if (observer) observer.disconnect(); plot.destroy(); },
   };
+}
+
+/** "600 Mbps" rather than "600.0 Mbps": axis ticks are round numbers. */
+function axisBps(v) {
+  return formatBps(v).replace(/\.0+ /, ' ').replace(/(\.\d*?)0+ /, '$1 ');
+}
+
+function pad2(n) { return String(n).padStart(2, '0'); }
+
+/**
+ * 24-hour UTC tick labels: "HH:MM", with the date ("MM-DD") on the first tick and at each new day;
+ * only dates when the ticks are a day or more apart.
+ */
+function utcTimeLabels(splits) {
+  const stepSec = splits.length > 1 ? splits[1] - splits[0] : 0;
+  let lastDay = '';
+  return splits.map((sec) => {
+    const d = new Date(sec * 1000);
+    const day = `${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+    const time = `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
+    if (stepSec >= 86400) return day;
+    const label = day !== lastDay ? `${time}\n${day}` : time;
+    lastDay = day;
+    return label;
+  });
 }
 
 /** Series points {bucketStartSec, bytesIn, bytesOut} → aligned arrays of bps, nulls where a bucket has no data. */

@@ -25,15 +25,16 @@ function append(el, children) {
 /**
  * A table that stays readable on phones (each cell carries its column label for the stacked layout).
  * columns: [{label, value: row => string|Node, num?: true (right-aligned), title?: row => string}]
+ * scroll: long tables scroll inside a box with a sticky header instead of stretching the page.
  */
-export function table(columns, rows, { empty = 'Nothing here yet.', id, rowAttrs } = {}) {
+export function table(columns, rows, { empty = 'Nothing here yet.', id, rowAttrs, scroll = false } = {}) {
   if (!rows || rows.length === 0) return h('p', { class: 'empty', id }, empty);
   const head = h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : undefined, scope: 'col' }, c.label))));
   const body = h('tbody', {}, rows.map((r) => h('tr', rowAttrs ? rowAttrs(r) : {}, columns.map((c) => {
     const v = c.value(r);
     return h('td', { class: c.num ? 'num' : undefined, 'data-label': c.label, title: c.title ? c.title(r) : undefined }, v === undefined || v === null || v === '' ? '—' : v);
   }))));
-  return h('div', { class: 'table-wrap' }, h('table', { id }, head, body));
+  return h('div', { class: scroll ? 'table-wrap table-scroll' : 'table-wrap' }, h('table', { id }, head, body));
 }
 
 /** A titled block of a page. */

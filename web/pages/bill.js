@@ -110,7 +110,7 @@ export async function render(ctx) {
         { label: 'Bytes in', num: true, value: (p) => formatBytes(p.bytesIn) },
         { label: 'Bytes out', num: true, value: (p) => formatBytes(p.bytesOut) },
         { label: 'Reported', value: (p) => (p.reported ? 'yes' : badge('no data', 'warn')) },
-      ], rows, { id: 'points-table', empty: 'No data points in this period.' }),
+      ], rows, { id: 'points-table', empty: 'No data points in this period.', scroll: true }),
     ];
   });
   await renderPoints();

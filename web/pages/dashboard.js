@@ -56,10 +56,13 @@ export async function render(ctx) {
   const subjects = res.subjects || [];
   const total = res.total || subjects.reduce((acc, s) => ({ bytesIn: acc.bytesIn + Number(s.bytesIn || 0), bytesOut: acc.bytesOut + Number(s.bytesOut || 0) }), { bytesIn: 0, bytesOut: 0 });
   const bps = (bytes) => (Number(bytes || 0) * 8) / spanSec;
+  // The API has no operator-wide total; the sum of the top subjects is labelled as such, since
+  // subjects may overlap (an IP group's traffic also crosses an interface that is a subject).
+  const totalLabel = res.total ? 'Total' : 'Top subjects summed';
   stats.replaceChildren(
-    stat('Total in', formatBps(bps(total.bytesIn)), formatBytes(total.bytesIn)),
-    stat('Total out', formatBps(bps(total.bytesOut)), formatBytes(total.bytesOut)),
-    stat('Subjects reporting', String(res.subjectCount ?? subjects.length), res.total ? 'in this window' : `top ${TOP_N} shown`),
+    stat(`${totalLabel}, in`, formatBps(bps(total.bytesIn)), `${formatBytes(total.bytesIn)} in the window`),
+    stat(`${totalLabel}, out`, formatBps(bps(total.bytesOut)), `${formatBytes(total.bytesOut)} in the window`),
+    stat('Subjects with traffic', String(subjects.length), subjects.length >= TOP_N ? `top ${TOP_N} shown` : 'all shown'),
   );
   topBox.replaceChildren(table([
     { label: 'Subject', value: (s) => h('button', { type: 'button', class: 'linkish subject-link', onclick: () => void showSubject(s) }, s.label || s.subjectId), title: (s) => s.subjectId },
