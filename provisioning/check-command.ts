@@ -1,12 +1,13 @@
-import type { AddressInfo } from 'node:net';
 import type dgram from 'node:dgram';
 import { CliError, type CliIo } from './cli-io';
-import { parseEdgeConfigFile, type EdgeConfigFile } from './edge-config-file';
+import { parseEdgeConfigFile, parseProvisionRecord, provisionRecordPath, type EdgeConfigFile } from './edge-config-file';
 
 export interface CheckOptions {
   configFile: string;
   /** How long to wait for the first exporter packet; 0 skips that step. */
   waitSeconds: number;
+  /** The hub's URL; default: the one `provision` recorded next to the config. */
+  hubUrl?: string;
   /** MQTT client id for the login test (default: the edge id, as the edge itself connects). */
   clientId?: string;
 }
@@ -33,9 +34,14 @@ export async function runCheck(io: CliIo, o: CheckOptions): Promise<number> {
   const parsed = parseEdgeConfigFile(text);
   if (!parsed.ok) { report('FAIL', 'config', `${o.configFile}: ${parsed.error}`); return 1; }
   const config = parsed.config;
-  report('ok', 'config', `edge ${config.edgeName} (${config.edgeId}), operator ${config.tenantId}`);
+  report('ok', 'config', `edge ${config.edgeId}, operator ${config.tenantId}`);
 
-  await checkHub(io, config, report);
+  let hubUrl = o.hubUrl;
+  if (!hubUrl) {
+    try { hubUrl = parseProvisionRecord(await io.fs.readFile(provisionRecordPath(o.configFile), 'utf8'))?.hubUrl; } catch { /* no sidecar */ }
+  }
+  if (hubUrl) await checkHub(io, hubUrl, report);
+  else report('FAIL', 'hub reachable', `no hub URL: ${provisionRecordPath(o.configFile)} is missing; give --hub URL`);
   await checkMqtt(io, config, o.clientId ?? config.edgeId, report);
 
   const socket = await bindUdp(io, config, report);
@@ -50,8 +56,8 @@ export async function runCheck(io: CliIo, o: CheckOptions): Promise<number> {
   return failed ? 1 : 0;
 }
 
-async function checkHub(io: CliIo, config: EdgeConfigFile, report: (o: Outcome, s: string, d: string) => void) {
-  const url = `${config.hubUrl.replace(/\/+$/, '')}/api/v1/health`;
+async function checkHub(io: CliIo, hubUrl: string, report: (o: Outcome, s: string, d: string) => void) {
+  const url = `${hubUrl.replace(/\/+$/, '')}/api/v1/health`;
   try {
     const res = await io.fetch(url, { signal: AbortSignal.timeout(10_000) });
     await res.arrayBuffer();
@@ -122,7 +128,7 @@ async function waitFirstPacket(io: CliIo, socket: dgram.Socket, config: EdgeConf
       report('FAIL', 'first exporter packet', `nothing within ${waitSeconds} s: check the exporter's destination/port (see \`snippets\`) and firewalls`);
       resolve();
     }, waitSeconds * 1000);
-    socket.once('message', (msg: Buffer, rinfo: AddressInfo) => {
+    socket.once('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
       clearTimeout(timer);
       const from = rinfo.address.startsWith('::ffff:') ? rinfo.address.slice(7) : rinfo.address;
       report('ok', 'first exporter packet', `from ${from} port ${rinfo.port}: ${describeFlowPacket(msg)}`);

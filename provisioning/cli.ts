@@ -14,7 +14,7 @@ export const USAGE = `flowbill provisioning, for field engineers setting up an e
         [--udp-port 2055] [--data-dir /var/lib/flowbill-edge] [--force]
       register the edge, write its config (0600) and systemd unit; re-running keeps a valid config
 
-  tsx provisioning/cli.ts check [--config /etc/flowbill/edge.json] [--wait-seconds 60] [--client-id ID]
+  tsx provisioning/cli.ts check [--config /etc/flowbill/edge.json] [--hub URL] [--wait-seconds 60] [--client-id ID]
       hub reachable, MQTT login, UDP port free, first exporter packet (stop flowbill-edge first)
 
   tsx provisioning/cli.ts snippets --edge-ip IP [--port 2055]
@@ -62,11 +62,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'check': {
         const { values } = parseArgs({ args: rest, strict: true, options: {
-          config: { type: 'string' }, 'wait-seconds': { type: 'string' }, 'client-id': { type: 'string' },
+          config: { type: 'string' }, hub: { type: 'string' }, 'wait-seconds': { type: 'string' }, 'client-id': { type: 'string' },
         } });
         const wait = values['wait-seconds'] === undefined ? 60 : Number(values['wait-seconds']);
         if (!Number.isInteger(wait) || wait < 0 || wait > 3600) throw new CliError('--wait-seconds: expected 0-3600', 2);
-        return await runCheck(io, { configFile: values.config ?? process.env.FLOWBILL_EDGE_CONFIG ?? '/etc/flowbill/edge.json', waitSeconds: wait, clientId: values['client-id'] });
+        return await runCheck(io, { configFile: values.config ?? process.env.FLOWBILL_EDGE_CONFIG ?? '/etc/flowbill/edge.json', waitSeconds: wait, clientId: values['client-id'], hubUrl: values.hub });
       }
       case 'snippets': {
         const { values } = parseArgs({ args: rest, strict: true, options: { 'edge-ip': { type: 'string' }, port: { type: 'string' } } });

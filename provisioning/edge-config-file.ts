@@ -1,43 +1,48 @@
+import { loadEdgeConfig, type EdgeAgentConfig } from '../edge/config';
+
 /**
  * The edge's config file as `provision` writes it and edge/main.ts reads it (FLOWBILL_EDGE_CONFIG).
- * It holds the edge's MQTT password, hence mode 0600. `edgeName` and `hubUrl` are for the CLI
- * (idempotent re-runs and `check`); the edge may ignore them.
+ * It holds the edge's MQTT password, hence mode 0600. The edge refuses unknown keys, so what only
+ * the CLI needs (edge name, hub URL) goes to a sidecar file instead (ProvisionRecord below).
  */
-export interface EdgeConfigFile {
-  edgeId: string;
-  tenantId: string;
-  edgeName: string;
-  hubUrl: string;
-  mqttUrl: string;
-  mqttUsername: string;
-  mqttPassword: string;
-  /** '::' receives IPv4 and IPv6 exporters on one dual-stack socket. */
-  udpHost: string;
-  udpPort: number;
-  dataDir: string;
-}
+export type EdgeConfigFile = Pick<EdgeAgentConfig, 'edgeId' | 'tenantId' | 'mqttUrl' | 'mqttUsername' | 'mqttPassword' | 'udpHost' | 'udpPort' | 'dataDir'>;
 
-const STRING_FIELDS = ['edgeId', 'tenantId', 'edgeName', 'hubUrl', 'mqttUrl', 'mqttUsername', 'mqttPassword', 'udpHost', 'dataDir'] as const;
+const REQUIRED: (keyof EdgeConfigFile)[] = ['edgeId', 'tenantId', 'mqttUrl', 'mqttUsername', 'mqttPassword', 'udpHost', 'udpPort', 'dataDir'];
 
-/** Parses and checks a config file's text; the error names the first bad field. */
+/**
+ * Checks a config file's text the way the edge will load it (edge/config.ts: types, patterns, no
+ * unknown keys), and that every key provisioning writes is present (the edge would fall back to
+ * defaults, e.g. edgeId "edge-1"). The error names the first bad key.
+ */
 export function parseEdgeConfigFile(text: string): { ok: true; config: EdgeConfigFile } | { ok: false; error: string } {
   let raw: unknown;
   try { raw = JSON.parse(text); } catch (err) { return { ok: false, error: `not JSON: ${(err as Error).message}` }; }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: 'expected a JSON object' };
-  const o = raw as Record<string, unknown>;
-  for (const k of STRING_FIELDS) if (typeof o[k] !== 'string' || o[k] === '') return { ok: false, error: `${k}: expected a non-empty string` };
-  if (!Number.isInteger(o.udpPort) || (o.udpPort as number) < 1 || (o.udpPort as number) > 65535) return { ok: false, error: 'udpPort: expected 1-65535' };
-  for (const k of ['hubUrl', 'mqttUrl'] as const) {
-    try { new URL(o[k] as string); } catch { return { ok: false, error: `${k}: not a URL` }; }
+  for (const k of REQUIRED) if (!(k in raw) || (raw as Record<string, unknown>)[k] === '') return { ok: false, error: `${k}: missing` };
+  try {
+    const loaded = loadEdgeConfig({ env: { FLOWBILL_EDGE_CONFIG: 'edge.json' }, readFile: () => text });
+    const config = Object.fromEntries(REQUIRED.map((k) => [k, loaded[k]])) as unknown as EdgeConfigFile;
+    return { ok: true, config };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
   }
-  return { ok: true, config: o as unknown as EdgeConfigFile };
 }
 
 export function renderEdgeConfigFile(config: EdgeConfigFile): string {
-  const ordered: EdgeConfigFile = {
-    edgeId: config.edgeId, tenantId: config.tenantId, edgeName: config.edgeName, hubUrl: config.hubUrl,
-    mqttUrl: config.mqttUrl, mqttUsername: config.mqttUsername, mqttPassword: config.mqttPassword,
-    udpHost: config.udpHost, udpPort: config.udpPort, dataDir: config.dataDir,
-  };
+  const ordered = Object.fromEntries(REQUIRED.map((k) => [k, config[k]]));
   return `${JSON.stringify(ordered, null, 2)}\n`;
+}
+
+/** Sidecar "<config>.provision.json": what `provision` re-runs and `check` need besides the edge's own keys. No secrets. */
+export interface ProvisionRecord { edgeName: string; hubUrl: string; edgeId: string }
+
+export function provisionRecordPath(configPath: string): string {
+  return `${configPath.replace(/\.json$/, '')}.provision.json`;
+}
+
+export function parseProvisionRecord(text: string): ProvisionRecord | undefined {
+  try {
+    const o = JSON.parse(text) as Partial<ProvisionRecord>;
+    return typeof o.edgeName === 'string' && typeof o.hubUrl === 'string' && typeof o.edgeId === 'string' ? { edgeName: o.edgeName, hubUrl: o.hubUrl, edgeId: o.edgeId } : undefined;
+  } catch { return undefined; }
 }
