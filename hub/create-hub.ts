@@ -24,6 +24,7 @@ import { createIdentityRoutes } from './identity/identity-routes';
 import { createIdentityStore, type IdentityStore } from './identity/identity-store';
 import { randomSecret } from './identity/password-hash';
 import { createBatchIngestor } from './ingest/batch-ingestor';
+import { createHubHealthRoutes } from './ingest/hub-health-routes';
 import { createMessageDispatcher, HUB_SUBSCRIPTIONS } from './ingest/message-dispatcher';
 import type { CollectionPolicy, EdgeConfigPusher, SeriesReader } from './ports';
 import type { CustomerLoginVerifier } from './ports-customer';
@@ -127,6 +128,10 @@ export function createHub(deps: HubDeps) {
     createIdentityRoutes({ identity, clock, sessionTtlHours: config.sessionTtlHours, customers }),
     createEdgeRoutes({ registry: edges, status, liveFlows, configs, pusher, operatorExists: async (id) => !!(await identity.getOperator(id)), log }),
     createSeriesRoutes({ series: store, clock }),
+    createHubHealthRoutes({
+      mqttConnected: () => !!mqttClient?.connected(),
+      counters: () => ({ ingest: { ...ingestor.counters() }, mqtt: dispatcher.counters() }),
+    }),
     ...modules.flatMap((m) => m.routers ?? []),
     createWebRouter(),
   ];

@@ -50,4 +50,6 @@ t.test('a batch delivered before and after a hub restart over the same LevelDB i
     view = (await h2.admin('GET', '/api/v1/operators/isp1/edges')).body.edges[0].status;
   }
   t.match(view, { state: 'birth', online: true, session: 3 });
+  t.same((await h2.api('GET', '/api/v1/health')).body, { ok: true, mqttConnected: true });
+  t.match((await h2.admin('GET', '/api/v1/hub/counters')).body.counters.ingest, { batchesDuplicate: 1, batchesStored: 0 });
 });
