@@ -31,7 +31,7 @@ export interface CommerceModuleDeps {
   /** Delete all stored series of an operator (retention). Must be idempotent: it is retried after a failure. */
   purgeOperatorData(operatorId: string): Promise<void>;
   /** When given, unknown operator ids answer 404 and a subscription starts at the operator's creation. */
-  identity?: Pick<IdentityStore, 'getOperator'>;
+  identity?: Pick<IdentityStore, 'getOperator' | 'listOperators'>;
   /** Schedule node-cron jobs on start (HubConfig.jobsEnabled); catch-up runs either way. */
   startJobs: boolean;
 }
@@ -53,7 +53,10 @@ export function createCommerceModule(deps: CommerceModuleDeps): CommerceModule {
   const identity = deps.identity;
   const service = createCommerceService({
     repo, clock: deps.clock, log, edgeConfigPusher: deps.edgeConfigPusher, purgeOperatorData: deps.purgeOperatorData,
-    operatorCreatedAtMs: identity ? async (id) => (await identity.getOperator(id))?.createdAtMs : undefined,
+    operators: identity ? {
+      createdAtMs: async (id) => (await identity.getOperator(id))?.createdAtMs,
+      listIds: async () => (await identity.listOperators()).map((o) => o.operatorId),
+    } : undefined,
   });
   const jobs = createCommerceJobs({ repo, service, clock: deps.clock, log });
   return {

@@ -31,10 +31,14 @@ export interface CommerceServiceDeps {
   /** Delete every series of the operator; must be idempotent (it is retried after a failure). */
   purgeOperatorData(operatorId: string): Promise<void>;
   /**
-   * When the operator was created, or undefined if there is no such operator (404). Without it any
-   * operator id gets a subscription from its first use.
+   * The operators (tenants), when the identity module is wired: unknown ids answer 404, and the
+   * minute job gives every operator a subscription. Without it any operator id gets a subscription
+   * from its first use.
    */
-  operatorCreatedAtMs?(operatorId: string): Promise<number | undefined>;
+  operators?: {
+    createdAtMs(operatorId: string): Promise<number | undefined>;
+    listIds(): Promise<string[]>;
+  };
 }
 
 type Rule = (sub: Subscription, book: PriceBook, nowMs: number) => Transition;
@@ -70,10 +74,12 @@ export function createCommerceService(deps: CommerceServiceDeps) {
     const sub = await repo.getSubscription(operatorId);
     if (sub) return { sub, created: undefined };
     let createdAtMs = nowMs;
-    if (deps.operatorCreatedAtMs) {
-      const at = await deps.operatorCreatedAtMs(operatorId);
+    if (deps.operators) {
+      const at = await deps.operators.createdAtMs(operatorId);
       if (at === undefined) throw hubError('NOT_FOUND', `no operator ${operatorId}`);
-      createdAtMs = Math.min(at, nowMs);
+      // Billing starts when the operator was created, but never before the current period: an
+      // operator older than the commerce module is not billed for months that were never tracked.
+      createdAtMs = Math.min(nowMs, Math.max(at, periodContaining(nowMs).startMs));
     }
     const t = newSubscription(operatorId, book, createdAtMs);
     return { sub: t.sub, created: t };
@@ -156,12 +162,30 @@ export function createCommerceService(deps: CommerceServiceDeps) {
     return changedOps;
   }
 
+  /** Give every known operator a subscription (so each one is invoiced, even if it never used the API). */
+  async function ensureAllOperators(nowMs: number): Promise<void> {
+    if (!deps.operators) return;
+    const ids = await deps.operators.listIds();
+    await queue.run(async () => {
+      const book = await repo.getPriceBook();
+      for (const id of ids) {
+        if (await repo.getSubscription(id)) continue;
+        const { created } = await loadOrCreate(id, book, nowMs);
+        if (created) await repo.saveSubscription(created.sub, created.snapshots);
+      }
+    });
+  }
+
   const jobs: Record<CommerceJobName, (nowMs: number) => Promise<unknown>> = {
-    'trial-expiry': (nowMs) => advanceJob(nowMs, (s) => s.addon.status === 'trial' && nowMs >= s.addon.trialEndsAtMs!),
+    'trial-expiry': async (nowMs) => {
+      await ensureAllOperators(nowMs);
+      return advanceJob(nowMs, (s) => s.addon.status === 'trial' && nowMs >= s.addon.trialEndsAtMs!);
+    },
     'period-end': (nowMs) => advanceJob(nowMs, (s) => s.addon.status === 'active' && !s.addon.renew && nowMs >= s.addon.endsAtMs!),
 
     /** One invoice per operator for every ended period not yet invoiced (idempotent by key). */
     invoices: async (nowMs) => {
+      await ensureAllOperators(nowMs);
       const issued: string[] = [];
       const changedOps: string[] = [];
       await queue.run(async () => {

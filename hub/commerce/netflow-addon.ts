@@ -11,7 +11,7 @@
  * add-on, so the answer is right at the exact instant even if the job that records it runs late.
  */
 import { hubError } from '../errors';
-import { periodContaining, utcDate } from './billing-period';
+import { DAY_MS, periodContaining, utcDate } from './billing-period';
 import type { PriceBook, Tier } from './price-book';
 import { findTier, fitTier } from './price-book';
 import type { NetflowAddon, Subscription, Transition } from './subscription';
@@ -205,5 +205,5 @@ export function daysLeft(sub: Subscription, nowMs: number): number | undefined {
   const a = sub.addon;
   const end = a.status === 'trial' ? a.trialEndsAtMs : a.status === 'active' && !a.renew ? a.endsAtMs : undefined;
   if (end === undefined) return undefined;
-  return Math.max(0, Math.ceil((end - nowMs) / 86_400_000));
+  return Math.max(0, Math.ceil((end - nowMs) / DAY_MS));
 }

@@ -126,3 +126,15 @@ t.test('price book: super_admin only, validated, over-limit policy refuse', asyn
   t.equal((await api('PUT', '/price-book', superAdmin, { ...got.body.priceBook, currency: 'EUR' })).body.error.code, 'CONFLICT', 'currency is fixed once operators subscribe');
   t.equal((await api('GET', '/operators/ghost/subscription', superAdmin)).status, 404, 'unknown operator');
 });
+
+t.test('every operator gets a subscription from the minute job and is invoiced, even without using the API', async (t) => {
+  const { api, clock, mod } = await setup();
+  await mod.runDueJobs(clock.nowMs());
+  clock.setMs(Date.UTC(2026, 4, 1, 0, 5));
+  t.same(await mod.runDueJobs(clock.nowMs()), ['trial-expiry', 'period-end', 'invoices', 'retention']);
+  const inv = (await api('GET', '/operators/isp2/invoices', admin2)).body.invoices;
+  t.equal(inv.length, 1);
+  t.equal(inv[0].lines[0].tierId, 'small');
+  t.equal(inv[0].lines[0].fromDate, '2026-04-01', 'billed from the operator\'s creation');
+  t.equal(inv[0].totalMinor, 9_900);
+});
