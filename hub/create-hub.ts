@@ -57,6 +57,8 @@ export interface HubContext {
   seriesReader: SeriesReader;
   edgeConfigPusher: EdgeConfigPusher;
   edges: EdgeRegistry;
+  /** Retention: delete all stored series of an operator (idempotent). */
+  purgeOperatorData(operatorId: string): Promise<void>;
   /** The hub's MQTT client (usable after start). */
   mqtt: MqttPublisher;
 }
@@ -117,7 +119,11 @@ export function createHub(deps: HubDeps) {
     await pusher.clearEdge(edge).catch((err) => log.warn({ edgeId: edge.edgeId, err: (err as Error).message }, 'could not clear the revoked edge config'));
   });
 
-  const ctx: HubContext = { config, kv, clock, log, identity, seriesReader: store, edgeConfigPusher: pusher, edges, mqtt };
+  const purgeOperatorData = async (operatorId: string) => {
+    const { deletedKeys } = await store.purgeOperator(operatorId);
+    log.info({ operatorId, deletedKeys }, 'operator series purged');
+  };
+  const ctx: HubContext = { config, kv, clock, log, identity, seriesReader: store, edgeConfigPusher: pusher, edges, purgeOperatorData, mqtt };
   modules = deps.modules?.(ctx) ?? [];
 
   const app = new Koa();
@@ -148,7 +154,7 @@ export function createHub(deps: HubDeps) {
 
   return {
     app,
-    services: { seriesReader: store, summaryStore: store, edgeConfigPusher: pusher, identity, edges, configs, status, liveFlows, ingestor, dispatcher, mqtt, policy },
+    services: { seriesReader: store, summaryStore: store, purgeOperatorData, edgeConfigPusher: pusher, identity, edges, configs, status, liveFlows, ingestor, dispatcher, mqtt, policy },
 
     async start(): Promise<{ httpUrl: string; mqttUrl: string }> {
       await ensureAdmin();

@@ -123,6 +123,20 @@ export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
       return out.sort((a, b) => (a.subjectId < b.subjectId ? -1 : a.subjectId > b.subjectId ? 1 : 0));
     },
 
+    // Inside the queue so an add running meanwhile cannot leave a half-purged operator behind.
+    purgeOperator: (operatorId) => serialized(async () => {
+      let deletedKeys = 0;
+      for (const prefix of [`series/${operatorId}/`, `series-cov/${operatorId}/`, `series-subj/${operatorId}/`]) {
+        let batch: KvOp[] = [];
+        for await (const [key] of kv.entries({ gte: prefix, lt: prefix + '\uffff' })) {
+          batch.push({ type: 'del', key });
+          if (batch.length === 1000) { await kv.write(batch); deletedKeys += batch.length; batch = []; }
+        }
+        if (batch.length) { await kv.write(batch); deletedKeys += batch.length; }
+      }
+      return { deletedKeys };
+    }),
+
     async reportedBucketCount(operatorId, fromSec, toSec): Promise<number> {
       if (toSec <= fromSec) return 0;
       const prefix = `series-cov/${operatorId}/`;

@@ -32,9 +32,12 @@ export type WriteGuard = () => Promise<KvOp[] | undefined>;
  * - `add` resolves only after the KV write completed (durable as the backend is);
  * - a bucket is present in readSeries once any add touched it, even with all-zero counts;
  * - readSeries returns points in [fromSec, toSec) sorted by time; listSubjects is sorted by id;
- * - reportedBucketCount counts the operator's slots in [fromSec, toSec) that any add touched.
+ * - reportedBucketCount counts the operator's slots in [fromSec, toSec) that any add touched;
+ * - purgeOperator deletes every series, subject and coverage entry of one operator (retention after
+ *   collection stopped), leaves other operators alone, and is idempotent (safe to retry after a failure).
  */
 export interface SummaryStore extends SeriesReader {
   add(operatorId: string, summaries: SummaryInput[], guard?: WriteGuard): Promise<{ applied: boolean }>;
   reportedBucketCount(operatorId: string, fromSec: number, toSec: number): Promise<number>;
+  purgeOperator(operatorId: string): Promise<{ deletedKeys: number }>;
 }

@@ -90,6 +90,20 @@ export function summaryStoreContract(t: Test, open: () => Promise<KeyValueStore>
     await kv.close();
   });
 
+  t.test('purgeOperator removes one operator entirely, idempotently', async (t) => {
+    const kv = await open();
+    const store = createKvSummaryStore(kv);
+    await store.add('isp1', [summary('ipg:a', DAY0, 1), summary('if:10.0.0.1/1', DAY0 + 86400, 1)]);
+    await store.add('isp10', [summary('ipg:a', DAY0, 2)]);
+    t.same(await store.purgeOperator('isp1'), { deletedKeys: 6 });
+    t.same(await store.purgeOperator('isp1'), { deletedKeys: 0 });
+    t.same(await store.listSubjects('isp1'), []);
+    t.same(await store.readSeries('isp1', 'ipg:a', DAY0, DAY0 + 300), []);
+    t.equal(await store.reportedBucketCount('isp1', DAY0, DAY0 + 2 * 86400), 0);
+    t.same((await store.readSeries('isp10', 'ipg:a', DAY0, DAY0 + 300)).map((p) => p.bytesIn), [2], 'isp10 (same prefix) untouched');
+    await kv.close();
+  });
+
   t.test('a failing write rejects that add only; later adds still run', async (t) => {
     const kv = await open();
     let fail = true;
