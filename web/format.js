@@ -95,3 +95,22 @@ export function formatMoney(amountMinor, currency, exponent) {
 export function bytesToBps(bytes, durationSec = 300) {
   return (Number(bytes) * 8) / durationSec;
 }
+
+/**
+ * "49.99" in USD → 4999 minor units, by string arithmetic (no float rounding of money). Refuses more
+ * decimals than the currency has; returns undefined for anything that is not a plain amount.
+ */
+export function parseMoneyToMinor(text, currency, exponent) {
+  const e = currencyExponent(currency, exponent);
+  const m = /^(\d{1,12})(?:\.(\d*))?$/.exec(String(text).trim().replace(/,/g, ''));
+  if (!m || (m[2] || '').length > e) return undefined;
+  return Number(m[1] + (m[2] || '').padEnd(e, '0'));
+}
+
+/** "250" Mbps → 250000000 bps; "1.5" → 1500000. Undefined unless a positive number. */
+export function parseMbpsToBps(text) {
+  const m = /^(\d{1,9})(?:\.(\d{0,6}))?$/.exec(String(text).trim());
+  if (!m) return undefined;
+  const bps = Number(m[1] + (m[2] || '').padEnd(6, '0'));
+  return bps > 0 ? bps : undefined;
+}

@@ -68,6 +68,12 @@ export function createWebRouter(options: WebRouterOptions = {}): Router {
     if (!(await send(ctx, path.join(webDir, 'index.html'), CONTENT_TYPES['.html']))) await next();
   });
 
+  // The customers' link (access records default to <publicUrl>/customer): the same app, which opens
+  // the customer view after login.
+  router.get('/customer', async (ctx, next) => {
+    if (!(await send(ctx, path.join(webDir, 'index.html'), CONTENT_TYPES['.html']))) await next();
+  });
+
   router.get('/vendor/uplot/:file', async (ctx, next) => {
     const name = ctx.params.file;
     const type = Object.hasOwn(UPLOT_FILES, name) ? UPLOT_FILES[name] : undefined;

@@ -244,12 +244,12 @@ export async function startStubHub(): Promise<StubHub> {
     if (p.role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');
     ctx.body = { subjects: [{ subjectId: 'ipg:cust-7-vps', label: 'VPS 42 (203.0.113.42)' }] };
   });
-  api.get('/customer/subjects/:subjectId/series', (ctx) => {
+  api.get('/customer/series', (ctx) => {
     const p = principalOf(ctx);
-    if (p.role !== 'customer' || ctx.params.subjectId !== 'ipg:cust-7-vps') throw hubError('NOT_FOUND', `no subject ${ctx.params.subjectId}`);
+    if (p.role !== 'customer' || ctx.query.subjectId !== 'ipg:cust-7-vps') throw hubError('NOT_FOUND', `no subject ${String(ctx.query.subjectId)}`);
     const fromSec = Number(ctx.query.fromSec);
     const toSec = Number(ctx.query.toSec);
-    ctx.body = { subjectId: ctx.params.subjectId, fromSec, toSec, bucketSec: SLOT, points: seriesPoints(fromSec, toSec, 12e6) };
+    ctx.body = { subjectId: ctx.query.subjectId, fromSec, toSec, points: seriesPoints(fromSec, toSec, 12e6) };
   });
 
   const web = createWebRouter();

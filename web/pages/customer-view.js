@@ -1,6 +1,6 @@
 // The customer's own view: only the subjects their access records grant, and a speed-time graph.
 // API: GET /customer/subjects → {subjects:[{subjectId,label}]}
-//      GET /customer/subjects/:subjectId/series?fromSec&toSec → {points:[{bucketStartSec,bytesIn,bytesOut}]}
+//      GET /customer/series?subjectId&fromSec&toSec → {points:[{bucketStartSec,bytesIn,bytesOut}]}  (hub/access/customer-routes.ts)
 import { h, section, errorBox, fill } from '../dom.js';
 import { formatBps, formatUtc } from '../format.js';
 import { speedTimeChart, seriesToBps } from '../chart.js';
@@ -36,7 +36,7 @@ export async function render(ctx) {
   let chart = null;
   ctx.onCleanup(() => { if (chart) chart.destroy(); });
   await fill(chartBox, 'your traffic', async () => {
-    const res = await ctx.api(`/customer/subjects/${encodeURIComponent(selected.subjectId)}/series`, { query: { fromSec: range.fromSec, toSec: range.toSec } });
+    const res = await ctx.api('/customer/series', { query: { subjectId: selected.subjectId, fromSec: range.fromSec, toSec: range.toSec } });
     if (!ctx.isCurrent()) return null;
     const { times, inBps, outBps } = seriesToBps(res.points || [], range.fromSec, range.toSec);
     const peak = (xs) => xs.reduce((m, v) => (v !== null && v > m ? v : m), 0);
