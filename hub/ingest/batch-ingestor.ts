@@ -24,6 +24,8 @@ export interface IngestCounters {
   summariesRejected: number;
   storeErrors: number;
   ackPublishErrors: number;
+  /** Batches left unacked because a bucket has not ended yet by the hub's clock: the edge resends them. */
+  batchesDeferred: number;
 }
 
 export interface BatchIngestorDeps {
@@ -56,7 +58,8 @@ const lowKey = (edgeId: string) => `ingest-low/${edgeId}`;
  *  2. validate: the topic's tenant/edge must equal the payload's and the edge's registered operator,
  *     the edge must not be revoked (else the whole batch is REJECTED); each summary is checked
  *     (summary-validation.ts) and, through the CollectionPolicy, refused if its bucket started at or
- *     after a collection pause;
+ *     after a collection pause; a bucket that has not ended yet by the hub's clock defers the whole
+ *     batch (no ack: clock skew is transient, a REJECTED would make the edge drop billing data);
  *  3. apply at most once: the series update and the (edge, seq) marker go in ONE atomic KV write,
  *     decided inside the store's serialized section, so a redelivery (even concurrent, even after a
  *     restart) answers DUPLICATE without touching data; markers below oldest_unacked_seq are pruned
@@ -70,7 +73,7 @@ const lowKey = (edgeId: string) => `ingest-low/${edgeId}`;
 export function createBatchIngestor(deps: BatchIngestorDeps) {
   const counters: IngestCounters = {
     batchesReceived: 0, batchesStored: 0, batchesDuplicate: 0, batchesRejected: 0, malformedBatches: 0,
-    summariesStored: 0, summariesRejected: 0, storeErrors: 0, ackPublishErrors: 0,
+    summariesStored: 0, summariesRejected: 0, storeErrors: 0, ackPublishErrors: 0, batchesDeferred: 0,
   };
   const once = createOnceLogger(deps.log);
   const maxClockSkewSec = deps.maxClockSkewSec ?? 300;
@@ -163,6 +166,12 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
       const pausedAt = new Map<number, { allowed: boolean; reason?: string }>();
       for (const s of batch.summaries) {
         const v = validateSummary(s, limits);
+        if (!v.ok && v.retryLater) {
+          // Clock skew is transient: no ack, nothing stored; the edge resends the whole batch later.
+          counters.batchesDeferred++;
+          once.warnOnce(`future:${t.edgeId}`, { edgeId: t.edgeId, seq: batch.seq, reason: v.reason, hubNowSec: limits.nowSec }, 'summary batch deferred: a bucket is in the future (check the edge and hub clocks)');
+          return undefined;
+        }
         if (!v.ok) { refuse(v.reason); continue; }
         // Pause: a bucket that started at or after the pause instant is refused; earlier ones are
         // still stored (they were collected while collection was allowed).

@@ -20,7 +20,7 @@ export interface ValidationLimits {
  * duration 300 and a bucket start aligned to it (UTC 5-minute buckets), a closed bucket (it ended
  * by now, give or take clock skew), counts that are non-negative integers no larger than MAX_COUNT.
  */
-export function validateSummary(s: Summary, limits: ValidationLimits): { ok: true; input: SummaryInput } | { ok: false; reason: string } {
+export function validateSummary(s: Summary, limits: ValidationLimits): { ok: true; input: SummaryInput } | { ok: false; reason: string; retryLater?: boolean } {
   const parsed = parseSubjectId(s.subjectId);
   if (!parsed) return { ok: false, reason: `invalid subject id ${JSON.stringify(s.subjectId.slice(0, 80))}` };
   const kind = parsed.kind;
@@ -29,7 +29,9 @@ export function validateSummary(s: Summary, limits: ValidationLimits): { ok: tru
   if (s.durationSec !== BUCKET_SEC) return { ok: false, reason: `duration ${s.durationSec}s, expected ${BUCKET_SEC}s` };
   if (!Number.isInteger(s.bucketStartSec) || s.bucketStartSec % BUCKET_SEC !== 0) return { ok: false, reason: `bucket start ${s.bucketStartSec} is not aligned to ${BUCKET_SEC}s` };
   if (s.bucketStartSec < EARLIEST_BUCKET_SEC) return { ok: false, reason: `bucket start ${s.bucketStartSec} is before 2000 (edge clock unset?)` };
-  if (s.bucketStartSec + BUCKET_SEC > limits.nowSec + limits.maxClockSkewSec) return { ok: false, reason: `bucket ${s.bucketStartSec} has not ended yet (edge clock ahead?)` };
+  // Not a permanent refusal: with a clock ahead (edge) or behind (hub) the same batch is fine a
+  // little later, so the caller defers it instead of making the edge drop billing data.
+  if (s.bucketStartSec + BUCKET_SEC > limits.nowSec + limits.maxClockSkewSec) return { ok: false, reason: `bucket ${s.bucketStartSec} has not ended yet (edge clock ahead?)`, retryLater: true };
   const counts = [s.bytesIn, s.bytesOut, s.packetsIn, s.packetsOut, s.flowsIn, s.flowsOut];
   if (!counts.every((c) => Number.isInteger(c) && c >= 0 && c <= MAX_COUNT)) return { ok: false, reason: `counts out of range for ${s.subjectId} at ${s.bucketStartSec}` };
   return {
