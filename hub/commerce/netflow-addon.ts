@@ -45,7 +45,10 @@ function withAddon(sub: Subscription, addon: NetflowAddon): Subscription {
 export function startTrial(sub: Subscription, book: PriceBook, nowMs: number): Transition {
   assertVisible(sub);
   if (sub.addon.status === 'active') throw hubError('ADDON_ALREADY_ACTIVE', `${ADDON_NAME} is already active.`);
-  if (sub.addon.trialUsed) throw hubError('TRIAL_ALREADY_USED', `This account has already used its ${ADDON_NAME} trial (once per operator); activate the add-on instead.`);
+  if (sub.addon.trialUsed) {
+    const why = sub.addon.trialStartedAtMs === undefined ? 'has already had the paid add-on (a trial comes before the first activation)' : 'has already used its trial (once per operator)';
+    throw hubError('TRIAL_ALREADY_USED', `This account ${why}; activate ${ADDON_NAME} instead.`);
+  }
   assertEligible(sub, book);
   const trialEndsAtMs = nowMs + daysToMs(book.trialDays);
   const addon: NetflowAddon = {
@@ -72,7 +75,7 @@ export function activate(sub: Subscription, book: PriceBook, nowMs: number): Tra
   assertEligible(sub, book);
   const wasCollecting = a.status === 'trial' && nowMs < a.trialEndsAtMs!;
   const addon: NetflowAddon = {
-    visible: a.visible, status: 'active', trialUsed: a.trialUsed, trialStartedAtMs: a.trialStartedAtMs, trialEndsAtMs: a.trialEndsAtMs,
+    visible: a.visible, status: 'active', trialUsed: true, // activation uses up the trial offer trialStartedAtMs: a.trialStartedAtMs, trialEndsAtMs: a.trialEndsAtMs,
     activatedAtMs: nowMs, renew: true,
     collectingSinceMs: wasCollecting ? a.collectingSinceMs : nowMs,
   };
