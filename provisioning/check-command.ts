@@ -64,8 +64,9 @@ async function checkHub(io: CliIo, hubUrl: string, report: (o: Outcome, s: strin
     // Any HTTP answer proves the hub is reachable; a 404 only means this hub has no health route.
     report('ok', 'hub reachable', `${url} answered HTTP ${res.status}`);
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    report('FAIL', 'hub reachable', `${url}: ${cause ?? (err as Error).message} (DNS, firewall, or FLOWBILL_PUBLIC_URL on the hub?)`);
+    // fetch wraps the socket error: "fetch failed" with the useful part in `cause`.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    report('FAIL', 'hub reachable', `${url}: ${cause?.code ?? cause?.message ?? (err as Error).message} (DNS, firewall, or FLOWBILL_PUBLIC_URL on the hub?)`);
   }
 }
 
