@@ -15,7 +15,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-output/screenshots');
 
 if (!existsSync(CHROMIUM)) {
-  t.skip(`${CHROMIUM} is not installed`);
+  t.plan(0, `skip: ${CHROMIUM} is not installed`);
 } else {
   const { chromium } = await import('playwright-core');
   let hub: StubHub;
@@ -175,6 +175,23 @@ if (!existsSync(CHROMIUM)) {
       await page.waitForSelector('#invoices-table');
       t.match(await page.textContent('#invoices-table'), /INV-000004[\s\S]*299\.00 USD/);
       await shot(page, 'invoices');
+    });
+
+    await t.test('bill plans show tariffs and subjects; customers list their access records', async (t) => {
+      await page.click('#nav a[href="#/plans"]');
+      await page.waitForSelector('#new-plan');
+      const plans = await page.textContent('#plans');
+      t.match(plans, /Hosting DC1 burst[\s\S]*500\.00 USD up to 100\.0 Mbps, then 40\.00 USD per 10\.00 Mbps/);
+      t.match(plans, /ipg:hosting-dc1/);
+      await shot(page, 'bill-plans');
+      await page.click('#nav a[href="#/customers"]');
+      await page.waitForSelector('#clients-table');
+      t.match(await page.textContent('#clients-table'), /Example Hosting Ltd/);
+      t.match(await page.textContent('#records-table'), /cust-7[\s\S]*VPS 42[\s\S]*enabled/);
+      await page.click('#clients-table a');
+      await page.waitForSelector('#services-table');
+      t.match(await page.textContent('#services-table'), /VPS 42[\s\S]*vps/);
+      await shot(page, 'customer-detail');
     });
 
     await t.test('log out returns to the login page', async (t) => {

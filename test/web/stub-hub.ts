@@ -239,6 +239,18 @@ export async function startStubHub(): Promise<StubHub> {
     ctx.body = { invoices: [{ ...subscriptionView().nextInvoicePreview, periodKey: '2026-10', periodStartMs: Date.UTC(2026, 9, 1), periodEndMs: Date.UTC(2026, 10, 1), kind: 'invoice', number: 'INV-000004', seq: 4, idempotencyKey: `${OPERATOR_ID}/2026-10`, issuedAtMs: Date.UTC(2026, 10, 1, 1) }] };
   });
 
+  const client = { clientId: 'c-1', operatorId: OPERATOR_ID, name: 'Example Hosting Ltd', email: 'ops@example.net', createdAtMs: NOW_MS - 30 * 86400_000, updatedAtMs: NOW_MS };
+  const service = { serviceId: 's-1', operatorId: OPERATOR_ID, clientId: 'c-1', type: 'vps', label: 'VPS 42', createdAtMs: NOW_MS - 30 * 86400_000, updatedAtMs: NOW_MS };
+  const record = { recordId: 'r-1', serviceId: 's-1', serviceLabel: 'VPS 42', serviceType: 'vps', clientId: 'c-1', clientName: client.name, enabled: true, netflowUrl: null, effectiveNetflowUrl: 'http://127.0.0.1/customer', username: 'cust-7', hasPassword: true, group: { kind: 'ip_group', value: 'cust-7-vps' }, ipAddress: '203.0.113.42', notes: '', showPasswordInClientArea: false, createdAtMs: NOW_MS - 30 * 86400_000, updatedAtMs: NOW_MS };
+  api.get(`${op}/clients`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { clients: [client] }; });
+  api.get(`${op}/clients/:clientId`, (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId);
+    if (ctx.params.clientId !== client.clientId) throw hubError('NOT_FOUND', `no client ${ctx.params.clientId}`);
+    ctx.body = { client };
+  });
+  api.get(`${op}/services`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { services: [service].filter((x) => !ctx.query.clientId || x.clientId === ctx.query.clientId) }; });
+  api.get(`${op}/access-records`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { records: [record] }; });
+
   api.get('/customer/subjects', (ctx) => {
     const p = principalOf(ctx);
     if (p.role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');

@@ -1,0 +1,49 @@
+import t from 'tap';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// web/format.js is a browser module (plain JS, no build step); it has no DOM use, so Node loads it as is.
+const f = await import(pathToFileURL(path.resolve('web/format.js')).href);
+
+t.test('bits per second with SI units', async (t) => {
+  t.equal(f.formatBps(0), '0 bps');
+  t.equal(f.formatBps(999), '999 bps');
+  t.equal(f.formatBps(1000), '1.00 kbps');
+  t.equal(f.formatBps(1_234_567), '1.23 Mbps');
+  t.equal(f.formatBps(268_000_000), '268.0 Mbps');
+  t.equal(f.formatBps(10_000_000_000), '10.00 Gbps');
+  t.equal(f.formatBps(null), '—');
+  t.equal(f.formatBps(undefined), '—');
+});
+
+t.test('times are UTC whatever the machine zone', async (t) => {
+  t.equal(f.formatUtc(Date.UTC(2026, 9, 31, 23, 55)), '2026-10-31 23:55 UTC');
+  t.equal(f.formatUtc(Date.UTC(2026, 0, 2, 3, 4, 5), { seconds: true }), '2026-01-02 03:04:05 UTC');
+  t.equal(f.formatUtcDate(Date.UTC(2026, 1, 28, 23, 59)), '2026-02-28');
+  t.equal(f.formatAgo(1000, 61_000), '1 min ago');
+  t.equal(f.formatAgo(0, 61_000), 'never');
+});
+
+t.test('money from minor units with the currency exponent, integer arithmetic only', async (t) => {
+  t.equal(f.formatMoney(123456, 'USD'), '1,234.56 USD');
+  t.equal(f.formatMoney(5, 'USD'), '0.05 USD');
+  t.equal(f.formatMoney(-4999, 'EUR'), '-49.99 EUR');
+  t.equal(f.formatMoney(1500, 'JPY'), '1,500 JPY');
+  t.equal(f.formatMoney(1234, 'KWD'), '1.234 KWD');
+  t.equal(f.formatMoney(1234, 'XYZ', 0), '1,234 XYZ', 'the API\'s exponent wins');
+  t.equal(f.formatMoney(9_007_199_254_740_991, 'USD'), '90,071,992,547,409.91 USD', 'no float rounding at 2^53');
+  t.equal(f.formatMoney(undefined, 'USD'), '—');
+});
+
+t.test('amounts typed in major units become minor units, refusing extra decimals', async (t) => {
+  t.equal(f.parseMoneyToMinor('49.99', 'USD'), 4999);
+  t.equal(f.parseMoneyToMinor('0.1', 'USD'), 10);
+  t.equal(f.parseMoneyToMinor('1,500', 'JPY'), 1500);
+  t.equal(f.parseMoneyToMinor('1.5', 'JPY'), undefined);
+  t.equal(f.parseMoneyToMinor('12.345', 'KWD'), 12345);
+  t.equal(f.parseMoneyToMinor('49.999', 'USD'), undefined);
+  t.equal(f.parseMoneyToMinor('-1', 'USD'), undefined);
+  t.equal(f.parseMbpsToBps('250'), 250_000_000);
+  t.equal(f.parseMbpsToBps('1.5'), 1_500_000);
+  t.equal(f.parseMbpsToBps('0'), undefined);
+});
