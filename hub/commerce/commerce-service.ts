@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
+import { SAFE_ID } from '../../common/topics';
 import { hubError } from '../errors';
 import type { EdgeConfigPusher } from '../ports';
 import { nextPeriod, periodContaining } from './billing-period';
@@ -73,6 +74,7 @@ export function createCommerceService(deps: CommerceServiceDeps) {
   async function loadOrCreate(operatorId: string, book: PriceBook, nowMs: number): Promise<{ sub: Subscription; created: Transition | undefined }> {
     const sub = await repo.getSubscription(operatorId);
     if (sub) return { sub, created: undefined };
+    if (!SAFE_ID.test(operatorId)) throw hubError('VALIDATION_FAILED', 'operatorId must be 1-64 of [A-Za-z0-9_-]');
     let createdAtMs = nowMs;
     if (deps.operators) {
       const at = await deps.operators.createdAtMs(operatorId);

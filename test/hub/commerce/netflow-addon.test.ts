@@ -1,0 +1,87 @@
+import t from 'tap';
+import { DAY_MS } from '../../../hub/commerce/billing-period';
+import * as addon from '../../../hub/commerce/netflow-addon';
+import { DEFAULT_PRICE_BOOK, fitTier, validatePriceBook, type PriceBook } from '../../../hub/commerce/price-book';
+import { newSubscription, type Subscription } from '../../../hub/commerce/subscription';
+import { applyPriceBook, changeTier, setActiveCustomers } from '../../../hub/commerce/subscription-rules';
+
+const book: PriceBook = structuredClone(DEFAULT_PRICE_BOOK) as PriceBook;
+const t0 = Date.UTC(2026, 4, 10, 12);
+const midSub = (): Subscription => setActiveCustomers(newSubscription('isp1', book, t0).sub, book, 1_000, t0).sub;
+
+t.test('tier fitting: Small ≤ 500, Mid 501–2,000, Large 2,001+', async (t) => {
+  t.same([0, 500, 501, 2_000, 2_001, 1e6].map((n) => fitTier(book, n).tierId), ['small', 'small', 'mid', 'mid', 'large', 'large']);
+  t.equal(fitTier(book, 0).netflowEligible, false);
+});
+
+t.test('price book validation names the field', async (t) => {
+  t.throws(() => validatePriceBook({ ...book, tiers: [] }), { code: 'VALIDATION_FAILED', message: /tiers/ });
+  t.throws(() => validatePriceBook({ ...book, tiers: [book.tiers[1], book.tiers[0], book.tiers[2]] }), { message: /ascending/ });
+  t.throws(() => validatePriceBook({ ...book, overLimit: 'maybe' }), { message: /overLimit/ });
+  t.throws(() => validatePriceBook({ ...book, tiers: [book.tiers[0], { ...book.tiers[2], maxCustomers: 5000 }] }), { message: /null/ });
+  t.same(validatePriceBook(book), book);
+});
+
+t.test('cancel is idempotent, enable-renewal undoes it before the period ends, not after', async (t) => {
+  let s = addon.activate(midSub(), book, t0).sub;
+  s = addon.endAtPeriodEnd(s, t0 + DAY_MS, 'cancelled').sub;
+  t.equal(addon.endAtPeriodEnd(s, t0 + 2 * DAY_MS, 'renewal_disabled').sub, s, 'second cancel changes nothing');
+  const renewed = addon.enableRenewal(s, book, t0 + 3 * DAY_MS).sub;
+  t.equal(renewed.addon.renew, true);
+  t.equal(renewed.addon.endsAtMs, undefined);
+  t.equal(addon.collectionStateAt(renewed, Date.UTC(2026, 6, 1)).allowed, true);
+  t.throws(() => addon.enableRenewal(s, book, Date.UTC(2026, 5, 1)), { code: 'ADDON_NOT_ACTIVE' }, 'after the end: activate instead');
+});
+
+t.test('time-driven steps are recorded at their own instant, whenever advance runs', async (t) => {
+  const trial = addon.startTrial(midSub(), book, t0).sub;
+  const late = addon.advance(trial, book, t0 + 40 * DAY_MS);
+  t.equal(late.sub.addon.stoppedAtMs, t0 + 15 * DAY_MS);
+  t.equal(late.sub.addon.purgeAtMs, t0 + 45 * DAY_MS);
+  t.equal(late.collectionChanged, true);
+  t.equal(addon.advance(trial, book, t0 + 15 * DAY_MS - 1).sub, trial, 'not yet');
+  let paid = addon.activate(midSub(), book, t0).sub;
+  paid = addon.endAtPeriodEnd(paid, t0, 'cancelled').sub;
+  const ended = addon.advance(paid, book, Date.UTC(2026, 5, 3));
+  t.equal(ended.sub.addon.status, 'ended');
+  t.same(ended.snapshots.map((x) => [x.atMs, x.addonBillable]), [[Date.UTC(2026, 5, 1), false]]);
+});
+
+t.test('collection window: refused before the start and after a purge', async (t) => {
+  t.equal(addon.collectionStateAt(undefined, t0).allowed, false);
+  const trial = addon.startTrial(midSub(), book, t0).sub;
+  t.equal(addon.collectionStateAt(trial, t0 - 1).allowed, false, 'bucket before the trial');
+  const expired = addon.advance(trial, book, t0 + 20 * DAY_MS).sub;
+  t.equal(addon.collectionStateAt(expired, t0 + DAY_MS).allowed, true, 'late summary from inside the trial');
+  t.equal(addon.purgeDue(expired, t0 + 45 * DAY_MS - 1), false);
+  t.equal(addon.purgeDue(expired, t0 + 45 * DAY_MS), true);
+  const purged = addon.markPurged(expired, t0 + 45 * DAY_MS);
+  t.equal(addon.purgeDue(purged, t0 + 50 * DAY_MS), false);
+  t.equal(addon.collectionStateAt(purged, t0 + DAY_MS).allowed, false, 'nothing is accepted once purged');
+});
+
+t.test('a trial on a tier that becomes non-eligible ends at the period end at the latest', async (t) => {
+  const trial = addon.startTrial(midSub(), book, Date.UTC(2026, 4, 25)).sub; // would end 9 June
+  const low = setActiveCustomers(trial, book, 100, Date.UTC(2026, 4, 26)).sub;
+  const down = changeTier(low, book, 'small', Date.UTC(2026, 4, 26)).sub;
+  t.equal(down.addon.trialEndsAtMs, Date.UTC(2026, 5, 1));
+  t.ok(down.notices.some((n) => n.code === 'addon_ends_tier_not_eligible'));
+  t.throws(() => addon.startTrial(setActiveCustomers(newSubscription('x', book, t0).sub, book, 10, t0).sub, book, t0), { code: 'TIER_NOT_ELIGIBLE' });
+});
+
+t.test('a direct activation uses up the trial offer', async (t) => {
+  let s = addon.activate(midSub(), book, t0).sub;
+  s = addon.advance(addon.endAtPeriodEnd(s, t0, 'cancelled').sub, book, Date.UTC(2026, 5, 2)).sub;
+  t.throws(() => addon.startTrial(s, book, Date.UTC(2026, 5, 2)), { code: 'TRIAL_ALREADY_USED', message: /paid add-on/ });
+});
+
+t.test('a new price book applies from when it is saved; a removed tier moves the operator to the tier that fits', async (t) => {
+  const s = addon.activate(midSub(), book, t0).sub;
+  const dearer = { ...book, tiers: book.tiers.map((x) => (x.tierId === 'mid' ? { ...x, monthlyFeeMinor: 39_900 } : x)) };
+  const tr = applyPriceBook(s, book, dearer, t0 + DAY_MS);
+  t.same(tr.snapshots.map((x) => [x.monthlyFeeMinor, x.addonBillable]), [[39_900, true]]);
+  t.same(applyPriceBook(s, book, book, t0).snapshots, [], 'no change, no snapshot');
+  const noMid = { ...book, tiers: [book.tiers[0], { ...book.tiers[2], tierId: 'big' }] };
+  const moved = applyPriceBook(s, book, noMid, t0 + DAY_MS);
+  t.equal(moved.sub.tierId, 'big');
+});
