@@ -74,7 +74,7 @@ t.test('the hub ingests through an external mosquitto with the documented ACL', 
   t.teardown(() => edge.end(true));
   const base = `flowbill/v1/isp1/${a.edge.edgeId}`;
   await edge.subscribeAsync(`${base}/ack`, { qos: 1 });
-  const ackMsg = nextMessage(edge, `${base}/ack`, 5000);
+  const ackMsg = nextMessage(edge, `${base}/ack`);
   const bucket = nowMs / 1000 - 3600;
   await edge.publishAsync(`${base}/summaries`, Buffer.from(encodeBatch(makeBatch(a.edge.edgeId, 'isp1', 1, [makeSummary('if:10.9.9.9/1', bucket, 4242)]))), { qos: 1 });
   t.equal(ackCodec.decode(await ackMsg).status, AckStatus.STORED);

@@ -44,7 +44,7 @@ export async function startTestHub(opts: { kv?: KeyValueStore; nowMs?: number; m
 }
 
 /** Resolves with the next message on a topic, or rejects after timeoutMs. */
-export function nextMessage(client: MqttClient, topic: string, timeoutMs = 3000): Promise<Buffer> {
+export function nextMessage(client: MqttClient, topic: string, timeoutMs = 10_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { client.off('message', onMessage); reject(new Error(`no message on ${topic} within ${timeoutMs} ms`)); }, timeoutMs);
     const onMessage = (t: string, payload: Buffer) => {
@@ -57,7 +57,7 @@ export function nextMessage(client: MqttClient, topic: string, timeoutMs = 3000)
   });
 }
 
-export function waitForClose(client: MqttClient, timeoutMs = 3000): Promise<void> {
+export function waitForClose(client: MqttClient, timeoutMs = 10_000): Promise<void> {
   if (client.disconnected || !client.connected) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('connection was not closed')), timeoutMs);
