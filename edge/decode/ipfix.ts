@@ -55,6 +55,7 @@ function decodeMessage(
   const sequence = view.getUint32(offset + 8);
   const domain = domainOf(exporter, 10, view.getUint32(offset + 12));
   let records = 0;
+  let optionRecords = 0;
   let countUnknown = false;
 
   let p = offset + IPFIX_HEADER_LENGTH;
@@ -77,7 +78,11 @@ function decodeMessage(
     else if (setId === OPTIONS_TEMPLATE_SET_ID) readTemplates(session, exporter, domain, bytes, view, p + 4, end, true, out);
     else if (setId >= 256) {
       const plan = domain.templates.get(setId);
-      if (plan !== undefined) records += decodeDataSet(session, exporter, domain, plan, bytes, view, p + 4, end, time, out);
+      if (plan !== undefined) {
+        const n = decodeDataSet(session, exporter, domain, plan, bytes, view, p + 4, end, time, out);
+        records += n;
+        if (plan.isOptions) optionRecords += n;
+      }
       else {
         session.counters.templateMisses++;
         session.hold(exporter, domain, setId, bytes, p + 4, end, time, receivedAtMs);
@@ -90,7 +95,7 @@ function decodeMessage(
     p = end;
   }
 
-  const lost = domain.sequence.observe(sequence, records);
+  const lost = domain.sequence.observe(sequence, records, records - optionRecords);
   if (lost !== 0) {
     exporter.sequenceGaps += lost;
     session.counters.sequenceGaps += lost;
