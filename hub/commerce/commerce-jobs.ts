@@ -23,13 +23,18 @@ export function createCommerceJobs(deps: { repo: CommerceRepository; service: Co
     return result;
   }
 
-  /** Run, once each, the jobs with a scheduled run in (last completed run, nowMs]. */
+  /** Run, once each, the jobs with a scheduled run in (last completed run, nowMs]; returns those that completed. */
   async function runDueJobs(nowMs: number): Promise<CommerceJobName[]> {
     const ran: CommerceJobName[] = [];
     for (const job of COMMERCE_JOBS) {
       if (!isDue(job, await repo.getJobLastRun(job.name), nowMs)) continue;
-      await runJob(job.name, nowMs);
-      ran.push(job.name);
+      try {
+        await runJob(job.name, nowMs);
+        ran.push(job.name);
+      } catch (err) {
+        // Not recorded as run, so the next schedule or start retries it; the other jobs still run.
+        log.error({ err, job: job.name }, 'commerce job failed during catch-up');
+      }
     }
     return ran;
   }

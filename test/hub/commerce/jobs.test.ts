@@ -41,3 +41,24 @@ t.test('node-cron runs the jobs in UTC while the hub is up', async (t) => {
   t.same(invoices.map((i) => i.periodKey), ['2026-05']);
   t.equal((await mod.collectionPolicy.collectionState('isp1', Date.now())).allowed, false);
 });
+
+t.test('a failing job is not recorded as run: it is retried, and the other jobs still run', async (t) => {
+  const timers = sinon.useFakeTimers({ now: Date.UTC(2026, 2, 1), toFake: ['Date'] });
+  t.teardown(() => timers.restore());
+  let fail = true;
+  const purged: string[] = [];
+  const mod = createCommerceModule({
+    kv: createMemoryKvStore(), clock: systemClock, log: silentLogger, startJobs: false,
+    edgeConfigPusher: { pushConfigs: async () => {} },
+    purgeOperatorData: async (op) => { if (fail) throw new Error('store down'); purged.push(op); },
+  });
+  await mod.service.setActiveCustomers('isp1', 900);
+  await mod.service.startTrial('isp1');
+  timers.tick(46 * 86_400_000);
+  t.same(await mod.runDueJobs(Date.now()), ['trial-expiry', 'period-end', 'invoices', 'retention'], 'a failed purge is retried by the job, not a crash');
+  t.same(purged, []);
+  fail = false;
+  timers.tick(3_600_000);
+  await mod.runDueJobs(Date.now());
+  t.same(purged, ['isp1']);
+});
