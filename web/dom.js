@@ -73,3 +73,8 @@ export async function fill(container, what, loader) {
     container.replaceChildren(errorBox(err, what));
   }
 }
+
+/** replaceChildren that skips null/false (the DOM's own would print them as text "null"). */
+export function setChildren(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}

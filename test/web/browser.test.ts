@@ -62,7 +62,13 @@ if (!existsSync(CHROMIUM)) {
     await page.click('#login-submit');
   }
 
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  /** Screenshot for a human, and a check no page prints a JavaScript blank as text. */
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+    const text = await page.innerText('body');
+    const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(text);
+    if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
+  }
 
   t.test('a wrong password shows the hub\'s error on the login page', async (t) => {
     const page = await newPage();

@@ -8,7 +8,7 @@
 //        purgeAtMs?}, notices:[{atMs,code,text}], nextInvoicePreview:{lines,totalMinor,currency,currencyExponent,note}}}
 //   POST /operators/:op/addons/netflow/{start-trial|activate|cancel|disable-renewal|enable-renewal} → {subscription}
 //   PUT  /operators/:op/subscription {tierId} → {subscription};  GET /price-book (super_admin) → {priceBook:{tiers}}
-import { h, table, section, errorBox, badge } from '../dom.js';
+import { h, table, section, errorBox, badge, setChildren } from '../dom.js';
 import { formatCount, formatMoney, formatUtc, formatUtcDate } from '../format.js';
 
 const WRITERS = ['super_admin', 'operator_admin'];
@@ -65,7 +65,7 @@ export async function render(ctx) {
     const cur = sub.currency;
     const tier = sub.tier || {};
     const addon = sub.addon || {};
-    body.replaceChildren(
+    setChildren(body,
       section('Plan', h('dl', { class: 'kv', id: 'subscription' },
         h('dt', {}, 'Tier'), h('dd', {}, h('strong', {}, tier.name || tier.tierId || '—')),
         h('dt', {}, 'Monthly fee'), h('dd', {}, formatMoney(tier.monthlyFeeMinor, cur)),

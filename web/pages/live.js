@@ -2,7 +2,7 @@
 // across the operator's edges and refreshed while the page is open.
 // API (hub/edges/edge-routes.ts): GET /operators/:op/live-flows → {edges:[{edgeId, receivedAtMs,
 //      flows:{edgeId, atMs, windowSec, talkers:[{src,dst,protocol,srcPort,dstPort,bytes,packets,bitsPerSec,exporter}]}}]}
-import { h, table, errorBox, badge } from '../dom.js';
+import { h, table, errorBox, badge, setChildren } from '../dom.js';
 import { formatBps, formatBytes, formatCount, formatUtc } from '../format.js';
 
 export const LIVE_REFRESH_MS = 3000;
@@ -40,7 +40,7 @@ export async function render(ctx) {
     status.textContent = `snapshot ${newest ? formatUtc(newest, { seconds: true }) : '—'} · refreshed ${formatUtc(nowMs, { seconds: true })}`;
     status.dataset.refreshes = String(refreshes);
     const stale = edges.filter((e) => nowMs - Number(e.atMs) > STALE_MS);
-    body.replaceChildren(
+    setChildren(body,
       stale.length ? h('div', { class: 'notice' }, badge('stale', 'warn'), ` no live data for ${Math.round(STALE_MS / 1000)} s from: ${stale.map((e) => e.edgeId).join(', ')}`) : null,
       table([
         { label: '#', num: true, value: (_t) => '' },
