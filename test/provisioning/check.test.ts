@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError } from 'aedes';
 import { runCli } from '../../provisioning/cli';
 import { describeFlowPacket } from '../../provisioning/check-command';
-import { createTestIo } from './helpers/test-io';
+import { createTestIo, freeUdpPort } from './helpers/test-io';
 
 /** A real embedded aedes broker that knows one edge login (like the hub's, after a rotation). */
 async function startBroker(valid: { username: string; password: string }) {
@@ -35,14 +35,6 @@ async function startHealthServer(status: number) {
   const server = http.createServer((_req, res) => { res.writeHead(status); res.end(); });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 async function closedTcpPort(): Promise<number> {
