@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { silentLogger } from '../../../common/logger';
 import { createFlowDecoder } from '../../../edge/decode/create-flow-decoder';
 import type { FlowRecord } from '../../../edge/decode/flow-record';
@@ -68,7 +68,7 @@ if (!softflowdAvailable()) {
   const text = (b: Uint8Array) => ipaddr.fromByteArray(Array.from(b)).toString();
   const canonical = (a: string) => ipaddr.parse(a).toString();
 
-  function assertTotals(t: Tap.Test, flows: FlowRecord[], expected: PcapTotals, perFlow: boolean) {
+  function assertTotals(t: Test, flows: FlowRecord[], expected: PcapTotals, perFlow: boolean) {
     t.equal(flows.reduce((s, f) => s + f.bytes, 0), expected.bytes, 'bytes equal the capture\'s IP total lengths');
     t.equal(flows.reduce((s, f) => s + f.packets, 0), expected.packets, 'packets equal the capture\'s');
     if (!perFlow) return;
