@@ -5,10 +5,10 @@ import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
 import { silentLogger } from '../../../common/logger';
 import { loadHubConfig } from '../../../hub/config';
 import { createHub } from '../../../hub/create-hub';
-import type { HubModule } from '../../../hub/create-hub';
+import type { HubContext, HubModule } from '../../../hub/create-hub';
 
 /** A whole hub on ephemeral ports (HTTP and embedded MQTT on 127.0.0.1), memory KV unless given. */
-export async function startTestHub(opts: { kv?: KeyValueStore; nowMs?: number; modules?: () => HubModule[] } = {}) {
+export async function startTestHub(opts: { kv?: KeyValueStore; nowMs?: number; modules?: (ctx: HubContext) => HubModule[] } = {}) {
   const kv = opts.kv ?? createMemoryKvStore();
   const clock = createManualClock(opts.nowMs ?? Date.UTC(2026, 10, 3, 12));
   const config = loadHubConfig({}, { httpPort: 0, mqttPort: 0, adminPassword: 'admin-pw', dataDir: '/nonexistent', jobsEnabled: false });
