@@ -34,7 +34,7 @@ t.test('modules: created with the context, routers mounted, policy used by inges
     ];
   };
   const h = await startTestHub({ nowMs, modules });
-  t.ok(seen?.seriesReader && seen.edgeConfigPusher && seen.purgeOperatorData && seen.identity);
+  t.ok(seen && typeof seen.purgeOperatorData === 'function' && seen.seriesReader && seen.edgeConfigPusher && seen.identity);
   t.same((await h.api('GET', '/api/v1/fake/ping')).body, { pong: true });
   await h.admin('POST', '/api/v1/operators', { operatorId: 'isp1', name: 'ISP 1' });
   const { edge } = (await h.admin('POST', '/api/v1/operators/isp1/edges', { name: 'pop' })).body;
