@@ -225,6 +225,33 @@ if (!existsSync(CHROMIUM)) {
     await page.close();
   });
 
+  t.test('super_admin: operators and add-on visibility pages, operator picked in the header', async (t) => {
+    const page = await newPage();
+    await login(page, 'root', 'root-pw');
+    await page.waitForSelector('#top-table');
+    t.equal(await page.inputValue('#operator-select'), 'isp-one', 'the only operator is picked');
+    t.match(await page.textContent('#nav'), /Operators.*Add-on visibility/);
+    await page.click('#nav a[href="#/admin/operators"]');
+    await page.waitForSelector('#operators-table');
+    t.match(await page.textContent('#operators-table'), /isp-one[\s\S]*ISP One/);
+    await shot(page, 'admin-operators');
+    await page.click('#nav a[href="#/admin/addons"]');
+    await page.waitForSelector('#visibility-table');
+    t.match(await page.textContent('#visibility-table'), /offered/);
+    await page.click('#visibility-table button[data-operator="isp-one"]');
+    await page.waitForSelector('#addons-message .notice.success');
+    await page.waitForFunction(() => /hidden/.test(document.querySelector('#visibility-table')?.textContent ?? ''));
+    t.pass('hidden after the click');
+    await shot(page, 'admin-addons');
+    await page.click('#nav a[href="#/account"]');
+    await page.waitForSelector('#addons');
+    t.match(await page.textContent('#addons'), /not offered to this operator/);
+    t.equal(await page.$('#addons button[data-action]'), null, 'no add-on actions while hidden');
+    t.match(await page.textContent('#tiers'), /Small[\s\S]*99\.00 USD[\s\S]*Large[\s\S]*no limit/, 'super_admin sees the tiers to switch to');
+    await shot(page, 'account-super-admin');
+    await page.close();
+  });
+
   t.test('narrow screen: tables stack and stay readable', async (t) => {
     const page = await newPage();
     await page.setViewportSize({ width: 390, height: 844 });

@@ -234,6 +234,21 @@ export async function startStubHub(): Promise<StubHub> {
     }
     ctx.body = { subscription: subscriptionView() };
   });
+  api.get('/price-book', (ctx) => {
+    if (principalOf(ctx).role !== 'super_admin') throw hubError('FORBIDDEN', 'this needs role super_admin');
+    ctx.body = { priceBook: { currency: 'USD', addonPercentOfFee: 50, overLimit: 'upgrade', trialDays: 15, retentionDays: 30, tiers: [
+      { tierId: 'small', name: 'Small', maxCustomers: 500, monthlyFeeMinor: 9_900, netflowEligible: false },
+      { tierId: 'mid', name: 'Mid', maxCustomers: 2000, monthlyFeeMinor: 29_900, netflowEligible: true },
+      { tierId: 'large', name: 'Large', maxCustomers: null, monthlyFeeMinor: 79_900, netflowEligible: true },
+    ] } };
+  });
+  api.put(`${op}/addons/netflow/visibility`, (ctx) => {
+    if (principalOf(ctx).role !== 'super_admin') throw hubError('FORBIDDEN', 'this needs role super_admin');
+    const { visible } = ctx.request.body as { visible?: unknown };
+    if (typeof visible !== 'boolean') throw hubError('VALIDATION_FAILED', 'visible: expected true or false');
+    addon.visible = visible;
+    ctx.body = { subscription: subscriptionView() };
+  });
   api.get(`${op}/invoices`, (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId);
     ctx.body = { invoices: [{ ...subscriptionView().nextInvoicePreview, periodKey: '2026-10', periodStartMs: Date.UTC(2026, 9, 1), periodEndMs: Date.UTC(2026, 10, 1), kind: 'invoice', number: 'INV-000004', seq: 4, idempotencyKey: `${OPERATOR_ID}/2026-10`, issuedAtMs: Date.UTC(2026, 10, 1, 1) }] };
