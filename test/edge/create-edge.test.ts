@@ -6,7 +6,7 @@ import { silentLogger } from '../../common/logger';
 import { createMemoryKvStore } from '../../common/kv/memory-kv-store';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { summaryBatchCodec, type EdgeConfig } from '../../proto/codec';
-import { buildV5 } from './helpers/netflow-v5';
+import { buildV5 } from '../../edge/demo/netflow-v5-writer';
 
 const T0 = 1_700_000_100_000; // bucket start
 const config = loadEdgeConfig({ env: {}, overrides: { edgeId: 'e1', tenantId: 'op1', closeGraceSec: 60, liveIntervalMs: 0 } });

@@ -13,7 +13,7 @@ import dgram from 'node:dgram';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startTestBroker } from './helpers/test-broker';
-import { buildV5, type V5Flow } from './helpers/netflow-v5';
+import { buildV5, type V5Flow } from '../../edge/demo/netflow-v5-writer';
 import { edgeTopic } from '../../common/topics';
 import { AckStatus, EdgeState, edgeStatusCodec } from '../../proto/codec';
 

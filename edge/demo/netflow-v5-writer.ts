@@ -1,4 +1,4 @@
-/** Builds NetFlow v5 datagrams (Cisco's fixed format: 24-byte header, 48-byte records, ≤ 30 records). */
+/** NetFlow v5 writer for tests and benches (Cisco fixed format: 24-byte header, 48-byte records, ≤ 30 records). */
 export interface V5Flow {
   src: [number, number, number, number];
   dst: [number, number, number, number];
