@@ -70,15 +70,29 @@ export function createBillingService(deps: BillingServiceDeps) {
     return dueBills(plan, atSec - 1, atSec, deps.graceSec).filter((d) => subjectIds.includes(d.subjectId) && d.reason !== 'cycle_end');
   }
 
+  /**
+   * Coverage is per operator and span, the same for every subject billed in a run: a run asks the
+   * reader once per (operator, span) instead of once per subject.
+   */
+  function coverageOf(operatorId: string, fromSec: number, toSec: number, memo?: Map<string, Promise<number | undefined>>): Promise<number | undefined> {
+    if (!seriesReader.reportedBucketCount) return Promise.resolve(undefined);
+    const key = `${operatorId}|${fromSec}|${toSec}`;
+    const hit = memo?.get(key);
+    if (hit) return hit;
+    const p = seriesReader.reportedBucketCount(operatorId, fromSec, toSec);
+    memo?.set(key, p);
+    return p;
+  }
+
   /** The bill of one due span: made now, or the one already made (created: false). */
-  async function generate(due: DueBill, plan: BillPlan): Promise<{ bill: Bill; created: boolean }> {
+  async function generate(due: DueBill, plan: BillPlan, coverageMemo?: Map<string, Promise<number | undefined>>): Promise<{ bill: Bill; created: boolean }> {
     const existing = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
     if (existing !== undefined) return { bill: (await store.getBill(due.operatorId, existing))!, created: false };
     const { firstSlotSec, n } = spanSlots(due.span);
     const endSlotSec = firstSlotSec + n * 300;
     const points = await seriesReader.readSeries(due.operatorId, due.subjectId, firstSlotSec, endSlotSec);
     const samples = samplesFromSeries(due.span, points);
-    const coverageSlots = seriesReader.reportedBucketCount ? await seriesReader.reportedBucketCount(due.operatorId, firstSlotSec, endSlotSec) : undefined;
+    const coverageSlots = await coverageOf(due.operatorId, firstSlotSec, endSlotSec, coverageMemo);
     return serialized(async () => {
       const again = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
       if (again !== undefined) return { bill: (await store.getBill(due.operatorId, again))!, created: false };
@@ -224,13 +238,14 @@ export function createBillingService(deps: BillingServiceDeps) {
       for (const plan of await store.listAllPlans()) {
         for (const due of dueBills(plan, afterSec, atSec, deps.graceSec)) work.push({ due, plan });
       }
+      const coverageMemo = new Map<string, Promise<number | undefined>>();
       let generated = 0;
       let failed = 0;
       let next = 0;
       const worker = async () => {
         while (next < work.length) {
           const { due, plan } = work[next++]!;
-          try { if ((await generate(due, plan)).created) generated++; } catch (err) {
+          try { if ((await generate(due, plan, coverageMemo)).created) generated++; } catch (err) {
             failed++;
             log.error({ err: (err as Error).message, operatorId: due.operatorId, planId: due.planId, subjectId: due.subjectId }, 'bill generation failed; retried at the next run');
           }

@@ -1,0 +1,142 @@
+/**
+ * A bill run for BENCH_SUBJECTS subjects (default 10,000) over a 31-day month of 5-minute samples
+ * (8928 slots per direction). Prints figures only, no assertions. Target: under 30 s on this 2-core
+ * machine. Two runs, each with bills stored in LevelDB:
+ *   A. series from a synthetic in-memory SeriesReader (16 prebuilt months shared by the subjects):
+ *      the billing module's own cost;
+ *   B. series from the REAL store (hub/store day chunks over LevelDB), populated first through its
+ *      add() (setup, not timed; BENCH_REAL=0 skips B, it takes minutes to populate).
+ *
+ * Measured: runDueJobs → for every subject read the month, lay out the slots, 95th (merge), price,
+ * and store bill + samples + number + key atomically. Report mails are stubbed in that figure (a
+ * month's pdfmake report takes about a second: mails drain after the bills, see the PDF figure).
+ * `npm run bench -- bill-run`, or BENCH_SUBJECTS=1000 npx tsx bench/bill-run-bench.ts
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createManualClock } from '../common/clock';
+import { openLevelKvStore } from '../common/kv/level-kv-store';
+import type { KeyValueStore } from '../common/kv/kv-store';
+import { silentLogger } from '../common/logger';
+import { interfaceSubjectId } from '../common/subject-id';
+import { createBillingModule } from '../hub/billing/billing-module';
+import { renderBillPdf } from '../hub/billing/bill-pdf';
+import { createKvSummaryStore } from '../hub/store/kv-summary-store';
+import type { SummaryInput } from '../hub/store/summary-store';
+import type { SeriesPoint, SeriesReader } from '../hub/ports';
+
+const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 10_000);
+const PLANS = 10;
+const MONTH_START_SEC = Date.UTC(2026, 11, 1) / 1000; // December 2026: 31 days
+const SLOTS = 31 * 288;
+const OP = 'isp1';
+
+
+function subjectIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => interfaceSubjectId(`10.${(i >> 8) & 255}.${i & 255}.1`, 1 + (i % 48)));
+}
+
+/** A month of one subject: diurnal shape, noise, 3% bursts; deterministic per seed. */
+function monthOf(seedIn: number): { bucketStartSec: number; bytesIn: number; bytesOut: number }[] {
+  let seed = seedIn;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rateBps = 1e6 + rnd() * 5e8;
+  const out = new Array(SLOTS);
+  for (let s = 0; s < SLOTS; s++) {
+    const day = (s % 288) / 288;
+    const f = 0.3 + 0.7 * Math.sin(Math.PI * day) ** 2 + (rnd() < 0.03 ? 2 : 0) + rnd() * 0.2;
+    out[s] = { bucketStartSec: MONTH_START_SEC + s * 300, bytesIn: Math.round((rateBps * f * 300) / 8), bytesOut: Math.round((rateBps * 0.3 * f * 300) / 8) };
+  }
+  return out;
+}
+
+async function billRun(label: string, seriesReader: SeriesReader, subjects: string[], kv: KeyValueStore): Promise<void> {
+  const clock = createManualClock(MONTH_START_SEC * 1000); // plans made as December begins
+  const billing = createBillingModule({
+    kv, clock, log: silentLogger, seriesReader, startJobs: false,
+    mailer: { send: async () => ({ id: 'stub' }) },
+    renderPdf: async () => new Uint8Array(0),
+  });
+  const perPlan = Math.ceil(subjects.length / PLANS);
+  for (let p = 0; p < PLANS; p++) {
+    const ids = subjects.slice(p * perPlan, (p + 1) * perPlan);
+    if (ids.length === 0) continue;
+    await billing.service.createPlan(OP, {
+      name: `plan ${p}`, billingPeriod: 'monthly', generationDay: 1, currency: 'USD', baseSpeedBps: 100_000_000,
+      baseCostMinor: 100_000, additionalSpeedBps: 10_000_000, additionalCostMinor: 5_000, percentileMethod: p % 2 ? 'separate' : 'merge',
+      emails: 'billing@customer.example', subjectIds: ids,
+    });
+  }
+  clock.setMs(Date.UTC(2027, 0, 1, 0, 20));
+  const memBefore = process.memoryUsage().rss;
+  let t0 = performance.now();
+  const result = await billing.runDueJobs(clock.nowMs());
+  const runSec = (performance.now() - t0) / 1000;
+  const bills = await billing.store.listBills(OP, { limit: 3 });
+  console.log(`[${label}] bill run: ${result.generated} bills (${result.failed} failed), ${SLOTS} slots each, in ${runSec.toFixed(2)} s ` +
+    `(${((runSec * 1000) / Math.max(1, result.generated)).toFixed(2)} ms per bill; target < 30 s for 10,000) rss +${((process.memoryUsage().rss - memBefore) / 2 ** 20).toFixed(0)} MiB`);
+  const b0 = bills[0];
+  if (b0) console.log(`[${label}] sample bill: no. ${b0.billNo} ${b0.subjectId} n=${b0.n} discarded=${b0.discardedSamples} 95th=${Math.round(b0.p95Bps)} bps amount=${b0.charge.amountMinor} ${b0.charge.currency}`);
+  t0 = performance.now();
+  const again = await billing.runDueJobs(clock.nowMs());
+  console.log(`[${label}] second run at the same instant: ${again.generated} new bills in ${((performance.now() - t0) / 1000).toFixed(2)} s (idempotent)`);
+  if (label === 'A synthetic reader') {
+    // The report mails: time a few real pdfmake reports of a month.
+    const PDFS = 3;
+    t0 = performance.now();
+    let bytes = 0;
+    for (const b of bills.slice(0, PDFS)) {
+      const { bill, samples } = await billing.service.billDetails(OP, b.billNo);
+      bytes += (await renderBillPdf(bill, samples)).length;
+    }
+    const k = Math.max(1, Math.min(PDFS, bills.length));
+    const pdfSec = (performance.now() - t0) / 1000 / k;
+    console.log(`PDF report of a month: ${pdfSec.toFixed(2)} s each (${Math.round(bytes / k / 1024)} KiB); mailing ${result.generated} reports after the run ≈ ${((pdfSec * result.generated) / 60).toFixed(0)} min on one core`);
+  }
+}
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'flowbill-bill-bench-'));
+try {
+  const subjects = subjectIds(SUBJECTS);
+
+  // A: synthetic reader
+  const indexOf = new Map(subjects.map((id, i) => [id, i]));
+  const months = Array.from({ length: 16 }, (_, i) => monthOf(1000 + i));
+  const synthetic: SeriesReader = {
+    async readSeries(_op, subjectId, fromSec, toSec) {
+      const m = months[(indexOf.get(subjectId) ?? 0) % 16] ?? months[0]!;
+      const out: SeriesPoint[] = [];
+      for (const p of m) {
+        if (p.bucketStartSec >= fromSec && p.bucketStartSec < toSec) {
+          out.push({ bucketStartSec: p.bucketStartSec, bytesIn: p.bytesIn, bytesOut: p.bytesOut, packetsIn: 1000, packetsOut: 800, flowsIn: 10, flowsOut: 9 });
+        }
+      }
+      return out;
+    },
+    async listSubjects() { return []; },
+    async reportedBucketCount(_op, fromSec, toSec) { return Math.max(0, (toSec - fromSec) / 300); },
+  };
+  const kvA = await openLevelKvStore(path.join(dir, 'db-a'));
+  await billRun('A synthetic reader', synthetic, subjects, kvA);
+  await kvA.close();
+
+  // B: the real series store
+  if (process.env.BENCH_REAL !== '0') {
+    const kv = await openLevelKvStore(path.join(dir, 'db-b'));
+    const series = createKvSummaryStore(kv);
+    const t0 = performance.now();
+    let i = 0;
+    for (const subjectId of subjects) {
+      const batch: SummaryInput[] = monthOf(1000 + (i++ % 16)).map((p) => ({ subjectId, kind: 'interface', ...p, packetsIn: 1000, packetsOut: 800, flowsIn: 10, flowsOut: 9 }));
+      await series.add(OP, batch);
+    }
+    console.log(`[B real store] populated ${SUBJECTS} subjects × ${SLOTS} slots through the store's add() in ${((performance.now() - t0) / 1000).toFixed(1)} s (setup, not timed)`);
+    // bills in the same LevelDB as the series, as in the hub
+    await billRun('B real store', series, subjects, kv);
+    await kv.close();
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
