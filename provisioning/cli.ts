@@ -54,8 +54,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         } else {
           auth = { kind: 'operator', username: required(values, 'user'), password: required(values, 'password'), operatorId: required(values, 'operator') };
         }
+        const name = required(values, 'name');
+        if (name.length > 128 || /[\x00-\x1f\x7f]/.test(name)) throw new CliError('--name: 1-128 printable characters', 2);
         return await runProvision(io, {
-          hubUrl, auth, name: required(values, 'name'),
+          hubUrl, auth, name,
           outFile: values.out ?? '/etc/flowbill/edge.json', systemdDir: values['systemd-dir'] ?? '/etc/systemd/system',
           udpPort: port('udp-port', values['udp-port'], 2055), dataDir: values['data-dir'] ?? '/var/lib/flowbill-edge', force: values.force ?? false,
         });

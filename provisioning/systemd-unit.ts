@@ -17,7 +17,20 @@ export interface UnitOptions {
 
 export const UNIT_NAME = 'flowbill-edge.service';
 
-export function renderSystemdUnit(o: UnitOptions): string {
+/** systemd expands %-specifiers in most settings (systemd.unit(5) "Specifiers"): a literal % is %%. */
+function literal(value: string): string {
+  if (/[\x00-\x1f\x7f]/.test(value)) throw new Error(`systemd unit: control character in ${JSON.stringify(value)}`);
+  return value.replace(/%/g, '%%');
+}
+
+/** An ExecStart word: quoted when it has spaces (systemd.service(5) "Command lines"). */
+function word(value: string): string {
+  const v = literal(value);
+  return /[\s"'\\]/.test(v) ? `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : v;
+}
+
+export function renderSystemdUnit(input: UnitOptions): string {
+  const o = { ...input, edgeName: literal(input.edgeName), configPath: literal(input.configPath), repoDir: literal(input.repoDir), dataDir: literal(input.dataDir) };
   const stateDir = o.dataDir.startsWith('/var/lib/') ? o.dataDir.slice('/var/lib/'.length) : undefined;
   const lines = [
     '[Unit]',
@@ -31,7 +44,7 @@ export function renderSystemdUnit(o: UnitOptions): string {
     `LoadCredential=edge.json:${o.configPath}`,
     'Environment=FLOWBILL_EDGE_CONFIG=%d/edge.json',
     'Environment=NODE_ENV=production',
-    `ExecStart=${o.nodePath} --import tsx ${o.repoDir}/edge/main.ts`,
+    `ExecStart=${word(input.nodePath)} --import tsx ${word(`${input.repoDir}/edge/main.ts`)}`,
     'Restart=always',
     'RestartSec=5',
     'TimeoutStopSec=30',
