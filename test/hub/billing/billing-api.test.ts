@@ -167,6 +167,18 @@ t.test('unmanaging a subject and deleting a plan bill at that instant', async (t
   t.equal((await api('GET', '/bills')).body.bills.length, 2, 'bills of a deleted plan stay');
 });
 
+t.test('PATCH with a new subject set: removed subjects are billed now, added ones start now', async (t) => {
+  const { api, billing, clock } = setupBilling('2026-11-01T00:00:00Z');
+  const plan = (await api('POST', '/bill-plans', { ...basePlan, subjectIds: [IF1] })).body.plan;
+  (clock as any).setMs(ms('2026-11-21T00:00:00Z'));
+  const res = await api('PATCH', `/bill-plans/${plan.planId}`, { subjectIds: [IF2] });
+  t.same(res.body.bills.map((b: any) => [b.subjectId, b.n]), [[IF1, 20 * 288]]);
+  t.same(res.body.plan.associations.map((a: any) => [a.subjectId, a.toSec ?? null]), [[IF1, sec('2026-11-21T00:00:00Z')], [IF2, null]]);
+  await billing.runDueJobs(ms('2026-12-01T01:00:00Z'));
+  const bills = (await api('GET', '/bills')).body.bills;
+  t.same(bills.map((b: any) => [b.subjectId, (b.spanEndSec - b.spanStartSec) / 300]), [[IF2, 10 * 288], [IF1, 20 * 288]]);
+});
+
 t.test('a cost change takes effect from the next billing cycle', async (t) => {
   const { api, billing, clock } = setupBilling('2026-10-01T00:00:00Z');
   const plan = (await api('POST', '/bill-plans', { ...basePlan, subjectIds: [IF1] })).body.plan;
