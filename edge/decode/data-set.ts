@@ -1,6 +1,7 @@
 import { readNtpTimestampMs, readUint } from './byte-reader';
 import type { DecodeSession, DomainState, ExporterState, MessageTime } from './decoder-state';
 import type { FlowRecord } from './flow-record';
+import { parseFrameSection, type SampledPacketHeader } from './frame-section';
 import { Role } from './information-elements';
 import { layoutVariableRecord, type TemplatePlan } from './template-plan';
 import { initRelativeToUnixMs, uptimeToUnixMs } from './uptime-time';
@@ -10,6 +11,7 @@ import { initRelativeToUnixMs, uptimeToUnixMs } from './uptime-time';
  * read-only: they are views into the caller's datagram or this shared array.
  */
 const NO_ADDRESS: Uint8Array = new Uint8Array(4);
+const sampled: SampledPacketHeader = { srcIp: null, dstIp: null, protocol: 0, srcPort: 0, dstPort: 0, ipLength: 0 };
 
 /**
  * Decodes the records of one v9 data flowset / IPFIX data set (bytes[start, end), after the set
@@ -130,6 +132,23 @@ export function decodeFlowRecord(
   let dstPort = 0;
   i = rf[Role.dstPort];
   if (i >= 0) dstPort = readUint(view, base + offsets[i], lengths[i]);
+
+  // A packet-sampling record (header copy, no counters): one sampled packet of its IP length.
+  const section = rf[Role.frameSection];
+  if (section >= 0 && rf[Role.bytes] < 0 && rf[Role.postBytes] < 0 && rf[Role.totalBytes] < 0) {
+    o = base + offsets[section];
+    parseFrameSection(bytes, o, o + lengths[section], sampled);
+    if (sampled.srcIp !== null && sampled.dstIp !== null && srcIp === NO_ADDRESS) {
+      srcIp = sampled.srcIp;
+      dstIp = sampled.dstIp;
+      protocol = sampled.protocol;
+      srcPort = sampled.srcPort;
+      dstPort = sampled.dstPort;
+    }
+    i = rf[Role.frameSize];
+    rawBytes = sampled.ipLength > 0 ? sampled.ipLength : i >= 0 ? readUint(view, base + offsets[i], lengths[i]) : 0;
+    if (rawPackets === 0) rawPackets = 1;
+  }
 
   const startMs = flowTimeMs(rf, view, base, offsets, lengths, time, domain, true);
   let endMs = flowTimeMs(rf, view, base, offsets, lengths, time, domain, false);

@@ -49,6 +49,10 @@ export const IE = {
   selectorId: 302,
   samplingPacketInterval: 305,
   samplingPacketSpace: 306,
+  /** Size of the sampled frame, layer 2 included (PSAMP). */
+  dataLinkFrameSize: 312,
+  /** The first bytes of the sampled frame (PSAMP), variable length. */
+  dataLinkFrameSection: 315,
   samplingSize: 309,
   samplingPopulation: 310,
 } as const;
@@ -94,9 +98,11 @@ export const Role = {
   packetSpace: 33,
   samplingSize: 34,
   samplingPopulation: 35,
+  frameSize: 36,
+  frameSection: 37,
 } as const;
 
-export const ROLE_COUNT = 36;
+export const ROLE_COUNT = 38;
 
 /** IE number → role, for enterprise 0 fields only. */
 export const ROLE_OF_IE: ReadonlyMap<number, number> = new Map<number, number>([
@@ -138,4 +144,6 @@ export const ROLE_OF_IE: ReadonlyMap<number, number> = new Map<number, number>([
   [IE.samplingPacketSpace, Role.packetSpace],
   [IE.samplingSize, Role.samplingSize],
   [IE.samplingPopulation, Role.samplingPopulation],
+  [IE.dataLinkFrameSize, Role.frameSize],
+  [IE.dataLinkFrameSection, Role.frameSection],
 ]);

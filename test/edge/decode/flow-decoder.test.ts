@@ -288,3 +288,18 @@ t.test('malformed input is counted and logged once per (exporter, kind), never t
   t.equal(d2.decode(msg, 'x', 0).length, 1);
   t.equal(d2.counters().decodeErrors, 1);
 });
+
+t.test('IPFIX packet-sampling records: dataLinkFrameSection parsed for addresses, ports and IP length', async (t) => {
+  const d = createFlowDecoder({ log: captureLogger().log });
+  const frame = [
+    ...Array(12).fill(0xaa), ...u16(0x8100), ...u16(100), ...u16(0x0800), // Ethernet + one VLAN tag
+    0x45, 0, ...u16(1400), ...u16(1), 0, 0, 64, 17, 0, 0, ...ip4('198.51.100.1'), ...ip4('203.0.113.9'), // IPv4
+    ...u16(5000), ...u16(53), ...u16(1380), 0, 0, // UDP
+  ];
+  const [r] = d.decode(ipfixMessage({ exportSecs: T0, sequence: 0, domain: 0 },
+    set(2, ipfixTemplate(400, [[10, 4], [312, 2], [315, 0xffff]])),
+    set(400, [...u32(7), ...u16(1418), ...varField(frame)])), 'x', 0);
+  t.match(r, { inputIf: 7, packets: 1, bytes: 1400, protocol: 17, srcPort: 5000, dstPort: 53 });
+  t.equal(ipText(r.srcIp), '198.51.100.1');
+  t.equal(ipText(r.dstIp), '203.0.113.9');
+});

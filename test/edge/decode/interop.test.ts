@@ -84,6 +84,17 @@ if (!existsSync(interop)) {
     t.ok(physical.flows.length > 0);
     for (const f of physical.flows) t.equal(f.inputIf, 1342177291, 'ingressPhysicalInterface (252) used for inputIf');
     t.same(rates(physical.flows), [1000]);
+    for (const base of ['datalink', 'juniper-cpid', 'ethernet-over-mpls-with-control-word', 'ipfix-srv6']) {
+      // Packet-sampling records (dataLinkFrameSection 315 + dataLinkFrameSize 312): one packet each,
+      // addresses and IP length read from the header copy.
+      const { flows } = decodeGroup(groups.get(base) ?? []);
+      t.ok(flows.length > 0, `${base}: records`);
+      for (const f of flows) {
+        t.ok(f.packets === 1 && f.bytes > 0 && f.srcIp.some((x) => x !== 0), `${base}: sampled packet with addresses and size`);
+      }
+    }
+    const eompls = decodeGroup(groups.get('ethernet-over-mpls-with-control-word') ?? []);
+    t.match(eompls.flows[0], { protocol: 6, srcPort: 80, dstPort: 43908, bytes: 1440 }, 'Ethernet over MPLS with control word');
     const v5 = decodeGroup(groups.get('nfv5') ?? []);
     t.equal(v5.flows.length, 29);
     const combined = decodeGroup(groups.get('') ?? []);
