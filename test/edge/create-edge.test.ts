@@ -4,7 +4,7 @@ import { loadEdgeConfig } from '../../edge/config';
 import { createManualClock } from '../../common/clock';
 import { silentLogger } from '../../common/logger';
 import { createMemoryKvStore } from '../../common/kv/memory-kv-store';
-import { collect, prefixRange } from '../../common/kv/kv-store';
+import { collect, prefixRange, type KeyValueStore } from '../../common/kv/kv-store';
 import { summaryBatchCodec, type EdgeConfig } from '../../proto/codec';
 import { buildV5 } from '../../edge/demo/netflow-v5-writer';
 
@@ -15,7 +15,7 @@ function datagram(nowMs: number, bytes: number, seq: number) {
   return buildV5([{ src: [198, 51, 100, 1], dst: [203, 0, 113, 9], inputIf: 1, outputIf: 2, packets: 3, bytes, startMs: nowMs - 2000, endMs: nowMs - 1000 }], { nowMs, sequence: seq });
 }
 
-async function outboxBytesIn(kv: ReturnType<typeof createMemoryKvStore>) {
+async function outboxBytesIn(kv: KeyValueStore) {
   let total = 0;
   for (const [, v] of await collect(kv, prefixRange('outbox/batch/'))) for (const s of summaryBatchCodec.decode(v).summaries) total += s.bytesIn;
   return total;
@@ -85,5 +85,28 @@ t.test('unclassified flows are counted', async (t) => {
   edge.ingest(datagram(clock.nowMs(), 1000, 0), '192.0.2.1');
   t.equal(edge.status().counters.unclassifiedFlows, 1);
   t.equal(edge.status().counters.flowsDecoded, 1);
+  await edge.stop();
+});
+
+t.test('a failed checkpoint write loses nothing: the closed buckets go out with the next flush', async (t) => {
+  const inner = createMemoryKvStore();
+  let failNext = false;
+  const kv = { ...inner, async write(ops: Parameters<typeof inner.write>[0]) { if (failNext) { failNext = false; throw new Error('disk full'); } return inner.write(ops); } };
+  const clock = createManualClock(T0 + 10_000);
+  const edge = createEdge({ config, clock, log: silentLogger, kv, listenUdp: false, publish: false });
+  await edge.start();
+  edge.ingest(datagram(clock.nowMs(), 4321, 0), '192.0.2.1');
+  clock.setMs(T0 + 400_000);
+  failNext = true;
+  await edge.flush();
+  t.equal(await outboxBytesIn(inner), 0, 'nothing written');
+  await edge.flush();
+  t.equal(await outboxBytesIn(inner), 4321, 'written by the retry, once');
+  await edge.flush();
+  t.equal(await outboxBytesIn(inner), 4321);
+  const restarted = createEdge({ config, clock, log: silentLogger, kv: inner, listenUdp: false, publish: false });
+  await restarted.start();
+  await restarted.flush();
+  t.equal(await outboxBytesIn(inner), 4321, 'the closed bucket is not open on disk any more');
   await edge.stop();
 });
