@@ -14,7 +14,7 @@ export async function render(ctx) {
     try {
       const res = await ctx.api('/login', { method: 'POST', body: { username: username.value, password: password.value } });
       await ctx.setPrincipal(res.principal);
-      ctx.navigate(res.principal.role === 'customer' ? '/my' : '/dashboard');
+      ctx.navigate('/'); // the shell sends each role to its home page
     } catch (err) {
       message.replaceChildren(errorBox(err));
       password.select();
