@@ -73,7 +73,7 @@ export function createBillingRoutes(deps: Deps): Router {
   /** Removing a subject generates its bill for the part of the cycle it was in, at this instant. */
   router.delete('/bill-plans/:planId/subjects/:subjectId', async (ctx) => {
     const op = writer(ctx);
-    ctx.body = await service.removeSubject(op, ctx.params.planId!, decodeURIComponent(ctx.params.subjectId!));
+    ctx.body = await service.removeSubject(op, ctx.params.planId!, ctx.params.subjectId!); // the router has decoded it
   });
 
   // ---- bills and reports ----
