@@ -10,6 +10,7 @@ import { createAccessRoutes } from './access-routes';
 import { createCustomerLoginVerifier } from './customer-login-verifier';
 import { createCustomerRoutes } from './customer-routes';
 import type { BillingGroupDirectory, IpGroupDirectory } from './group-directories';
+import { createBillPlanGroupDirectory, createIpGroupDirectory } from './group-directory-adapters';
 import { createSecretBox } from './secret-box';
 
 export interface AccessModuleDeps {
@@ -21,9 +22,9 @@ export interface AccessModuleDeps {
   mailer: Mailer;
   /** The identity store (or anything that knows operator usernames): customer logins must not collide with them. */
   identity: OperatorUsernames;
-  /** Optional: resolves address/subnet records to IP groups (see customer-scope.ts). */
+  /** Resolves address/subnet records to IP groups (customer-scope.ts); default: hub/edges' IP groups in kv. */
   ipGroups?: IpGroupDirectory;
-  /** Optional: resolves billing_group records. */
+  /** Resolves billing_group records; default: hub/billing's bill plans in kv (a billing group = a plan id). */
   billingGroups?: BillingGroupDirectory;
 }
 
@@ -39,7 +40,11 @@ export function createAccessModule(deps: AccessModuleDeps): { name: 'access'; ro
     name: 'access',
     routers: [
       createAccessRoutes({ repo, clock: deps.clock, log, config: deps.config, mailer: deps.mailer }),
-      createCustomerRoutes({ repo, seriesReader: deps.seriesReader, ipGroups: deps.ipGroups, billingGroups: deps.billingGroups }),
+      createCustomerRoutes({
+        repo, seriesReader: deps.seriesReader,
+        ipGroups: deps.ipGroups ?? createIpGroupDirectory(deps.kv),
+        billingGroups: deps.billingGroups ?? createBillPlanGroupDirectory(deps.kv),
+      }),
     ],
     customerLoginVerifier: createCustomerLoginVerifier({ repo, log }),
     repository: repo,

@@ -1,7 +1,7 @@
 /**
  * Ports through which access records resolve NetFlow groups that other hub modules own.
- * Both are optional in createAccessModule: without one, records of that kind resolve to nothing
- * (a customer sees less, never more).
+ * createAccessModule defaults both to the owning modules' stores (group-directory-adapters.ts);
+ * a record whose group cannot be resolved shows nothing (a customer sees less, never more).
  */
 
 /** Implemented by whoever keeps the operators' IP groups (the ones pushed to edges in EdgeConfig.ip_groups). */

@@ -77,4 +77,11 @@ t.test('provision → check → revoke → check, and a customer login, on the r
   const subjects = await h.api('GET', '/api/v1/customer/subjects', undefined, login.body.token);
   t.same(subjects.body.subjects.map((s: { subjectId: string }) => s.subjectId), ['ipg:alice']);
   t.equal((await h.api('POST', '/api/v1/operators/isp1/access-records', { serviceId: 'vps-1', username: 'boss', ipAddress: '192.0.2.1' }, boss)).body.error.code, 'CONFLICT');
+  // An address-only record: the operator's IP group inside the customer's subnet becomes visible.
+  t.equal((await api('POST', '/api/v1/operators/isp1/ip-groups', { name: 'alice-subnet', prefixes: ['203.0.113.0/29'] })).status, 201);
+  t.equal((await api('POST', '/api/v1/operators/isp1/ip-groups', { name: 'pop-wide', prefixes: ['203.0.113.0/24'] })).status, 201);
+  t.equal((await api('POST', '/api/v1/operators/isp1/services', { serviceId: 'dedi-1', clientId: 'alice', type: 'dedicated', label: 'Dedicated' })).status, 201);
+  t.equal((await api('POST', '/api/v1/operators/isp1/access-records', { serviceId: 'dedi-1', username: 'alice', ipAddress: '203.0.113.0/28' })).status, 201);
+  const after = await h.api('GET', '/api/v1/customer/subjects', undefined, login.body.token);
+  t.same(after.body.subjects.map((s: { subjectId: string }) => s.subjectId), ['ipg:alice', 'ipg:alice-subnet'], 'the wider POP group stays hidden');
 });
