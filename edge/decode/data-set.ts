@@ -71,8 +71,8 @@ export function decodeFlowRecord(
   bytes: Uint8Array,
   view: DataView,
   base: number,
-  offsets: ArrayLike<number>,
-  lengths: ArrayLike<number>,
+  offsets: Int32Array,
+  lengths: Int32Array,
   time: MessageTime,
 ): FlowRecord {
   const rf = plan.roleField;
@@ -180,7 +180,7 @@ export function decodeFlowRecord(
 
 /** Absolute start (or end) time in Unix ms from whichever time fields the template has; -1 if none. */
 function flowTimeMs(
-  rf: Int16Array, view: DataView, base: number, offsets: ArrayLike<number>, lengths: ArrayLike<number>,
+  rf: Int16Array, view: DataView, base: number, offsets: Int32Array, lengths: Int32Array,
   time: MessageTime, domain: DomainState, start: boolean,
 ): number {
   let i = rf[start ? Role.startMs : Role.endMs];
@@ -211,7 +211,7 @@ function flowTimeMs(
  * announced without an id, else — when the domain announced exactly one sampler — that one; else 1.
  */
 function recordSamplingRate(
-  rf: Int16Array, view: DataView, base: number, offsets: ArrayLike<number>, lengths: ArrayLike<number>,
+  rf: Int16Array, view: DataView, base: number, offsets: Int32Array, lengths: Int32Array,
   domain: DomainState,
 ): number {
   const inline = samplingRateOf(rf, view, base, offsets, lengths);
@@ -231,7 +231,7 @@ function recordSamplingRate(
 
 /** A rate described by the fields of one record; 0 when the record describes none. */
 function samplingRateOf(
-  rf: Int16Array, view: DataView, base: number, offsets: ArrayLike<number>, lengths: ArrayLike<number>,
+  rf: Int16Array, view: DataView, base: number, offsets: Int32Array, lengths: Int32Array,
 ): number {
   let i = rf[Role.samplingInterval];
   if (i >= 0) {
@@ -259,7 +259,7 @@ function samplingRateOf(
 /** Options data: remember the sampler's rate and the system init time. */
 export function applyOptionsRecord(
   domain: DomainState, plan: TemplatePlan, view: DataView, base: number,
-  offsets: ArrayLike<number>, lengths: ArrayLike<number>,
+  offsets: Int32Array, lengths: Int32Array,
 ): void {
   const rf = plan.roleField;
   const rate = samplingRateOf(rf, view, base, offsets, lengths);

@@ -21,7 +21,7 @@ export interface TemplatePlan {
   templateId: number;
   isOptions: boolean;
   fieldCount: number;
-  fieldLengths: Uint16Array;
+  fieldLengths: Int32Array;
   /** Offset of each field in a record, or null when the template has variable-length fields. */
   fixedOffsets: Int32Array | null;
   /** Exact record length for fixed templates; the minimum (1 length byte per variable field) otherwise. */
@@ -39,7 +39,7 @@ export function compileTemplate(
   definition: Uint8Array,
 ): TemplatePlan {
   const fieldCount = fields.length;
-  const fieldLengths = new Uint16Array(fieldCount);
+  const fieldLengths = new Int32Array(fieldCount);
   const offsets = new Int32Array(fieldCount);
   const roleField = new Int16Array(ROLE_COUNT).fill(-1);
   let offset = 0;
