@@ -109,6 +109,13 @@ if (!existsSync(CHROMIUM)) {
       t.match(await page.textContent('tr[data-exporter="192.0.2.1"]'), /NetFlow v9[\s\S]*1:1000/);
       t.match(await page.textContent('tr[data-exporter="198.51.100.9"]'), /IPFIX[\s\S]*none yet/, 'IPFIX exporter without templates is flagged');
       t.match(await page.textContent('tr[data-exporter="203.0.113.5"]'), /n\/a \(v5\)/);
+      t.match(await page.textContent('tr[data-exporter="192.0.2.1"]'), /—/, 'no rate from a single status');
+      await page.clock.runFor(15_100);
+      await page.waitForFunction(() => /100\.0 Mbps/.test(document.querySelector('tr[data-exporter="192.0.2.1"]')?.textContent ?? ''));
+      t.pass('rate from two successive statuses: 125 MB in 10 s = 100.0 Mbps');
+      await page.click('#enrollment-token');
+      t.equal(await (await page.waitForSelector('#enrollment-token-value')).textContent(), 'fbe_stub-token-123');
+      t.match(await page.textContent('#sources-message'), /valid until 2026-11-24 12:00 UTC/);
       await shot(page, 'sources');
     });
 

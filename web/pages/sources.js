@@ -3,6 +3,7 @@
 //      status:{state, online, lastSeenMs, session, softwareVersion, configVersion, collectionPaused,
 //      counters:{sequenceGaps, decodeErrors, outboxDepth, …} | null, exporters:[{address, netflowVersion,
 //      packets, flows, bytes, sequenceGaps, lastSeenMs, templates, samplingRate}]}}]}
+//      POST /operators/:op/enrollment-tokens {ttlHours?} → {token, expiresAtMs}; POST …/edges/:edgeId/revoke
 // Exporter rates are derived here from two successive polls (the status carries running totals).
 import { h, table, section, badge, errorBox } from '../dom.js';
 import { formatAgo, formatBps, formatCount, formatUtc } from '../format.js';
@@ -11,11 +12,30 @@ const REFRESH_MS = 15_000;
 
 /** An exporter silent this long is shown as stale, even if its edge is online. */
 const EXPORTER_STALE_MS = 5 * 60_000;
+const WRITERS = ['super_admin', 'operator_admin'];
 
 export async function render(ctx) {
   const updated = h('span', { class: 'muted', id: 'sources-updated' });
   const body = h('div', { id: 'sources' });
-  ctx.el.append(h('div', { class: 'toolbar' }, h('h1', {}, 'Sources'), h('span', { class: 'spacer' }), updated), body);
+  const canWrite = WRITERS.includes(ctx.principal.role);
+  const message = h('div', { id: 'sources-message' });
+  const enroll = canWrite ? h('button', { type: 'button', class: 'secondary', id: 'enrollment-token', onclick: async () => {
+    try {
+      const res = await ctx.api(ctx.opPath('/enrollment-tokens'), { method: 'POST', body: {} });
+      // Shown once: the hub keeps only its hash.
+      message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, 'One-time enrollment token for a new edge (valid until ', formatUtc(res.expiresAtMs), '): ', h('code', { id: 'enrollment-token-value' }, res.token)));
+    } catch (err) { message.replaceChildren(errorBox(err, 'edge enrollment')); }
+  } }, 'New enrollment token') : null;
+  ctx.el.append(h('div', { class: 'toolbar' }, h('h1', {}, 'Sources'), h('span', { class: 'spacer' }), updated, enroll), message, body);
+
+  async function revoke(edge) {
+    if (!confirm(`Revoke ${edge.name || edge.edgeId}? It is disconnected and its credentials stop working.`)) return;
+    try {
+      await ctx.api(ctx.opPath(`/edges/${encodeURIComponent(edge.edgeId)}/revoke`), { method: 'POST', body: {} });
+      message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, `${edge.name || edge.edgeId} revoked.`));
+    } catch (err) { message.replaceChildren(errorBox(err, 'edge revocation')); }
+    await load();
+  }
 
   /** Previous poll's totals per edge/exporter, for rates: key → {atMs, bytes, flows}. */
   const previous = new Map();
@@ -50,7 +70,7 @@ export async function render(ctx) {
       body.replaceChildren(h('p', { class: 'empty' }, 'No edge has enrolled for this operator yet.'));
       return;
     }
-    body.replaceChildren(table([
+    body.replaceChildren(section(null, table([
       { label: 'Edge', value: (e) => h('span', {}, h('strong', {}, e.name || e.edgeId), e.name ? h('div', { class: 'muted' }, e.edgeId) : null) },
       { label: 'State', value: (e) => edgeState(e) },
       { label: 'Last seen', value: (e) => h('span', { title: formatUtc(st(e).lastSeenMs, { seconds: true }) }, formatAgo(st(e).lastSeenMs, nowMs)) },
@@ -59,7 +79,8 @@ export async function render(ctx) {
       { label: 'Decode errors', num: true, value: (e) => formatCount(counter(e, 'decodeErrors')) },
       { label: 'Outbox', num: true, value: (e) => formatCount(counter(e, 'outboxDepth')) },
       { label: 'Version', value: (e) => st(e).softwareVersion || '' },
-    ], edges, { id: 'edges-table', rowAttrs: (e) => ({ 'data-edge': e.edgeId }) }),
+      canWrite ? { label: '', value: (e) => (e.revoked ? '' : h('button', { type: 'button', class: 'danger', onclick: () => void revoke(e) }, 'Revoke')) } : null,
+    ].filter(Boolean), edges, { id: 'edges-table', rowAttrs: (e) => ({ 'data-edge': e.edgeId }) })),
     ...edges.map((e) => section(`Exporters of ${e.name || e.edgeId}`, exportersTable(e, nowMs))));
   }
 
