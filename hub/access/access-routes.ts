@@ -99,7 +99,10 @@ export function createAccessRoutes(deps: Deps): Router {
   // ── access records ───────────────────────────────────────────────────────────
   router.get('/access-records', async (ctx) => {
     const op = reader(ctx);
-    const records = await repo.listRecords(op);
+    const q = (k: string) => (typeof ctx.query[k] === 'string' ? (ctx.query[k] as string) : undefined);
+    const [clientId, serviceId, username] = [q('clientId'), q('serviceId'), q('username')];
+    const records = (await repo.listRecords(op)).filter((r) =>
+      (!clientId || r.clientId === clientId) && (!serviceId || r.serviceId === serviceId) && (!username || r.username === username));
     ctx.body = { records: await Promise.all(records.map((r) => recordView(op, r))) };
   });
   router.post('/access-records', async (ctx) => {

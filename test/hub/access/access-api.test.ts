@@ -103,6 +103,8 @@ t.test('operators create clients, services and records; passwords are encrypted 
   t.equal(r2.hasPassword, true, 'the second service reuses the login, and its password');
   const list = await boss('GET', '/api/v1/operators/isp1/access-records');
   t.equal(list.body.records.length, 3);
+  t.same((await boss('GET', '/api/v1/operators/isp1/access-records?clientId=bob')).body.records.map((r: { serviceId: string }) => r.serviceId), ['dedi-1']);
+  t.equal((await boss('GET', '/api/v1/operators/isp1/access-records?username=alice')).body.records.length, 2);
   const raw = JSON.stringify(list.body);
   t.notOk(raw.includes('alice-secret-1'), 'no plaintext in the API');
   t.notOk(raw.includes('ciphertext'), 'no ciphertext in the API');
