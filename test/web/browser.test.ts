@@ -241,6 +241,8 @@ if (!existsSync(CHROMIUM)) {
     await page.click('#nav a[href="#/admin/operators"]');
     await page.waitForSelector('#operators-table');
     t.match(await page.textContent('#operators-table'), /isp-one[\s\S]*ISP One/);
+    await page.waitForSelector('#hub-counters');
+    t.match(await page.textContent('#hub-health'), /connected[\s\S]*batchesStored[\s\S]*8,800/);
     await shot(page, 'admin-operators');
     await page.click('#nav a[href="#/admin/addons"]');
     await page.waitForSelector('#visibility-table');

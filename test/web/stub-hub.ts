@@ -242,6 +242,11 @@ export async function startStubHub(): Promise<StubHub> {
     }
     ctx.body = { subscription: subscriptionView() };
   });
+  api.get('/health', (ctx) => { ctx.body = { ok: true, mqttConnected: true }; });
+  api.get('/hub/counters', (ctx) => {
+    if (principalOf(ctx).role !== 'super_admin') throw hubError('FORBIDDEN', 'this needs role super_admin');
+    ctx.body = { counters: { ingest: { batchesStored: 8800, duplicates: 3, rejected: 0 }, mqtt: { messages: 9100, badPayloads: 1 } } };
+  });
   api.get('/price-book', (ctx) => {
     if (principalOf(ctx).role !== 'super_admin') throw hubError('FORBIDDEN', 'this needs role super_admin');
     ctx.body = { priceBook: { currency: 'USD', addonPercentOfFee: 50, overLimit: 'upgrade', trialDays: 15, retentionDays: 30, tiers: [

@@ -1,8 +1,9 @@
-// super_admin: operators (tenants) and their first users.
+// super_admin: operators (tenants) and their first users, and the hub's own health and counters.
 // API (hub/identity/identity-routes.ts): GET /operators → {operators:[{operatorId,name,createdAtMs}]};
 //      POST /operators {operatorId,name}; POST /operators/:op/users {username,password,role}
-import { h, table, section, errorBox } from '../dom.js';
-import { formatUtc } from '../format.js';
+//      GET /health → {ok, mqttConnected} (503 while MQTT is down); GET /hub/counters → {counters:{ingest:{…}, mqtt:{…}}}
+import { h, table, section, errorBox, badge, fill } from '../dom.js';
+import { formatCount, formatUtc } from '../format.js';
 
 export async function render(ctx) {
   const message = h('div', { id: 'operators-message' });
@@ -56,5 +57,27 @@ export async function render(ctx) {
   h('label', {}, 'Operator id', h('input', { name: 'operatorId', required: true, pattern: '[a-z0-9][a-z0-9-]*', title: 'lower-case letters, digits and dashes' })),
   h('label', {}, 'Name', h('input', { name: 'name', required: true })),
   h('button', { type: 'submit' }, 'Create operator'))));
+  const hub = h('div', { id: 'hub-health' });
+  ctx.el.append(section('Hub', hub));
   await load();
+  await fill(hub, 'hub counters', async () => {
+    let health;
+    try {
+      health = await ctx.api('/health');
+    } catch (err) {
+      // 503 carries no {error}: the hub's MQTT client is down, so nothing is ingested.
+      health = err.status === 503 ? { ok: false, mqttConnected: false } : null;
+      if (!health) throw err;
+    }
+    const counters = (await ctx.api('/hub/counters')).counters || {};
+    const rows = Object.entries(counters).flatMap(([group, values]) => Object.entries(values || {}).map(([name, value]) => ({ group, name, value })));
+    return [
+      h('p', {}, 'MQTT ', health.mqttConnected ? badge('connected', 'ok') : badge('down: nothing is ingested', 'bad')),
+      table([
+        { label: 'Part', value: (r) => r.group },
+        { label: 'Counter', value: (r) => r.name },
+        { label: 'Value', num: true, value: (r) => formatCount(r.value) },
+      ], rows, { id: 'hub-counters', empty: 'No counters reported.' }),
+    ];
+  });
 }
