@@ -13,7 +13,7 @@
  */
 import type { FlowRecord } from '../decode/flow-record';
 import type { Summary, SubjectKind } from '../../proto/codec';
-import { BUCKET_SEC, splitFlow, bucketStartSecOf } from './split-flow';
+import { BUCKET_SEC, splitFlow, bucketStartSecOf, singleBucketSec } from './split-flow';
 import type { SubjectHit } from '../classify/classifier';
 
 /** [bytesIn, bytesOut, packetsIn, packetsOut, flowsIn, flowsOut] */
@@ -88,13 +88,22 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   const dirty = new Set<string>();
   const removed = new Map<string, { bucketStartSec: number; late: boolean }>();
 
+  // Hot path cache: nearly every flow lands in the current open bucket, so skip the map lookups and
+  // the dirty-key bookkeeping when it is the same bucket as last time (reset by anything that drops
+  // buckets or clears the dirty set).
+  let cachedStartSec = -1;
+  let cachedLate = false;
+  let cachedBucket: Map<string, SubjectCounts> | undefined;
+
   function bucketFor(bucketStartSec: number, isLate: boolean): Map<string, SubjectCounts> {
+    if (cachedBucket && bucketStartSec === cachedStartSec && isLate === cachedLate) return cachedBucket;
     const maps = isLate ? late : open;
     let bucket = maps.get(bucketStartSec);
     if (!bucket) { bucket = new Map(); maps.set(bucketStartSec, bucket); }
     const key = bucketKey(bucketStartSec, isLate);
     dirty.add(key);
     removed.delete(key);
+    cachedStartSec = bucketStartSec; cachedLate = isLate; cachedBucket = bucket;
     return bucket;
   }
 
@@ -118,6 +127,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   }
 
   function drop(bucketStartSec: number, isLate: boolean): void {
+    cachedBucket = undefined;
     (isLate ? late : open).delete(bucketStartSec);
     const key = bucketKey(bucketStartSec, isLate);
     dirty.delete(key);
@@ -133,6 +143,14 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   return {
     add(flow, hits) {
       if (hits.length === 0) return;
+      const oneBucketSec = singleBucketSec(flow.startMs, flow.endMs);
+      if (oneBucketSec !== undefined) { // fast path, no allocation: the flow lies in one bucket
+        const isLate = oneBucketSec < closedBeforeSec;
+        const bucket = bucketFor(oneBucketSec, isLate);
+        for (const hit of hits) addTo(bucket, hit, flow.bytes, flow.packets, 1);
+        if (isLate) lateFlows++;
+        return;
+      }
       const parts = splitFlow(flow.startMs, flow.endMs, flow.bytes, flow.packets);
       let wasLate = false;
       for (const part of parts) {
@@ -176,6 +194,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
       const result = { meta: { closedBeforeSec, nextRevision }, changed, removed: [...removed.values()] };
       dirty.clear();
       removed.clear();
+      cachedBucket = undefined; // the next add must mark its bucket dirty again
       return result;
     },
 
@@ -185,6 +204,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     },
 
     restore(meta, buckets) {
+      cachedBucket = undefined;
       closedBeforeSec = meta.closedBeforeSec;
       nextRevision = meta.nextRevision;
       for (const snap of buckets) {

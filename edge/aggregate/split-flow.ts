@@ -51,6 +51,14 @@ export function apportion(total: number, weights: readonly number[]): number[] {
   return shares;
 }
 
+/** The bucket of a flow that lies in one bucket (same rule as splitFlow), else undefined. */
+export function singleBucketSec(startMs: number, endMs: number): number | undefined {
+  if (endMs < startMs) endMs = startMs;
+  const lastMs = endMs > startMs ? endMs - 1 : startMs;
+  const first = Math.floor(startMs / BUCKET_MS);
+  return first === Math.floor(lastMs / BUCKET_MS) ? first * BUCKET_SEC : undefined;
+}
+
 export function splitFlow(startMs: number, endMs: number, bytes: number, packets: number): FlowPart[] {
   if (endMs < startMs) endMs = startMs;
   if (endMs - startMs > MAX_FLOW_SPAN_MS) startMs = endMs - MAX_FLOW_SPAN_MS;
