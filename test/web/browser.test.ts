@@ -223,6 +223,8 @@ if (!existsSync(CHROMIUM)) {
     t.same(nav, ['My traffic']);
     t.match(await page.textContent('#customer-subject'), /VPS 42/);
     t.match(await page.textContent('#customer-summary'), /Peak in[\s\S]*(kbps|Mbps)/);
+    await page.waitForSelector('#customer-services table');
+    t.match(await page.textContent('#customer-services'), /VPS 42[\s\S]*vps[\s\S]*IP group cust-7-vps[\s\S]*203\.0\.113\.42/);
     await shot(page, 'customer-view');
     // Typing an operator page's address leads back to the customer's own view.
     await page.goto(`${hub.url}/#/sources`);

@@ -284,6 +284,10 @@ export async function startStubHub(): Promise<StubHub> {
     if (p.role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');
     ctx.body = { subjects: [{ subjectId: 'ipg:cust-7-vps', label: 'VPS 42 (203.0.113.42)' }] };
   });
+  api.get('/customer/services', (ctx) => {
+    if (principalOf(ctx).role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');
+    ctx.body = { services: [{ serviceId: 's-1', serviceLabel: 'VPS 42', serviceType: 'vps', group: 'IP group cust-7-vps', ipAddress: '203.0.113.42' }] };
+  });
   api.get('/customer/series', (ctx) => {
     const p = principalOf(ctx);
     if (p.role !== 'customer' || ctx.query.subjectId !== 'ipg:cust-7-vps') throw hubError('NOT_FOUND', `no subject ${String(ctx.query.subjectId)}`);

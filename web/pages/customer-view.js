@@ -1,7 +1,8 @@
 // The customer's own view: only the subjects their access records grant, and a speed-time graph.
 // API: GET /customer/subjects → {subjects:[{subjectId,label}]}
+//      GET /customer/services → {services:[{serviceId,serviceLabel,serviceType,group,ipAddress}]}
 //      GET /customer/series?subjectId&fromSec&toSec → {points:[{bucketStartSec,bytesIn,bytesOut}]}  (hub/access/customer-routes.ts)
-import { h, section, errorBox, fill } from '../dom.js';
+import { h, section, errorBox, fill, table } from '../dom.js';
 import { formatBps, formatUtc } from '../format.js';
 import { speedTimeChart, seriesToBps } from '../chart.js';
 import { WINDOWS, windowRange } from '../time-window.js';
@@ -32,7 +33,14 @@ export async function render(ctx) {
 
   const summary = h('div', { class: 'grid', id: 'customer-summary' });
   const chartBox = h('div', { id: 'customer-chart' });
-  ctx.el.append(summary, section(selected.label || selected.subjectId, chartBox));
+  const servicesBox = h('div', { id: 'customer-services' });
+  ctx.el.append(summary, section(selected.label || selected.subjectId, chartBox), section('Your services', servicesBox));
+  void fill(servicesBox, 'your services', async () => table([
+    { label: 'Service', value: (s) => s.serviceLabel || s.serviceId },
+    { label: 'Type', value: (s) => s.serviceType || '' },
+    { label: 'Traffic shown', value: (s) => (typeof s.group === 'string' ? s.group : s.group ? `${s.group.kind || ''} ${s.group.value || ''}`.trim() : '') },
+    { label: 'Address', value: (s) => (s.ipAddress ? h('code', {}, s.ipAddress) : '') },
+  ], (await ctx.api('/customer/services')).services || [], { empty: 'No services.' }));
   let chart = null;
   ctx.onCleanup(() => { if (chart) chart.destroy(); });
   await fill(chartBox, 'your traffic', async () => {

@@ -14,7 +14,8 @@ export async function render(ctx) {
   const records = h('div', { id: 'access-records' });
   ctx.el.append(h('h1', {}, 'Customers'), message, list, records);
 
-  if (canWrite) {
+  const addForm = () => {
+    if (!canWrite) return;
     ctx.el.insertBefore(section('New customer', h('form', { class: 'inline', id: 'new-client', onsubmit: async (e) => {
       e.preventDefault();
       const f = e.target.elements;
@@ -26,7 +27,7 @@ export async function render(ctx) {
     h('label', {}, 'Name', h('input', { name: 'name', required: true })),
     h('label', {}, 'E-mail (welcome mails)', h('input', { name: 'email', type: 'email' })),
     h('button', { type: 'submit' }, 'Create customer'))), list);
-  }
+  };
 
   let clients;
   let services = [];
@@ -45,6 +46,7 @@ export async function render(ctx) {
     return;
   }
   if (!ctx.isCurrent()) return;
+  addForm(); // only once the API answered: no form on a hub without the access module
   const count = (items, clientId) => items.filter((x) => x.clientId === clientId).length;
   list.replaceChildren(section(null, table([
     { label: 'Customer', value: (c) => h('a', { href: `#/customers/${encodeURIComponent(c.clientId)}` }, c.name) },
