@@ -45,6 +45,7 @@ export function createBillingService(deps: BillingServiceDeps) {
     return run;
   };
   const nowSec = () => Math.floor(clock.nowMs() / 1000);
+  const lastBillNos = new Map<string, number>();
 
   async function requirePlan(operatorId: string, planId: string): Promise<BillPlan> {
     const plan = await store.getPlan(operatorId, planId);
@@ -96,12 +97,15 @@ export function createBillingService(deps: BillingServiceDeps) {
     return serialized(async () => {
       const again = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
       if (again !== undefined) return { bill: (await store.getBill(due.operatorId, again))!, created: false };
-      const billNo = (await store.lastBillNo(due.operatorId)) + 1;
+      // Only this queue issues numbers in this process, so the last one can be remembered; it
+      // moves only after the bill is stored, so a failed write leaves no gap.
+      const billNo = (lastBillNos.get(due.operatorId) ?? (await store.lastBillNo(due.operatorId))) + 1;
       const bill = computeBill({
         plan, tariff: tariffForCycle(plan, due.cycle), cycle: due.cycle, span: due.span, subjectId: due.subjectId,
         reason: due.reason, samples, coverageSlots, billNo, generatedAtMs: clock.nowMs(),
       });
       await store.saveBill(bill, samples, true);
+      lastBillNos.set(due.operatorId, billNo);
       log.info({ operatorId: bill.operatorId, billNo, planId: bill.planId, subjectId: bill.subjectId, amountMinor: bill.charge.amountMinor }, 'bill generated');
       return { bill, created: true };
     });

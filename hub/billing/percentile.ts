@@ -31,10 +31,14 @@ export interface BilledPercentile {
 
 /** 95th: sort descending, drop floor(n/20), take the next. Does not modify `samples`. */
 export function percentile95(samples: ArrayLike<number>): Percentile95 {
-  const n = samples.length;
+  return percentile95InPlace(Float64Array.from(samples as ArrayLike<number>));
+}
+
+/** Same, reordering `work` (a buffer the caller owns) instead of copying it. */
+function percentile95InPlace(work: Float64Array): Percentile95 {
+  const n = work.length;
   const discarded = Math.floor(n / 20);
   if (n === 0) return { valueBytes: 0, n: 0, discarded: 0 };
-  const work = Float64Array.from(samples as ArrayLike<number>);
   // Descending rank `discarded` (0-based) = ascending index n-1-discarded. Selection instead of a
   // full sort: same answer, linear time (a month is 8928 samples per direction, ×10,000 subjects).
   return { valueBytes: selectKth(work, n - 1 - discarded), n, discarded };
@@ -48,7 +52,7 @@ export function mergedPercentile95(bytesIn: ArrayLike<number>, bytesOut: ArrayLi
   const pooled = new Float64Array(bytesIn.length + bytesOut.length);
   pooled.set(bytesIn as ArrayLike<number>, 0);
   pooled.set(bytesOut as ArrayLike<number>, bytesIn.length);
-  return percentile95(pooled);
+  return percentile95InPlace(pooled);
 }
 
 /** The figure a plan bills: merge → pooled 95th; separate → the higher of the in and out 95ths. */

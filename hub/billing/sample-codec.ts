@@ -6,9 +6,14 @@ import type { BillSamples } from './bill';
  *   reported; and varint bytesOut only for reported slots.
  * Byte counts are integers below 2^53; LEB128 keeps a month of a 1 Gbps link near 12 bytes per slot.
  */
+// Reused between calls (a month needs ~143 KB at worst): encoding 10,000 bills in a run should not
+// allocate and collect 10,000 worst-case buffers. The result is a right-sized copy.
+let scratch = new Uint8Array(0);
+
 export function encodeSamples(s: BillSamples): Uint8Array {
   const n = s.bytesIn.length;
-  const out = new Uint8Array(20 + n * 2 * 8);
+  if (scratch.length < 20 + n * 2 * 8) scratch = new Uint8Array(20 + n * 2 * 8);
+  const out = scratch;
   let pos = 0;
   const put = (v: number) => {
     let x = Math.round(v);
