@@ -55,7 +55,8 @@ export interface EdgeStatusReport {
 }
 
 export interface Edge {
-  start(): Promise<{ udpPort: number | undefined }>;
+  /** udpRecvBufferBytes: what the kernel granted (Linux reports twice the usable size). */
+  start(): Promise<{ udpPort: number | undefined; udpRecvBufferBytes: number | undefined }>;
   /** Clean shutdown: final flush, OFFLINE status, close socket and MQTT. */
   stop(): Promise<void>;
   /** Close due buckets into the outbox and checkpoint the rest, atomically. Serialized. */
@@ -84,6 +85,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   let pausedFlows = 0;
   let udp: UdpReceiver | undefined;
   let udpPort: number | undefined;
+  let udpRecvBufferBytes: number | undefined;
   const timers: ReturnType<typeof setInterval>[] = [];
   let flushChain: Promise<void> = Promise.resolve();
   // Closed buckets whose write failed: retried (first) by the next flush.
@@ -214,9 +216,10 @@ export function createEdge(deps: EdgeDeps): Edge {
         });
         const bound = await udp.start();
         udpPort = bound.port;
+        udpRecvBufferBytes = bound.recvBufferBytes;
         log.info({ address: bound.address, port: bound.port, recvBufferBytes: bound.recvBufferBytes }, 'listening for NetFlow/IPFIX');
       }
-      return { udpPort };
+      return { udpPort, udpRecvBufferBytes };
     },
 
     async stop() {
