@@ -106,8 +106,11 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
   };
 
   return {
-    decode(datagram, exporterAddress, receivedAtMs) {
+    decode(input, exporterAddress, receivedAtMs) {
       counters.packetsReceived++;
+      // A plain Uint8Array view of a Buffer: Buffer#subarray builds a FastBuffer (two per record in
+      // the profile, ~15% of ingest), and Buffer#slice is a view where we mean a copy (held sets).
+      const datagram = Object.getPrototypeOf(input) === Uint8Array.prototype ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
       if (datagram.length < 4) {
         session.fail(exporterAddress, 'truncated-header', { length: datagram.length });
         return [];
