@@ -77,7 +77,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   const topTalkers = createTopTalkers({ startMs: clock.nowMs() });
   const outbox = createOutbox({
     kv, log: log.child({ module: 'outbox' }), edgeId: config.edgeId, tenantId: config.tenantId,
-    maxBytes: config.outboxMaxBytes, batchMaxSummaries: config.batchMaxSummaries,
+    maxBytes: config.outboxMaxBytes, batchMaxSummaries: config.batchMaxSummaries, firstSeq: clock.nowMs(),
   });
   let collection: CollectionConfig = defaultCollectionConfig();
   let classifier: Classifier = createClassifier(collection);

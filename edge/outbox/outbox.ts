@@ -62,6 +62,12 @@ export interface OutboxDeps {
   tenantId: string;
   maxBytes: number;
   batchMaxSummaries: number;
+  /**
+   * The seq of the very first batch of an edge with no stored state (default 1). create-edge passes
+   * the clock's milliseconds: an edge that lost its disk and kept its identity must never reuse a seq
+   * the hub has already stored, or the hub would answer DUPLICATE and the new batch would be lost.
+   */
+  firstSeq?: number;
 }
 
 export function createOutbox(deps: OutboxDeps): Outbox {
@@ -87,7 +93,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         totalBytes += value.length;
       }
       const stored = await kv.get(NEXT_SEQ_KEY);
-      const persisted = stored ? decodeJson<number>(stored) : 1;
+      const persisted = stored ? decodeJson<number>(stored) : (deps.firstSeq ?? 1);
       let maxSeq = 0;
       for (const seq of index.keys()) maxSeq = seq;
       nextSeq = Math.max(persisted, maxSeq + 1);

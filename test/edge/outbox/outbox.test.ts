@@ -63,3 +63,21 @@ t.test('bounded in bytes: the oldest are dropped, counted and logged loudly', as
   const onDisk = []; for await (const [k] of kv.entries({ gte: 'outbox/batch/', lt: 'outbox/batch/\uffff' })) onDisk.push(k);
   t.equal(onDisk.length, 3, 'dropped batches are gone from disk too');
 });
+
+t.test('an edge that lost its disk starts above every seq it used before (firstSeq from the clock)', async (t) => {
+  const deps = { log: silentLogger, edgeId: 'e1', tenantId: 'op1', maxBytes: 1e9, batchMaxSummaries: 10 };
+  const first = createOutbox({ ...deps, kv: createMemoryKvStore(), firstSeq: 1_000_000 });
+  await first.load();
+  t.same(first.stage(summaries(1), 1).seqs, [1_000_000]);
+  // Same edge identity, new empty disk, later clock: its seqs cannot collide with the hub's markers.
+  const kv = createMemoryKvStore();
+  const reborn = createOutbox({ ...deps, kv, firstSeq: 2_000_000 });
+  await reborn.load();
+  const s = reborn.stage(summaries(1), 2);
+  t.same(s.seqs, [2_000_000]);
+  await kv.write(s.ops); s.commit();
+  // A restart with state keeps counting from the stored seq, whatever the clock says now.
+  const again = createOutbox({ ...deps, kv, firstSeq: 5 });
+  await again.load();
+  t.same(again.stage(summaries(1), 3).seqs, [2_000_001]);
+});
