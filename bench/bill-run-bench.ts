@@ -4,8 +4,9 @@
  * machine. Two runs, each with bills stored in LevelDB:
  *   A. series from a synthetic in-memory SeriesReader (16 prebuilt months shared by the subjects):
  *      the billing module's own cost;
- *   B. series from the REAL store (hub/store day chunks over LevelDB), populated first through its
- *      add() (setup, not timed; BENCH_REAL=0 skips B, it takes minutes to populate).
+ *   B. series from the REAL store (hub/store day chunks over LevelDB), loaded first with whole day
+ *      chunks in large atomic batches (seriesLoadOps; load time printed, not part of the run;
+ *      BENCH_REAL=0 skips B).
  *
  * Measured: runDueJobs → for every subject read the month, lay out the slots, 95th (merge), price,
  * and store bill + samples + number + key atomically. Report mails are stubbed in that figure (a
@@ -18,13 +19,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createManualClock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
-import type { KeyValueStore } from '../common/kv/kv-store';
+import type { KeyValueStore, KvOp } from '../common/kv/kv-store';
 import { silentLogger } from '../common/logger';
 import { interfaceSubjectId } from '../common/subject-id';
 import { createBillingModule } from '../hub/billing/billing-module';
 import { renderBillPdf } from '../hub/billing/bill-pdf';
-import { createKvSummaryStore } from '../hub/store/kv-summary-store';
-import type { SummaryInput } from '../hub/store/summary-store';
+import { coverageLoadOps, createKvSummaryStore, seriesLoadOps } from '../hub/store/kv-summary-store';
+import { addToSlot, emptyDayChunk, type DayChunk } from '../hub/store/day-chunk';
 import type { SeriesPoint, SeriesReader } from '../hub/ports';
 
 const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 10_000);
@@ -131,13 +132,39 @@ try {
   if (process.env.BENCH_REAL !== '0') {
     const kv = await openLevelKvStore(path.join(dir, 'db-b'));
     const series = createKvSummaryStore(kv);
+    // Load: whole day chunks written in large atomic batches through the store's bulk-load ops
+    // (the same key layout and encoding add() writes; ingest's per-summary path would take minutes).
     const t0 = performance.now();
-    let i = 0;
-    for (const subjectId of subjects) {
-      const batch: SummaryInput[] = monthOf(1000 + (i++ % 16)).map((p) => ({ subjectId, kind: 'interface', ...p, packetsIn: 1000, packetsOut: 800, flowsIn: 10, flowsOut: 9 }));
-      await series.add(OP, batch);
+    const cpu0 = process.cpuUsage();
+    const monthDays = months.map((m) => {
+      const days: { dayStartSec: number; chunk: DayChunk }[] = [];
+      for (let d = 0; d < SLOTS / 288; d++) {
+        const chunk = emptyDayChunk();
+        for (let slot = 0; slot < 288; slot++) {
+          const p = m[d * 288 + slot]!;
+          addToSlot(chunk, slot, { bytesIn: p.bytesIn, bytesOut: p.bytesOut, packetsIn: 1000, packetsOut: 800, flowsIn: 10, flowsOut: 9 });
+        }
+        days.push({ dayStartSec: MONTH_START_SEC + d * 86_400, chunk });
+      }
+      return days;
+    });
+    const SUBJECTS_PER_WRITE = 50;
+    for (let s = 0; s < subjects.length; s += SUBJECTS_PER_WRITE) {
+      const ops: KvOp[] = [];
+      for (let i = s; i < Math.min(subjects.length, s + SUBJECTS_PER_WRITE); i++) ops.push(...seriesLoadOps(OP, subjects[i]!, 'interface', monthDays[i % 16]!));
+      await kv.write(ops);
     }
-    console.log(`[B real store] populated ${SUBJECTS} subjects × ${SLOTS} slots through the store's add() in ${((performance.now() - t0) / 1000).toFixed(1)} s (setup, not timed)`);
+    const fullDay = new Uint8Array(36).fill(255);
+    await kv.write(coverageLoadOps(OP, monthDays[0]!.map((d) => ({ dayStartSec: d.dayStartSec, bitmap: fullDay }))));
+    const loadCpu = process.cpuUsage(cpu0);
+    console.log(`[B real store] data load: ${SUBJECTS} subjects × ${SLOTS} slots (${SUBJECTS * 31} day chunks, ${SUBJECTS_PER_WRITE} subjects per atomic write) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ` +
+      `${((loadCpu.user + loadCpu.system) / 1e6).toFixed(1)} CPU-s (setup, not timed in the run)`);
+    // The reader alone: one subject-month per call, as the bill run asks it.
+    const READS = Math.min(500, subjects.length);
+    const r0 = performance.now();
+    let points = 0;
+    for (let i = 0; i < READS; i++) points += (await series.readSeries(OP, subjects[(i * 7919) % subjects.length]!, MONTH_START_SEC, MONTH_START_SEC + SLOTS * 300)).length;
+    console.log(`[B real store] readSeries of a subject-month: ${((performance.now() - r0) / READS).toFixed(2)} ms each (${READS} reads, ${points / READS} points each)`);
     // bills in the same LevelDB as the series, as in the hub
     await billRun('B real store', series, subjects, kv);
     await kv.close();

@@ -12,6 +12,8 @@
  * Varints keep a full day of a busy interface near 288 x 6 x 5 bytes instead of 288 x 6 x 8.
  * Counts stay below 2^53 (ingest caps them), so plain JS numbers are exact.
  */
+import type { SeriesPoint } from '../ports';
+
 export const SLOT_SEC = 300;
 export const DAY_SEC = 86_400;
 export const SLOTS_PER_DAY = DAY_SEC / SLOT_SEC; // 288
@@ -104,6 +106,43 @@ export function decodeDayChunk(bytes: Uint8Array): DayChunk {
     }
   }
   return chunk;
+}
+
+const slotScratch = new Float64Array(FIELDS);
+
+/**
+ * The read path: decodes one stored chunk straight into `out` as plain point objects (one literal
+ * shape, no intermediate chunk, no spread), keeping slots whose start lies in [fromSec, toSec).
+ * Same checks as decodeDayChunk: an unknown layout or a truncated value throws.
+ */
+export function decodeDayChunkPoints(bytes: Uint8Array, dayStartSec: number, fromSec: number, toSec: number, out: SeriesPoint[]): void {
+  const len = bytes.length;
+  if (len < 1 + BITMAP_BYTES || bytes[0] !== LAYOUT_VERSION) throw new Error(`day chunk: unknown layout (version ${bytes[0]}, ${len} bytes)`);
+  let pos = 1 + BITMAP_BYTES;
+  for (let b = 0; b < BITMAP_BYTES; b++) {
+    const bits = bytes[1 + b]!;
+    if (bits === 0) continue;
+    for (let bit = 0; bit < 8; bit++) {
+      if ((bits & (1 << bit)) === 0) continue;
+      // Six varints, in COUNTER_FIELDS order.
+      for (let f = 0; f < FIELDS; f++) {
+        let value = 0;
+        let scale = 1;
+        for (;;) {
+          if (pos >= len) throw new Error('day chunk: truncated');
+          const byte = bytes[pos++]!;
+          value += (byte & 0x7f) * scale;
+          if (byte < 0x80) break;
+          scale *= 0x80;
+        }
+        slotScratch[f] = value;
+      }
+      const bucketStartSec = dayStartSec + ((b << 3) | bit) * SLOT_SEC;
+      if (bucketStartSec < fromSec || bucketStartSec >= toSec) continue;
+      const v = slotScratch;
+      out.push({ bucketStartSec, bytesIn: v[0]!, bytesOut: v[1]!, packetsIn: v[2]!, packetsOut: v[3]!, flowsIn: v[4]!, flowsOut: v[5]! });
+    }
+  }
 }
 
 /** Coverage: a bare 288-bit bitmap per (operator, day) of slots any of its edges reported. */

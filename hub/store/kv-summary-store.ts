@@ -3,8 +3,8 @@ import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import { parseSubjectId } from '../../common/subject-id';
 import type { SeriesPoint, SubjectInfo } from '../ports';
 import {
-  addToSlot, countCoverage, DAY_SEC, dayKey, dayStartSecOf, decodeDayChunk, emptyCoverage, emptyDayChunk,
-  encodeDayChunk, isSlotPresent, markCoverage, readSlot, SLOT_SEC, SLOTS_PER_DAY, slotOf, type DayChunk,
+  addToSlot, countCoverage, DAY_SEC, dayKey, dayStartSecOf, decodeDayChunk, decodeDayChunkPoints, emptyCoverage,
+  emptyDayChunk, encodeDayChunk, isSlotPresent, markCoverage, SLOT_SEC, SLOTS_PER_DAY, slotOf, type DayChunk,
 } from './day-chunk';
 import type { SummaryInput, SummaryStore, WriteGuard } from './summary-store';
 
@@ -23,10 +23,51 @@ const subjectKey = (op: string, subjectId: string) => `series-subj/${op}/${enc(s
 
 interface SubjectMeta { subjectId: string; kind: 'interface' | 'ip_group'; firstSeenSec: number; lastSeenSec: number }
 
+/** The day start of a key ending in "YYYY-MM-DD" at `at`, without building a Date string. */
+function dayStartSecOfKey(key: string, at: number): number {
+  const year = Number(key.slice(at, at + 4));
+  const month = Number(key.slice(at + 5, at + 7));
+  const day = Number(key.slice(at + 8, at + 10));
+  return Date.UTC(year, month - 1, day) / 1000;
+}
+
 function labelOf(subjectId: string): string {
   const parsed = parseSubjectId(subjectId);
   if (!parsed) return subjectId;
   return parsed.kind === 'interface' ? `${parsed.exporter} ifIndex ${parsed.ifIndex}` : parsed.group;
+}
+
+/**
+ * Bulk load of whole days into an operator whose series are still EMPTY (benches, a migration):
+ * the put operations that store one subject's day chunks, its subject record, and the coverage
+ * bitmaps, in this store's key layout and encoding, for the caller to commit in large atomic
+ * kv.write batches. They OVERWRITE, they do not add: never use them where data may already exist
+ * (ingest goes through add(), which reads, adds and writes under the store's queue).
+ */
+export function seriesLoadOps(
+  operatorId: string, subjectId: string, kind: 'interface' | 'ip_group', days: readonly { dayStartSec: number; chunk: DayChunk }[],
+): KvOp[] {
+  const ops: KvOp[] = [];
+  let firstSeenSec = Infinity;
+  let lastSeenSec = -Infinity;
+  for (const { dayStartSec, chunk } of days) {
+    ops.push({ type: 'put', key: chunkKey(operatorId, subjectId, dayStartSec), value: encodeDayChunk(chunk) });
+    for (let slot = 0; slot < SLOTS_PER_DAY; slot++) {
+      if (!isSlotPresent(chunk, slot)) continue;
+      firstSeenSec = Math.min(firstSeenSec, dayStartSec + slot * SLOT_SEC);
+      lastSeenSec = Math.max(lastSeenSec, dayStartSec + slot * SLOT_SEC);
+    }
+  }
+  if (firstSeenSec !== Infinity) {
+    const meta: SubjectMeta = { subjectId, kind, firstSeenSec, lastSeenSec };
+    ops.push({ type: 'put', key: subjectKey(operatorId, subjectId), value: encodeJson(meta) });
+  }
+  return ops;
+}
+
+/** Companion of seriesLoadOps: the operator's coverage bitmap of each day (same overwrite caveat). */
+export function coverageLoadOps(operatorId: string, days: readonly { dayStartSec: number; bitmap: Uint8Array }[]): KvOp[] {
+  return days.map(({ dayStartSec, bitmap }) => ({ type: 'put' as const, key: coverageKey(operatorId, dayStartSec), value: Uint8Array.from(bitmap) }));
 }
 
 export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
@@ -101,14 +142,9 @@ export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
       const prefix = `series/${operatorId}/${enc(subjectId)}/`;
       const range = { gte: prefix + dayKey(dayStartSecOf(fromSec)), lt: prefix + dayKey(dayStartSecOf(toSec - 1) + DAY_SEC) };
       const points: SeriesPoint[] = [];
+      // One range iteration over the ~30 day chunks; each decodes straight into point literals.
       for await (const [key, raw] of kv.entries(range)) {
-        const dayStartSec = Date.parse(`${key.slice(prefix.length)}T00:00:00Z`) / 1000;
-        const chunk = decodeDayChunk(raw);
-        for (let slot = 0; slot < SLOTS_PER_DAY; slot++) {
-          const bucketStartSec = dayStartSec + slot * SLOT_SEC;
-          if (bucketStartSec < fromSec || bucketStartSec >= toSec || !isSlotPresent(chunk, slot)) continue;
-          points.push({ bucketStartSec, ...readSlot(chunk, slot) });
-        }
+        decodeDayChunkPoints(raw, dayStartSecOfKey(key, prefix.length), fromSec, toSec, points);
       }
       return points;
     },
@@ -143,7 +179,7 @@ export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
       const range = { gte: prefix + dayKey(dayStartSecOf(fromSec)), lt: prefix + dayKey(dayStartSecOf(toSec - 1) + DAY_SEC) };
       let n = 0;
       for await (const [key, bitmap] of kv.entries(range)) {
-        const dayStartSec = Date.parse(`${key.slice(prefix.length)}T00:00:00Z`) / 1000;
+        const dayStartSec = dayStartSecOfKey(key, prefix.length);
         // Slots whose start lies in [fromSec, toSec).
         const fromSlot = Math.ceil((fromSec - dayStartSec) / SLOT_SEC);
         const toSlot = Math.ceil((toSec - dayStartSec) / SLOT_SEC);

@@ -2,7 +2,8 @@ import t from 'tap';
 import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
 import { openLevelKvStore } from '../../../common/kv/level-kv-store';
 import { summaryStoreContract } from './summary-store.contract';
-import { decodeDayChunk, emptyDayChunk, addToSlot, encodeDayChunk } from '../../../hub/store/day-chunk';
+import { decodeDayChunk, emptyDayChunk, addToSlot, encodeDayChunk, emptyCoverage, markCoverage, slotOf } from '../../../hub/store/day-chunk';
+import { coverageLoadOps, createKvSummaryStore, seriesLoadOps } from '../../../hub/store/kv-summary-store';
 
 t.test('memory backend', async (t) => summaryStoreContract(t, async () => createMemoryKvStore()));
 t.test('LevelDB backend', async (t) => {
@@ -19,4 +20,32 @@ t.test('day chunk: sparse and compact; foreign bytes are refused loudly', async 
   t.same(decodeDayChunk(bytes).values.slice(287 * 6), Float64Array.from([1e12, 1, 2, 3, 4, 5]));
   t.throws(() => decodeDayChunk(bytes.subarray(0, bytes.length - 1)), /truncated/);
   t.throws(() => decodeDayChunk(Uint8Array.from([9, 0])), /unknown layout/);
+});
+
+t.test('bulk-load ops store what add() would: same points, subjects and coverage', async (t) => {
+  const day = Date.UTC(2026, 11, 1) / 1000;
+  const inputs = [0, 1, 5, 287, 288 + 3].map((slot, i) => ({
+    subjectId: 'if:10.0.0.1/7', kind: 'interface' as const, bucketStartSec: day + slot * 300,
+    bytesIn: 2 ** 40 + i, bytesOut: i, packetsIn: 0, packetsOut: 300 + i, flowsIn: 1, flowsOut: 0,
+  }));
+  const viaAdd = createKvSummaryStore(createMemoryKvStore());
+  await viaAdd.add('op1', inputs);
+
+  const kv = createMemoryKvStore();
+  const days = [day, day + 86_400].map((dayStartSec) => ({ dayStartSec, chunk: emptyDayChunk() }));
+  const bitmaps = days.map(({ dayStartSec }) => ({ dayStartSec, bitmap: emptyCoverage() }));
+  for (const s of inputs) {
+    const d = s.bucketStartSec < day + 86_400 ? 0 : 1;
+    addToSlot(days[d]!.chunk, slotOf(s.bucketStartSec), s);
+    markCoverage(bitmaps[d]!.bitmap, slotOf(s.bucketStartSec));
+  }
+  await kv.write([...seriesLoadOps('op1', 'if:10.0.0.1/7', 'interface', days), ...coverageLoadOps('op1', bitmaps)]);
+  const loaded = createKvSummaryStore(kv);
+
+  for (const [from, to] of [[day, day + 2 * 86_400], [day + 300, day + 86_400 + 4 * 300], [day + 600, day + 900]] as const) {
+    t.same(await loaded.readSeries('op1', 'if:10.0.0.1/7', from, to), await viaAdd.readSeries('op1', 'if:10.0.0.1/7', from, to), `[${from}, ${to})`);
+    t.equal(await loaded.reportedBucketCount('op1', from, to), await viaAdd.reportedBucketCount('op1', from, to));
+  }
+  t.same(await loaded.listSubjects('op1'), await viaAdd.listSubjects('op1'));
+  t.equal((await loaded.readSeries('op1', 'if:10.0.0.1/7', day, day + 86_400)).length, 4);
 });
