@@ -101,6 +101,8 @@ export async function createStack(dir: string, opts: { startMs: number; operator
 
   return {
     clock, edge, udpPort, api, startHub, stopHub, subjectTotals,
+    /** The running hub's base URL (http://127.0.0.1:<port>); it serves the web UI at "/". Changes when the hub restarts. */
+    get httpUrl(): string { return httpUrl; },
     async close() {
       await edge.stop();
       await edgeKv.close();
