@@ -15,6 +15,9 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import os from 'node:os';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { createClassifier } from '../edge/classify/classifier';
@@ -29,6 +32,8 @@ import { silentLogger } from '../common/logger';
 import { createMemoryKvStore } from '../common/kv/memory-kv-store';
 
 const arg = (name: string, def: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def; };
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
 
 async function sender(port: number, rate: number, seconds: number): Promise<void> {
@@ -94,12 +99,17 @@ function benchClassifyAggregate(records: number, subjects: number): void {
   const mem = process.memoryUsage();
   console.log(`classify+aggregate: ${records} records in ${ms.toFixed(0)} ms = ${Math.round(records / (ms / 1000))} records/s (3 subjects per record: 2 interfaces + 1 IP group)`);
   console.log(`active subjects: ${st.activeSubjects}, open buckets: ${st.openBuckets}`);
-  console.log(`rss: ${mb(mem.rss)} (before aggregating ${mb(rssBefore)}), heapUsed: ${mb(mem.heapUsed)}`);
-  t0 = performance.now();
-  const ops = aggregatorCheckpointOps(aggregator.checkpoint());
-  const serializeMs = performance.now() - t0;
-  const bytes = ops.reduce((a, op) => a + (op.type === 'put' ? op.value.length : 0), 0);
-  console.log(`checkpoint of ${st.activeSubjects} subjects: ${serializeMs.toFixed(0)} ms to serialize, ${mb(bytes)} written`);
+  console.log(`rss: ${mb(mem.rss)} (before aggregating ${mb(rssBefore)}; includes the bench's 200k-record input pool, see the fresh-process figure below), heapUsed: ${mb(mem.heapUsed)}`);
+  const cpMs: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 5; i++) { // every bucket dirty each time: the worst case (all subjects active in 5 s)
+    aggregator.markAllDirty();
+    t0 = performance.now();
+    const ops = aggregatorCheckpointOps(aggregator.checkpoint());
+    cpMs.push(performance.now() - t0);
+    bytes = ops.reduce((a, op) => a + (op.type === 'put' ? op.value.length : 0), 0);
+  }
+  console.log(`checkpoint of ${st.activeSubjects} subjects (all dirty): ${cpMs.map((x) => x.toFixed(1)).join(' / ')} ms to serialize, ${mb(bytes)} written`);
   t0 = performance.now();
   const closed = aggregator.closeDue(nowMs + 3_600_000);
   console.log(`closing all buckets: ${closed.length} summaries in ${(performance.now() - t0).toFixed(0)} ms`);
@@ -116,6 +126,44 @@ function raiseRmemMax(bytes: number): void {
   } catch (err) { console.log(`cannot raise net.core.rmem_max: ${(err as Error).message}`); }
 }
 
+/**
+ * RSS of the edge's own state at N active subjects, in a fresh process: the classifier for N IP
+ * groups and the aggregator after every group (and 32 interfaces) got traffic, fed from ONE reused
+ * flow record so the bench's input does not count (run as `--rss-probe <subjects>`).
+ */
+function rssProbe(subjects: number): void {
+  const ipGroups = Array.from({ length: subjects }, (_, i) => {
+    const base = i * 64;
+    return { name: `g${i}`, prefixes: [`10.${(base >>> 16) & 255}.${(base >>> 8) & 255}.${base & 255}/26`] };
+  });
+  const classifier = createClassifier({ version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups });
+  ipGroups.length = 0;
+  const aggregator = createBucketAggregator({ closeGraceSec: 60 });
+  const nowMs = Date.now();
+  const f: FlowRecord = {
+    exporter: '192.0.2.1', observationDomain: 0, srcIp: Uint8Array.of(198, 51, 100, 1), dstIp: new Uint8Array(4),
+    inputIf: 1, outputIf: 17, bytes: 1500, packets: 1, samplingRate: 1, startMs: nowMs - 2000, endMs: nowMs - 1000, protocol: 6, srcPort: 443, dstPort: 40000,
+  };
+  for (let i = 0; i < subjects * 3; i++) {
+    const base = (i % subjects) * 64 + (i % 64);
+    f.dstIp[0] = 10; f.dstIp[1] = (base >>> 16) & 255; f.dstIp[2] = (base >>> 8) & 255; f.dstIp[3] = base & 255;
+    f.inputIf = 1 + (i % 16); f.outputIf = 17 + (i % 16);
+    aggregator.add(f, classifier.classify(f));
+  }
+  aggregatorCheckpointOps(aggregator.checkpoint()); // the checkpoint's copies are part of the steady state
+  gc();
+  process.stdout.write(JSON.stringify({ activeSubjects: aggregator.stats().activeSubjects, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed }) + '\n');
+}
+
+async function rssInChild(subjects: number): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--rss-probe', String(subjects)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  await new Promise((r) => child.once('exit', r));
+  const r = JSON.parse(out.trim()) as { activeSubjects: number; rss: number; heapUsed: number };
+  console.log(`RSS with ${r.activeSubjects} active subjects (fresh process: node+tsx, classifier, aggregator, one checkpoint): ${mb(r.rss)}, heapUsed ${mb(r.heapUsed)}`);
+}
+
 async function benchUdp(seconds: number, recvBufferBytes: number): Promise<void> {
   raiseRmemMax(recvBufferBytes);
   const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, liveIntervalMs: 0, checkpointIntervalMs: 5000, udpRecvBufferBytes: recvBufferBytes } });
@@ -125,6 +173,7 @@ async function benchUdp(seconds: number, recvBufferBytes: number): Promise<void>
   let best = 0;
   for (const rate of [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000]) {
     const before = edge.status().counters.packetsReceived;
+    const cpuBefore = process.cpuUsage();
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', String(udpPort), String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -132,9 +181,11 @@ async function benchUdp(seconds: number, recvBufferBytes: number): Promise<void>
     await new Promise((r) => setTimeout(r, 500)); // drain the socket buffer
     const { sent, elapsedSec } = JSON.parse(out.trim()) as { sent: number; elapsedSec: number };
     const received = edge.status().counters.packetsReceived - before;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuSec = (cpu.user + cpu.system) / 1e6;
     const lossPct = (100 * (sent - received)) / sent;
     const sentRate = Math.round(sent / elapsedSec);
-    console.log(`udp target ${rate}/s: sent ${sent} (${sentRate}/s, ${sentRate * 30} flows/s), decoded ${received}, loss ${lossPct.toFixed(3)}%`);
+    console.log(`udp target ${rate}/s: sent ${sent} (${sentRate}/s, ${sentRate * 30} flows/s), decoded ${received}, loss ${lossPct.toFixed(3)}%; receiver CPU ${cpuSec.toFixed(2)} s = ${Math.round(received / cpuSec)} datagrams per CPU-second; load average ${os.loadavg()[0].toFixed(1)}`);
     if (received >= sent) best = Math.max(best, sentRate);
     else if (lossPct > 1) break;
   }
@@ -143,10 +194,13 @@ async function benchUdp(seconds: number, recvBufferBytes: number): Promise<void>
   await edge.stop();
 }
 
-if (process.argv[2] === '--sender') {
+if (process.argv[2] === '--rss-probe') {
+  rssProbe(Number(process.argv[3]));
+} else if (process.argv[2] === '--sender') {
   await sender(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]));
 } else {
   console.log(`edge pipeline bench, node ${process.version}`);
   benchClassifyAggregate(arg('records', 3_000_000), arg('subjects', 100_000));
+  await rssInChild(arg('subjects', 100_000));
   await benchUdp(arg('seconds', 2), arg('recv-buffer-mb', 32) * 1024 * 1024);
 }
