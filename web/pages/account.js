@@ -9,7 +9,7 @@
 //   POST /operators/:op/addons/netflow/{start-trial|activate|cancel|disable-renewal|enable-renewal} → {subscription}
 //   PUT  /operators/:op/subscription {tierId} → {subscription};  GET /price-book (super_admin) → {priceBook:{tiers}}
 import { h, table, section, errorBox, badge, setChildren } from '../dom.js';
-import { formatCount, formatMoney, formatUtc, formatUtcDate } from '../format.js';
+import { currencyExponent, formatCount, formatMoney, formatUtc, formatUtcDate } from '../format.js';
 
 const WRITERS = ['super_admin', 'operator_admin'];
 
@@ -121,13 +121,19 @@ function addonActions(a, act) {
   return h('div', { class: 'row' }, out);
 }
 
+function formatUnrounded(unroundedMinor, currency, exponentFromApi) {
+  const exponent = currencyExponent(currency, exponentFromApi);
+  return `${(Number(unroundedMinor) / 10 ** exponent).toFixed(exponent + 4)} ${currency}`;
+}
+
 export function invoicePreview(inv) {
   return [
     table([
       { label: 'Line', value: (l) => l.description },
       { label: 'Dates', value: (l) => `${l.fromDate} – ${l.toDate}` },
       { label: 'Days', num: true, value: (l) => `${l.days} / ${l.daysInPeriod}` },
-      { label: 'Unrounded', num: true, value: (l) => l.unroundedMinor, title: (l) => l.rule },
+      // The exact figure before the line's one half-up rounding, in the currency (not minor units).
+      { label: 'Unrounded', num: true, value: (l) => formatUnrounded(l.unroundedMinor, inv.currency, inv.currencyExponent), title: (l) => l.rule },
       { label: 'Amount', num: true, value: (l) => formatMoney(l.amountMinor, inv.currency, inv.currencyExponent) },
     ], inv.lines || [], { empty: 'No charges in this period.' }),
     h('p', { class: 'row' }, h('strong', {}, `Total ${formatMoney(inv.totalMinor, inv.currency, inv.currencyExponent)}`), inv.note ? h('span', { class: 'muted' }, inv.note) : null),
