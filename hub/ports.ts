@@ -28,6 +28,20 @@ export interface SeriesReader {
   listSubjects(operatorId: string): Promise<SubjectInfo[]>;
   /** Slots in [fromSec, toSec) for which at least one edge of the operator reported (coverage). */
   reportedBucketCount?(operatorId: string, fromSec: number, toSec: number): Promise<number>;
+  /**
+   * Optional bulk read for the bill run (no point objects): the same data as readSeries over
+   * [firstSlotSec, firstSlotSec + n * 300), ADDED into the caller's zeroed columns at index
+   * (bucketStartSec - firstSlotSec) / 300, with reported[i] = 1 for each bucket that has data.
+   * firstSlotSec is a multiple of 300.
+   */
+  readSlotColumns?(operatorId: string, subjectId: string, firstSlotSec: number, n: number, into: SlotColumns): Promise<void>;
+}
+
+/** Per-slot byte columns of one subject over a span of n 5-minute slots (see readSlotColumns). */
+export interface SlotColumns {
+  bytesIn: Float64Array;
+  bytesOut: Float64Array;
+  reported: Uint8Array;
 }
 
 /** Implemented by hub/commerce: may this operator's edges collect (trial running, add-on active…)? */

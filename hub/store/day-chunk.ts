@@ -12,7 +12,7 @@
  * Varints keep a full day of a busy interface near 288 x 6 x 5 bytes instead of 288 x 6 x 8.
  * Counts stay below 2^53 (ingest caps them), so plain JS numbers are exact.
  */
-import type { SeriesPoint } from '../ports';
+import type { SeriesPoint, SlotColumns } from '../ports';
 
 export const SLOT_SEC = 300;
 export const DAY_SEC = 86_400;
@@ -141,6 +141,53 @@ export function decodeDayChunkPoints(bytes: Uint8Array, dayStartSec: number, fro
       if (bucketStartSec < fromSec || bucketStartSec >= toSec) continue;
       const v = slotScratch;
       out.push({ bucketStartSec, bytesIn: v[0]!, bytesOut: v[1]!, packetsIn: v[2]!, packetsOut: v[3]!, flowsIn: v[4]!, flowsOut: v[5]! });
+    }
+  }
+}
+
+/**
+ * The bill run's read path: adds the bytes of each present slot in [firstSlotSec, firstSlotSec + n * 300)
+ * into the columns at (bucketStartSec - firstSlotSec) / 300 and marks it reported. Packets and
+ * flows are skipped over without being computed. Same checks as decodeDayChunk.
+ */
+export function decodeDayChunkColumns(bytes: Uint8Array, dayStartSec: number, firstSlotSec: number, n: number, into: SlotColumns): void {
+  const len = bytes.length;
+  if (len < 1 + BITMAP_BYTES || bytes[0] !== LAYOUT_VERSION) throw new Error(`day chunk: unknown layout (version ${bytes[0]}, ${len} bytes)`);
+  const { bytesIn, bytesOut, reported } = into;
+  // Index in the columns of this day's slot 0 (negative when the day starts before the span).
+  const offset = (dayStartSec - firstSlotSec) / SLOT_SEC;
+  let pos = 1 + BITMAP_BYTES;
+  for (let b = 0; b < BITMAP_BYTES; b++) {
+    const bits = bytes[1 + b]!;
+    if (bits === 0) continue;
+    for (let bit = 0; bit < 8; bit++) {
+      if ((bits & (1 << bit)) === 0) continue;
+      let vin = 0;
+      let vout = 0;
+      for (let f = 0; f < 2; f++) {
+        let value = 0;
+        let scale = 1;
+        for (;;) {
+          if (pos >= len) throw new Error('day chunk: truncated');
+          const byte = bytes[pos++]!;
+          value += (byte & 0x7f) * scale;
+          if (byte < 0x80) break;
+          scale *= 0x80;
+        }
+        if (f === 0) vin = value; else vout = value;
+      }
+      // packetsIn, packetsOut, flowsIn, flowsOut: four varints to step over.
+      for (let f = 0; f < 4; f++) {
+        for (;;) {
+          if (pos >= len) throw new Error('day chunk: truncated');
+          if (bytes[pos++]! < 0x80) break;
+        }
+      }
+      const i = offset + ((b << 3) | bit);
+      if (i < 0 || i >= n) continue;
+      bytesIn[i] += vin;
+      bytesOut[i] += vout;
+      reported[i] = 1;
     }
   }
 }

@@ -3,7 +3,7 @@ import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import { parseSubjectId } from '../../common/subject-id';
 import type { SeriesPoint, SubjectInfo } from '../ports';
 import {
-  addToSlot, countCoverage, DAY_SEC, dayKey, dayStartSecOf, decodeDayChunk, decodeDayChunkPoints, emptyCoverage,
+  addToSlot, countCoverage, DAY_SEC, dayKey, dayStartSecOf, decodeDayChunk, decodeDayChunkColumns, decodeDayChunkPoints, emptyCoverage,
   emptyDayChunk, encodeDayChunk, isSlotPresent, markCoverage, SLOT_SEC, SLOTS_PER_DAY, slotOf, type DayChunk,
 } from './day-chunk';
 import type { SummaryInput, SummaryStore, WriteGuard } from './summary-store';
@@ -147,6 +147,16 @@ export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
         decodeDayChunkPoints(raw, dayStartSecOfKey(key, prefix.length), fromSec, toSec, points);
       }
       return points;
+    },
+
+    async readSlotColumns(operatorId, subjectId, firstSlotSec, n, into): Promise<void> {
+      if (n <= 0) return;
+      const toSec = firstSlotSec + n * SLOT_SEC;
+      const prefix = `series/${operatorId}/${enc(subjectId)}/`;
+      const range = { gte: prefix + dayKey(dayStartSecOf(firstSlotSec)), lt: prefix + dayKey(dayStartSecOf(toSec - 1) + DAY_SEC) };
+      for await (const [key, raw] of kv.entries(range)) {
+        decodeDayChunkColumns(raw, dayStartSecOfKey(key, prefix.length), firstSlotSec, n, into);
+      }
     },
 
     async listSubjects(operatorId): Promise<SubjectInfo[]> {

@@ -49,3 +49,34 @@ t.test('bulk-load ops store what add() would: same points, subjects and coverage
   t.same(await loaded.listSubjects('op1'), await viaAdd.listSubjects('op1'));
   t.equal((await loaded.readSeries('op1', 'if:10.0.0.1/7', day, day + 86_400)).length, 4);
 });
+
+t.test('readSlotColumns adds exactly what readSeries returns, laid onto the span', async (t) => {
+  const day = Date.UTC(2026, 11, 1) / 1000;
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const inputs = [];
+  for (let slot = 0; slot < 3 * 288; slot++) {
+    if (rnd() < 0.3) continue; // sparse, and some days start with gaps
+    inputs.push({
+      subjectId: 'ipg:cust', kind: 'ip_group' as const, bucketStartSec: day + slot * 300,
+      bytesIn: Math.floor(rnd() * 2 ** 45), bytesOut: rnd() < 0.1 ? 0 : Math.floor(rnd() * 1e6), packetsIn: Math.floor(rnd() * 2 ** 33), packetsOut: 127, flowsIn: 128, flowsOut: 0,
+    });
+  }
+  for (const backend of ['memory', 'LevelDB'] as const) {
+    const kv = backend === 'memory' ? createMemoryKvStore() : await openLevelKvStore(`${t.testdir({})}/db`);
+    const store = createKvSummaryStore(kv);
+    await store.add('op1', inputs);
+    await store.add('op1', inputs.slice(0, 50)); // revisions add
+    for (const [first, n] of [[day, 3 * 288], [day - 86_400, 5 * 288], [day + 100 * 300, 288], [day + 287 * 300, 2], [day + 5 * 300, 0]] as const) {
+      const cols = { bytesIn: new Float64Array(n), bytesOut: new Float64Array(n), reported: new Uint8Array(n) };
+      await store.readSlotColumns!('op1', 'ipg:cust', first, n, cols);
+      const want = { bytesIn: new Float64Array(n), bytesOut: new Float64Array(n), reported: new Uint8Array(n) };
+      for (const p of await store.readSeries('op1', 'ipg:cust', first, first + n * 300)) {
+        const i = (p.bucketStartSec - first) / 300;
+        want.bytesIn[i] += p.bytesIn; want.bytesOut[i] += p.bytesOut; want.reported[i] = 1;
+      }
+      t.same(cols, want, `${backend}: ${n} slots from ${first}`);
+    }
+    await kv.close();
+  }
+});
