@@ -15,6 +15,7 @@ import type { FlowRecord } from '../decode/flow-record';
 import type { Summary, SubjectKind } from '../../proto/codec';
 import { BUCKET_SEC, splitFlow, bucketStartSecOf, singleBucketSec } from './split-flow';
 import type { SubjectHit } from '../classify/classifier';
+import { subjectKeyOf } from '../classify/subject-keys';
 
 /** Counters per row, in this order: [bytesIn, bytesOut, packetsIn, packetsOut, flowsIn, flowsOut]. */
 export const COUNTERS_PER_ROW = 6;
@@ -138,9 +139,8 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   let closedBeforeSec = 0;
   let nextRevision = 1;
   let lateFlows = 0;
-  // Subjects interned to slots, for the life of the aggregator (bounded by the collection config:
-  // IP groups plus the interfaces the exporters report).
-  const slotOfSubject = new Map<string, number>();
+  // A subject's slot is its process-wide subject key (classify/subject-keys.ts), so a hit finds its
+  // row through two typed-array reads and no string hashing.
   const subjectIds: string[] = [];
   const subjectKinds: number[] = [];
   const open = new Map<number, Bucket>();
@@ -148,13 +148,11 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   const dirty = new Set<string>();
   const removed = new Map<string, { bucketStartSec: number; late: boolean }>();
 
-  function slotOf(subjectId: string, kind: SubjectKind): number {
-    let slot = slotOfSubject.get(subjectId);
-    if (slot === undefined) {
-      slot = subjectIds.length;
-      slotOfSubject.set(subjectId, slot);
-      subjectIds.push(subjectId);
-      subjectKinds.push(kind);
+  function known(slot: number, subjectId: string, kind: SubjectKind): number {
+    if (subjectIds[slot] === undefined) {
+      while (subjectIds.length < slot) { subjectIds.push(undefined!); subjectKinds.push(0); } // keep the arrays packed
+      subjectIds[slot] = subjectId;
+      subjectKinds[slot] = kind;
     }
     return slot;
   }
@@ -179,9 +177,9 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   }
 
   function addTo(bucket: Bucket, hit: SubjectHit, bytes: number, packets: number, flows: number): void {
-    const slot = slotOf(hit.subjectId, hit.kind);
+    const slot = hit.subjectKey;
     let row = slot < bucket.rowOf.length ? bucket.rowOf[slot] - 1 : -1;
-    if (row < 0) { row = newRow(bucket, slot); bucket.kinds[row] = hit.kind; }
+    if (row < 0) { row = newRow(bucket, known(slot, hit.subjectId, hit.kind)); bucket.kinds[row] = hit.kind; }
     const o = row * COUNTERS_PER_ROW + hit.direction; // direction 0 in, 1 out
     const c = bucket.counts;
     c[o] += bytes;
@@ -312,7 +310,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
         const ids = snap.rows === 0 ? [] : new TextDecoder().decode(snap.ids).split('\n');
         if (ids.length !== snap.rows) throw new Error(`bucket ${snap.bucketStartSec}: ${ids.length} subject ids for ${snap.rows} rows`);
         for (let i = 0; i < snap.rows; i++) {
-          const slot = slotOf(ids[i], snap.kinds[i] as SubjectKind);
+          const slot = known(subjectKeyOf(ids[i]), ids[i], snap.kinds[i] as SubjectKind);
           let row = slot < bucket.rowOf.length ? bucket.rowOf[slot] - 1 : -1;
           if (row < 0) { row = newRow(bucket, slot); bucket.kinds[row] = snap.kinds[i]; }
           for (let k = 0; k < COUNTERS_PER_ROW; k++) bucket.counts[row * COUNTERS_PER_ROW + k] += snap.counts[i * COUNTERS_PER_ROW + k];

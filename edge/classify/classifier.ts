@@ -14,6 +14,7 @@ import { SubjectKind, type EdgeConfig as CollectionConfig } from '../../proto/co
 import { interfaceSubjectId, ipGroupSubjectId } from '../../common/subject-id';
 import { createPrefixTrie, type PrefixTrie } from './prefix-trie';
 import { parsePrefixEntry } from './ip-prefix';
+import { subjectKeyOf } from './subject-keys';
 
 export const DIRECTION_IN = 0;
 export const DIRECTION_OUT = 1;
@@ -22,6 +23,8 @@ export type Direction = typeof DIRECTION_IN | typeof DIRECTION_OUT;
 /** Immutable and shared: the same object is returned for the same subject and direction. */
 export interface SubjectHit {
   readonly subjectId: string;
+  /** subjectKeyOf(subjectId): the same small integer for the same id (subject-keys.ts). */
+  readonly subjectKey: number;
   readonly kind: SubjectKind;
   readonly direction: Direction;
 }
@@ -40,9 +43,10 @@ export interface Classifier {
 interface HitPair { in: SubjectHit; out: SubjectHit }
 
 function hitPair(subjectId: string, kind: SubjectKind): HitPair {
+  const subjectKey = subjectKeyOf(subjectId);
   return Object.freeze({
-    in: Object.freeze({ subjectId, kind, direction: DIRECTION_IN as Direction }),
-    out: Object.freeze({ subjectId, kind, direction: DIRECTION_OUT as Direction }),
+    in: Object.freeze({ subjectId, subjectKey, kind, direction: DIRECTION_IN as Direction }),
+    out: Object.freeze({ subjectId, subjectKey, kind, direction: DIRECTION_OUT as Direction }),
   });
 }
 
