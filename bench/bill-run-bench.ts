@@ -6,7 +6,7 @@
  *      the billing module's own cost;
  *   B. series from the REAL store (hub/store day chunks over LevelDB), loaded first with whole day
  *      chunks in large atomic batches (seriesLoadOps; load time printed, not part of the run;
- *      BENCH_REAL=0 skips B).
+ *      BENCH_REAL=0 skips B, BENCH_SYNTHETIC=0 skips A).
  *
  * Measured: runDueJobs → for every subject read the month, lay out the slots, 95th (merge), price,
  * and store bill + samples + number + key atomically. Report mails are stubbed in that figure (a
@@ -121,9 +121,11 @@ try {
     async listSubjects() { return []; },
     async reportedBucketCount(_op, fromSec, toSec) { return Math.max(0, (toSec - fromSec) / 300); },
   };
-  const kvA = await openLevelKvStore(path.join(dir, 'db-a'));
-  await billRun('A synthetic reader', synthetic, subjects, kvA);
-  await kvA.close();
+  if (process.env.BENCH_SYNTHETIC !== '0') {
+    const kvA = await openLevelKvStore(path.join(dir, 'db-a'));
+    await billRun('A synthetic reader', synthetic, subjects, kvA);
+    await kvA.close();
+  }
 
   // B: the real series store
   if (process.env.BENCH_REAL !== '0') {
@@ -162,6 +164,12 @@ try {
     let points = 0;
     for (let i = 0; i < READS; i++) points += (await series.readSeries(OP, subjects[(i * 7919) % subjects.length]!, MONTH_START_SEC, MONTH_START_SEC + SLOTS * 300)).length;
     console.log(`[B real store] readSeries of a subject-month: ${((performance.now() - r0) / READS).toFixed(2)} ms each (${READS} reads, ${points / READS} points each)`);
+    const c0 = performance.now();
+    for (let i = 0; i < READS; i++) {
+      const cols = { bytesIn: new Float64Array(SLOTS), bytesOut: new Float64Array(SLOTS), reported: new Uint8Array(SLOTS) };
+      await series.readSlotColumns!(OP, subjects[(i * 7919) % subjects.length]!, MONTH_START_SEC, SLOTS, cols);
+    }
+    console.log(`[B real store] readSlotColumns of a subject-month (the bill run's read): ${((performance.now() - c0) / READS).toFixed(2)} ms each`);
     // bills in the same LevelDB as the series, as in the hub
     await billRun('B real store', series, subjects, kv);
     await kv.close();
