@@ -5,7 +5,7 @@
  *  2. loss-free UDP datagrams/s on loopback through the real receiver + decoder + aggregator: a
  *     sender child process blasts NetFlow v5 datagrams (30 records each) at increasing rates and
  *     we compare datagrams sent with datagrams the decoder counted.
- * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32]
+ * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000]
  * (internally re-invoked as `--sender <port> <rate> <seconds>` for the sender process)
  *
  * The receive buffer is what absorbs a GC pause or a checkpoint: Linux caps SO_RCVBUF at
@@ -36,13 +36,28 @@ v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
 
-async function sender(port: number, rate: number, seconds: number): Promise<void> {
+/** Destination address in IP group g of the bench's layout (consecutive /26s of 10.0.0.0/8). */
+function groupAddress(g: number, host: number): [number, number, number, number] {
+  const base = g * 64 + host;
+  return [10, (base >>> 16) & 255, (base >>> 8) & 255, base & 255];
+}
+
+function benchIpGroups(subjects: number): { name: string; prefixes: string[] }[] {
+  return Array.from({ length: subjects }, (_, i) => ({ name: `g${i}`, prefixes: [`${groupAddress(i, 0).join('.')}/26`] }));
+}
+
+async function sender(port: number, rate: number, seconds: number, subjects: number): Promise<void> {
   const socket = dgram.createSocket('udp4');
   const nowMs = Date.now();
   const datagrams: Buffer[] = [];
-  for (let d = 0; d < 64; d++) {
+  // Enough distinct datagrams that every IP group gets traffic (30 records each).
+  const count = Math.max(64, Math.ceil(subjects / 30));
+  for (let d = 0; d < count; d++) {
     const flows: V5Flow[] = [];
-    for (let r = 0; r < 30; r++) flows.push({ src: [198, 51, 100, r], dst: [10, d, r, 1], inputIf: 1 + (r % 8), outputIf: 9, packets: 10, bytes: 10_000, startMs: nowMs - 5000, endMs: nowMs - 1000 });
+    for (let r = 0; r < 30; r++) {
+      const dst = subjects > 0 ? groupAddress((d * 30 + r) % subjects, 1 + (r % 60)) : [10, d & 255, r, 1] as [number, number, number, number];
+      flows.push({ src: [198, 51, 100, r], dst, inputIf: 1 + (r % 8), outputIf: 9, packets: 10, bytes: 10_000, startMs: nowMs - 5000, endMs: nowMs - 1000 });
+    }
     datagrams.push(buildV5(flows, { nowMs, sequence: d * 30 }));
   }
   let sent = 0;
@@ -68,10 +83,7 @@ async function sender(port: number, rate: number, seconds: number): Promise<void
 
 function benchClassifyAggregate(records: number, subjects: number): void {
   // 100k IP groups: consecutive /26s of 10.0.0.0/8, one group each.
-  const ipGroups = Array.from({ length: subjects }, (_, i) => {
-    const base = i * 64;
-    return { name: `g${i}`, prefixes: [`10.${(base >>> 16) & 255}.${(base >>> 8) & 255}.${base & 255}/26`] };
-  });
+  const ipGroups = benchIpGroups(subjects);
   let t0 = performance.now();
   const classifier = createClassifier({ version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups });
   console.log(`classifier build: ${subjects} IP groups in ${(performance.now() - t0).toFixed(0)} ms, config errors ${classifier.configErrors.length}`);
@@ -164,17 +176,19 @@ async function rssInChild(subjects: number): Promise<void> {
   console.log(`RSS with ${r.activeSubjects} active subjects (fresh process: node+tsx, classifier, aggregator, one checkpoint): ${mb(r.rss)}, heapUsed ${mb(r.heapUsed)}`);
 }
 
-async function benchUdp(seconds: number, recvBufferBytes: number): Promise<void> {
+async function benchUdp(seconds: number, recvBufferBytes: number, subjects: number, checkpointIntervalMs: number): Promise<void> {
   raiseRmemMax(recvBufferBytes);
-  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, liveIntervalMs: 0, checkpointIntervalMs: 5000, udpRecvBufferBytes: recvBufferBytes } });
+  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, liveIntervalMs: 0, checkpointIntervalMs, udpRecvBufferBytes: recvBufferBytes } });
   const edge = createEdge({ config, clock: systemClock, log: silentLogger, kv: createMemoryKvStore(), publish: false });
+  if (subjects > 0) await edge.applyCollectionConfig({ version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups: benchIpGroups(subjects) });
+  console.log(`udp: ${subjects} IP groups configured (every one gets traffic), checkpoint every ${checkpointIntervalMs} ms`);
   const { udpPort, udpRecvBufferBytes } = await edge.start();
   console.log(`udp: receive buffer requested ${mb(config.udpRecvBufferBytes)}, granted ${mb(udpRecvBufferBytes ?? 0)} (Linux reports double); v5 datagrams of 30 records; ${seconds} s per step`);
   let best = 0;
   for (const rate of [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000]) {
     const before = edge.status().counters.packetsReceived;
     const cpuBefore = process.cpuUsage();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', String(udpPort), String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', String(udpPort), String(rate), String(seconds), String(subjects)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     await new Promise((r) => child.once('exit', r));
@@ -190,17 +204,18 @@ async function benchUdp(seconds: number, recvBufferBytes: number): Promise<void>
     else if (lossPct > 1) break;
   }
   console.log(`udp loss-free: ${best} datagrams/s = ${best * 30} flow records/s through receiver+decoder+classifier+aggregator`);
-  console.log(`rss after udp bench: ${mb(process.memoryUsage().rss)}`);
+  const st = edge.status();
+  console.log(`rss after udp bench: ${mb(process.memoryUsage().rss)} (this process also ran the classify+aggregate part); active subjects ${st.activeSubjects}, unclassified flows ${st.counters.unclassifiedFlows}`);
   await edge.stop();
 }
 
 if (process.argv[2] === '--rss-probe') {
   rssProbe(Number(process.argv[3]));
 } else if (process.argv[2] === '--sender') {
-  await sender(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]));
+  await sender(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6] ?? 0));
 } else {
   console.log(`edge pipeline bench, node ${process.version}`);
   benchClassifyAggregate(arg('records', 3_000_000), arg('subjects', 100_000));
   await rssInChild(arg('subjects', 100_000));
-  await benchUdp(arg('seconds', 2), arg('recv-buffer-mb', 32) * 1024 * 1024);
+  await benchUdp(arg('seconds', 2), arg('recv-buffer-mb', 32) * 1024 * 1024, arg('udp-subjects', 100_000), arg('checkpoint-ms', 1000));
 }
