@@ -36,27 +36,32 @@ function putVarint(out: Uint8Array, pos: number, v: number): number {
 }
 
 export function decodeSamples(bytes: Uint8Array): BillSamples {
-  let pos = 0;
-  const get = (): number => {
-    let x = 0;
-    let scale = 1;
-    for (;;) {
-      if (pos >= bytes.length) throw new Error('truncated bill samples');
-      const b = bytes[pos++]!;
-      x += (b & 0x7f) * scale;
-      if (b < 0x80) return x;
-      scale *= 0x80;
-    }
-  };
-  const firstSlotSec = get();
-  const n = get();
+  cursor = 0;
+  const firstSlotSec = getVarint(bytes);
+  const n = getVarint(bytes);
   const s: BillSamples = { firstSlotSec, bytesIn: new Float64Array(n), bytesOut: new Float64Array(n), reported: new Uint8Array(n) };
+  const { bytesIn, bytesOut, reported } = s;
   for (let i = 0; i < n; i++) {
-    const vin = get();
+    const vin = getVarint(bytes);
     if (vin === 0) continue;
-    s.reported[i] = 1;
-    s.bytesIn[i] = vin - 1;
-    s.bytesOut[i] = get();
+    reported[i] = 1;
+    bytesIn[i] = vin - 1;
+    bytesOut[i] = getVarint(bytes);
   }
   return s;
+}
+
+/** Read position of getVarint: module state, not a closure (decoding is synchronous, never re-entered). */
+let cursor = 0;
+
+function getVarint(bytes: Uint8Array): number {
+  let x = 0;
+  let scale = 1;
+  for (;;) {
+    if (cursor >= bytes.length) throw new Error('truncated bill samples');
+    const b = bytes[cursor++]!;
+    x += (b & 0x7f) * scale;
+    if (b < 0x80) return x;
+    scale *= 0x80;
+  }
 }

@@ -16,6 +16,8 @@ import type { SummaryInput, SummaryStore, WriteGuard } from './summary-store';
  * Subject ids contain ':' and '/', so they are URI-encoded: a '/' in a key always separates levels,
  * and one subject's days sort together, so a month is one range iteration of ~30 entries.
  */
+/** Above this many days a read iterates the range instead of asking for every day's key. */
+const MANY_DAYS = 100;
 const enc = (subjectId: string) => encodeURIComponent(subjectId);
 const chunkKey = (op: string, subjectId: string, dayStartSec: number) => `series/${op}/${enc(subjectId)}/${dayKey(dayStartSec)}`;
 const coverageKey = (op: string, dayStartSec: number) => `series-cov/${op}/${dayKey(dayStartSec)}`;
@@ -134,28 +136,48 @@ export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
     return { applied: true };
   }
 
+  /**
+   * The stored day chunks of one subject that overlap [fromSec, toSec), in day order. Up to
+   * MANY_DAYS days (a bill's month, a graph's quarter) the day keys are known, so one getMany
+   * fetches them all in one call to the backend: measured on LevelDB, a month is ~3x cheaper than
+   * iterating the range entry by entry. Longer spans iterate the range (days without data cost nothing).
+   */
+  async function dayChunks(operatorId: string, subjectId: string, fromSec: number, toSec: number): Promise<[number, Uint8Array][]> {
+    const out: [number, Uint8Array][] = [];
+    const prefix = `series/${operatorId}/${enc(subjectId)}/`;
+    const firstDay = dayStartSecOf(fromSec);
+    const endDay = dayStartSecOf(toSec - 1) + DAY_SEC;
+    const days = (endDay - firstDay) / DAY_SEC;
+    if (days <= MANY_DAYS) {
+      const keys: string[] = new Array(days);
+      for (let d = 0; d < days; d++) keys[d] = prefix + dayKey(firstDay + d * DAY_SEC);
+      const values = await kv.getMany(keys);
+      for (let d = 0; d < days; d++) {
+        const raw = values[d];
+        if (raw !== undefined) out.push([firstDay + d * DAY_SEC, raw]);
+      }
+      return out;
+    }
+    for await (const [key, raw] of kv.entries({ gte: prefix + dayKey(firstDay), lt: prefix + dayKey(endDay) })) {
+      out.push([dayStartSecOfKey(key, prefix.length), raw]);
+    }
+    return out;
+  }
+
   return {
     add: (operatorId, summaries, guard) => serialized(() => applyAdd(operatorId, summaries, guard)),
 
     async readSeries(operatorId, subjectId, fromSec, toSec): Promise<SeriesPoint[]> {
-      if (toSec <= fromSec) return [];
-      const prefix = `series/${operatorId}/${enc(subjectId)}/`;
-      const range = { gte: prefix + dayKey(dayStartSecOf(fromSec)), lt: prefix + dayKey(dayStartSecOf(toSec - 1) + DAY_SEC) };
       const points: SeriesPoint[] = [];
-      // One range iteration over the ~30 day chunks; each decodes straight into point literals.
-      for await (const [key, raw] of kv.entries(range)) {
-        decodeDayChunkPoints(raw, dayStartSecOfKey(key, prefix.length), fromSec, toSec, points);
-      }
+      if (toSec <= fromSec) return points;
+      for (const [dayStartSec, raw] of await dayChunks(operatorId, subjectId, fromSec, toSec)) decodeDayChunkPoints(raw, dayStartSec, fromSec, toSec, points);
       return points;
     },
 
     async readSlotColumns(operatorId, subjectId, firstSlotSec, n, into): Promise<void> {
       if (n <= 0) return;
-      const toSec = firstSlotSec + n * SLOT_SEC;
-      const prefix = `series/${operatorId}/${enc(subjectId)}/`;
-      const range = { gte: prefix + dayKey(dayStartSecOf(firstSlotSec)), lt: prefix + dayKey(dayStartSecOf(toSec - 1) + DAY_SEC) };
-      for await (const [key, raw] of kv.entries(range)) {
-        decodeDayChunkColumns(raw, dayStartSecOfKey(key, prefix.length), firstSlotSec, n, into);
+      for (const [dayStartSec, raw] of await dayChunks(operatorId, subjectId, firstSlotSec, firstSlotSec + n * SLOT_SEC)) {
+        decodeDayChunkColumns(raw, dayStartSec, firstSlotSec, n, into);
       }
     },
 

@@ -67,7 +67,7 @@ t.test('readSlotColumns adds exactly what readSeries returns, laid onto the span
     const store = createKvSummaryStore(kv);
     await store.add('op1', inputs);
     await store.add('op1', inputs.slice(0, 50)); // revisions add
-    for (const [first, n] of [[day, 3 * 288], [day - 86_400, 5 * 288], [day + 100 * 300, 288], [day + 287 * 300, 2], [day + 5 * 300, 0]] as const) {
+    for (const [first, n] of [[day, 3 * 288], [day - 86_400, 5 * 288], [day + 100 * 300, 288], [day + 287 * 300, 2], [day + 5 * 300, 0], [day - 150 * 86_400, 200 * 288], [day + 300, 120 * 288]] as const) {
       const cols = { bytesIn: new Float64Array(n), bytesOut: new Float64Array(n), reported: new Uint8Array(n) };
       await store.readSlotColumns!('op1', 'ipg:cust', first, n, cols);
       const want = { bytesIn: new Float64Array(n), bytesOut: new Float64Array(n), reported: new Uint8Array(n) };
@@ -77,6 +77,10 @@ t.test('readSlotColumns adds exactly what readSeries returns, laid onto the span
       }
       t.same(cols, want, `${backend}: ${n} slots from ${first}`);
     }
+    // Long spans (iterated) and short ones (keys asked for) return the same points.
+    const all = await store.readSeries('op1', 'ipg:cust', 0, day + 10_000 * 86_400);
+    t.equal(all.length, inputs.length);
+    t.same(all.filter((p) => p.bucketStartSec >= day + 400 * 300 && p.bucketStartSec < day + 700 * 300), await store.readSeries('op1', 'ipg:cust', day + 400 * 300, day + 700 * 300));
     await kv.close();
   }
 });
