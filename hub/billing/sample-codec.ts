@@ -29,7 +29,8 @@ export function encodeSamples(s: BillSamples): Uint8Array {
  */
 function putVarint(out: Uint8Array, pos: number, v: number): number {
   let x = Math.round(v);
-  while (x >= 0x80000000) { out[pos++] = (x % 0x80) | 0x80; x = Math.floor(x / 0x80); }
+  // x * (1 / 128) is exact (a power of two), and cheaper than a division.
+  while (x >= 0x80000000) { const q = Math.floor(x * (1 / 0x80)); out[pos++] = (x - q * 0x80) | 0x80; x = q; }
   while (x >= 0x80) { out[pos++] = (x & 0x7f) | 0x80; x >>>= 7; }
   out[pos++] = x;
   return pos;

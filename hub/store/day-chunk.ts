@@ -72,11 +72,17 @@ export function encodeDayChunk(chunk: DayChunk): Uint8Array {
   for (let slot = 0; slot < SLOTS_PER_DAY; slot++) {
     if ((chunk.present[slot >> 3] & (1 << (slot & 7))) === 0) continue;
     for (let i = slot * FIELDS, end = i + FIELDS; i < end; i++) {
-      // Unsigned LEB128 with arithmetic, not bit operators: counts exceed 32 bits.
-      let v = values[i];
+      // Unsigned LEB128; counts exceed 32 bits.
+      // Above 2^31 arithmetic (x * (1 / 128) is exact, a power of two), then integer operators.
+      let v = values[i]!;
+      while (v >= 0x80000000) {
+        const q = Math.floor(v * (1 / 0x80));
+        scratch[pos++] = (v - q * 0x80) | 0x80;
+        v = q;
+      }
       while (v >= 0x80) {
-        scratch[pos++] = (v % 0x80) | 0x80;
-        v = Math.floor(v / 0x80);
+        scratch[pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
       }
       scratch[pos++] = v;
     }

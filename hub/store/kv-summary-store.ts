@@ -54,11 +54,13 @@ export function seriesLoadOps(
   let lastSeenSec = -Infinity;
   for (const { dayStartSec, chunk } of days) {
     ops.push({ type: 'put', key: chunkKey(operatorId, subjectId, dayStartSec), value: encodeDayChunk(chunk) });
-    for (let slot = 0; slot < SLOTS_PER_DAY; slot++) {
-      if (!isSlotPresent(chunk, slot)) continue;
-      firstSeenSec = Math.min(firstSeenSec, dayStartSec + slot * SLOT_SEC);
-      lastSeenSec = Math.max(lastSeenSec, dayStartSec + slot * SLOT_SEC);
-    }
+    let first = 0;
+    while (first < SLOTS_PER_DAY && !isSlotPresent(chunk, first)) first++;
+    if (first === SLOTS_PER_DAY) continue;
+    let last = SLOTS_PER_DAY - 1;
+    while (!isSlotPresent(chunk, last)) last--;
+    firstSeenSec = Math.min(firstSeenSec, dayStartSec + first * SLOT_SEC);
+    lastSeenSec = Math.max(lastSeenSec, dayStartSec + last * SLOT_SEC);
   }
   if (firstSeenSec !== Infinity) {
     const meta: SubjectMeta = { subjectId, kind, firstSeenSec, lastSeenSec };
