@@ -31,7 +31,19 @@ export interface BilledPercentile {
 
 /** 95th: sort descending, drop floor(n/20), take the next. Does not modify `samples`. */
 export function percentile95(samples: ArrayLike<number>): Percentile95 {
-  return percentile95InPlace(Float64Array.from(samples as ArrayLike<number>));
+  const work = scratchOf(samples.length);
+  if (samples instanceof Float64Array) work.set(samples);
+  else for (let i = 0; i < samples.length; i++) work[i] = samples[i]!;
+  return percentile95InPlace(work);
+}
+
+// One work buffer reused by every call (selection is synchronous, so never shared between two
+// calls): a bill run ranks 10,000 months of 8928-17,856 samples, and a fresh 140 KB array per bill
+// is garbage the collector has to chase.
+let scratch = new Float64Array(0);
+function scratchOf(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * 31 * 288));
+  return scratch.subarray(0, n);
 }
 
 /** Same, reordering `work` (a buffer the caller owns) instead of copying it. */
@@ -49,7 +61,7 @@ function percentile95InPlace(work: Float64Array): Percentile95 {
  * This is not in+out summed per slot (what LibreNMS/Cacti call "aggregate"). Never above separate.
  */
 export function mergedPercentile95(bytesIn: ArrayLike<number>, bytesOut: ArrayLike<number>): Percentile95 {
-  const pooled = new Float64Array(bytesIn.length + bytesOut.length);
+  const pooled = scratchOf(bytesIn.length + bytesOut.length);
   pooled.set(bytesIn as ArrayLike<number>, 0);
   pooled.set(bytesOut as ArrayLike<number>, bytesIn.length);
   return percentile95InPlace(pooled);
