@@ -92,23 +92,29 @@ export function encodeDayChunk(chunk: DayChunk): Uint8Array {
 
 /** Throws on a value this code did not write (wrong version or truncated): storage corruption is loud. */
 export function decodeDayChunk(bytes: Uint8Array): DayChunk {
-  if (bytes.length < 1 + BITMAP_BYTES || bytes[0] !== LAYOUT_VERSION) throw new Error(`day chunk: unknown layout (version ${bytes[0]}, ${bytes.length} bytes)`);
+  const len = bytes.length;
+  if (len < 1 + BITMAP_BYTES || bytes[0] !== LAYOUT_VERSION) throw new Error(`day chunk: unknown layout (version ${bytes[0]}, ${len} bytes)`);
   const chunk = emptyDayChunk();
   chunk.present.set(bytes.subarray(1, 1 + BITMAP_BYTES));
+  const values = chunk.values;
   let pos = 1 + BITMAP_BYTES;
-  for (let slot = 0; slot < SLOTS_PER_DAY; slot++) {
-    if (!isSlotPresent(chunk, slot)) continue;
-    for (let f = 0; f < FIELDS; f++) {
-      let value = 0;
-      let scale = 1;
-      for (;;) {
-        if (pos >= bytes.length) throw new Error('day chunk: truncated');
-        const byte = bytes[pos++];
-        value += (byte & 0x7f) * scale;
-        if (byte < 0x80) break;
-        scale *= 0x80;
+  for (let b = 0; b < BITMAP_BYTES; b++) {
+    const bits = bytes[1 + b]!;
+    if (bits === 0) continue; // eight absent slots at once
+    for (let bit = 0; bit < 8; bit++) {
+      if ((bits & (1 << bit)) === 0) continue;
+      for (let i = ((b << 3) | bit) * FIELDS, end = i + FIELDS; i < end; i++) {
+        let value = 0;
+        let scale = 1;
+        for (;;) {
+          if (pos >= len) throw new Error('day chunk: truncated');
+          const byte = bytes[pos++]!;
+          value += (byte & 0x7f) * scale;
+          if (byte < 0x80) break;
+          scale *= 0x80;
+        }
+        values[i] = value;
       }
-      chunk.values[slot * FIELDS + f] = value;
     }
   }
   return chunk;

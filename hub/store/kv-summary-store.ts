@@ -90,11 +90,19 @@ export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
     const chunkKeys = new Map<string, { subjectId: string; dayStartSec: number }>();
     const coverageKeys = new Map<string, number>();
     const subjectKeys = new Map<string, SummaryInput>();
-    for (const s of summaries) {
+    // Each summary's three keys, built once (a batch holds every subject of an edge).
+    const keysOf: { chunk: string; coverage: string; subject: string }[] = new Array(summaries.length);
+    const encoded = new Map<string, string>();
+    for (let i = 0; i < summaries.length; i++) {
+      const s = summaries[i]!;
       const day = dayStartSecOf(s.bucketStartSec);
-      chunkKeys.set(chunkKey(operatorId, s.subjectId, day), { subjectId: s.subjectId, dayStartSec: day });
-      coverageKeys.set(coverageKey(operatorId, day), day);
-      subjectKeys.set(subjectKey(operatorId, s.subjectId), s);
+      let e = encoded.get(s.subjectId);
+      if (e === undefined) { e = enc(s.subjectId); encoded.set(s.subjectId, e); }
+      const k = { chunk: `series/${operatorId}/${e}/${dayKey(day)}`, coverage: coverageKey(operatorId, day), subject: `series-subj/${operatorId}/${e}` };
+      keysOf[i] = k;
+      if (!chunkKeys.has(k.chunk)) chunkKeys.set(k.chunk, { subjectId: s.subjectId, dayStartSec: day });
+      coverageKeys.set(k.coverage, day);
+      subjectKeys.set(k.subject, s);
     }
     const keys = [...chunkKeys.keys(), ...coverageKeys.keys(), ...subjectKeys.keys()];
     const values = await kv.getMany(keys);
@@ -118,13 +126,13 @@ export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
     }
 
     const changedCoverage = new Set<string>();
-    for (const s of summaries) {
-      const day = dayStartSecOf(s.bucketStartSec);
+    for (let i = 0; i < summaries.length; i++) {
+      const s = summaries[i]!;
+      const k = keysOf[i]!;
       const slot = slotOf(s.bucketStartSec);
-      addToSlot(chunks.get(chunkKey(operatorId, s.subjectId, day))!, slot, s);
-      const covKey = coverageKey(operatorId, day);
-      if (markCoverage(coverage.get(covKey)!, slot)) changedCoverage.add(covKey);
-      const m = metas.get(subjectKey(operatorId, s.subjectId))!;
+      addToSlot(chunks.get(k.chunk)!, slot, s);
+      if (markCoverage(coverage.get(k.coverage)!, slot)) changedCoverage.add(k.coverage);
+      const m = metas.get(k.subject)!;
       if (s.bucketStartSec < m.meta.firstSeenSec) { m.meta.firstSeenSec = s.bucketStartSec; m.changed = true; }
       if (s.bucketStartSec > m.meta.lastSeenSec) { m.meta.lastSeenSec = s.bucketStartSec; m.changed = true; }
     }
