@@ -106,16 +106,19 @@ export function createBillingService(deps: BillingServiceDeps) {
     const endSlotSec = firstSlotSec + n * 300;
     const samples = await samplesOf(due, firstSlotSec, n, endSlotSec);
     const coverageSlots = await coverageOf(due.operatorId, firstSlotSec, endSlotSec, coverageMemo);
+    // The bill is computed (the 95th of up to 17,856 samples) before it joins the queue, which every
+    // bill of a run passes one at a time: inside, only the check, the number and the write remain.
+    const draft = computeBill({
+      plan, tariff: tariffForCycle(plan, due.cycle), cycle: due.cycle, span: due.span, subjectId: due.subjectId,
+      reason: due.reason, samples, coverageSlots, billNo: 0, generatedAtMs: clock.nowMs(),
+    });
     return serialized(async () => {
       const again = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
       if (again !== undefined) return { bill: (await store.getBill(due.operatorId, again))!, created: false };
       // Only this queue issues numbers in this process, so the last one can be remembered; it
       // moves only after the bill is stored, so a failed write leaves no gap.
       const billNo = (lastBillNos.get(due.operatorId) ?? (await store.lastBillNo(due.operatorId))) + 1;
-      const bill = computeBill({
-        plan, tariff: tariffForCycle(plan, due.cycle), cycle: due.cycle, span: due.span, subjectId: due.subjectId,
-        reason: due.reason, samples, coverageSlots, billNo, generatedAtMs: clock.nowMs(),
-      });
+      const bill: Bill = { ...draft, billNo };
       await store.saveBill(bill, samples, true);
       lastBillNos.set(due.operatorId, billNo);
       log.info({ operatorId: bill.operatorId, billNo, planId: bill.planId, subjectId: bill.subjectId, amountMinor: bill.charge.amountMinor }, 'bill generated');
