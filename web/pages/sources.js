@@ -116,7 +116,7 @@ function exportersTable(edge, nowMs) {
     { label: 'Last seen', value: (x) => h('span', { title: formatUtc(x.lastSeenMs, { seconds: true }) }, formatAgo(x.lastSeenMs, nowMs)) },
     { label: 'Rate', num: true, value: (x) => (x.rate ? formatBps(x.rate.bitsPerSec) : '—'), title: (x) => (x.rate ? `${x.rate.flowsPerSec.toFixed(1)} flows/s` : 'rate shows after the next status update') },
     { label: 'Flows', num: true, value: (x) => formatCount(x.flows) },
-    { label: 'Packets', num: true, value: (x) => formatCount(x.packets) },
+    { label: 'Export datagrams', num: true, value: (x) => formatCount(x.packets), title: () => 'NetFlow/IPFIX export packets received from this exporter (not traffic packets)' },
     { label: 'Sequence gaps', num: true, value: (x) => (Number(x.sequenceGaps) > 0 ? badge(formatCount(x.sequenceGaps), 'warn') : '0') },
     { label: 'Templates', num: true, value: (x) => (Number(x.netflowVersion) === 5 ? 'n/a (v5)' : Number(x.templates) > 0 ? String(x.templates) : badge('none yet', 'warn')) },
     { label: 'Sampling', num: true, value: (x) => (Number(x.samplingRate) > 1 ? `1:${x.samplingRate}` : 'unsampled') },
