@@ -5,7 +5,7 @@
  *  2. loss-free UDP datagrams/s on loopback through the real receiver + decoder + aggregator: a
  *     sender child process blasts NetFlow v5 datagrams (30 records each) at increasing rates and
  *     we compare datagrams sent with datagrams the decoder counted.
- * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000]
+ * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000] [--udp-only] [--rates 10000,20000,...]
  * (internally re-invoked as `--sender <port> <rate> <seconds>` for the sender process)
  *
  * The receive buffer is what absorbs a GC pause or a checkpoint: Linux caps SO_RCVBUF at
@@ -185,7 +185,9 @@ async function benchUdp(seconds: number, recvBufferBytes: number, subjects: numb
   const { udpPort, udpRecvBufferBytes } = await edge.start();
   console.log(`udp: receive buffer requested ${mb(config.udpRecvBufferBytes)}, granted ${mb(udpRecvBufferBytes ?? 0)} (Linux reports double); v5 datagrams of 30 records; ${seconds} s per step`);
   let best = 0;
-  for (const rate of [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000]) {
+  const ratesArg = process.argv.indexOf('--rates');
+  const rates = ratesArg > 0 ? process.argv[ratesArg + 1].split(',').map(Number) : [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000];
+  for (const rate of rates) {
     const before = edge.status().counters.packetsReceived;
     const cpuBefore = process.cpuUsage();
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', String(udpPort), String(rate), String(seconds), String(subjects)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -215,7 +217,9 @@ if (process.argv[2] === '--rss-probe') {
   await sender(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6] ?? 0));
 } else {
   console.log(`edge pipeline bench, node ${process.version}`);
-  benchClassifyAggregate(arg('records', 3_000_000), arg('subjects', 100_000));
-  await rssInChild(arg('subjects', 100_000));
+  if (!process.argv.includes('--udp-only')) {
+    benchClassifyAggregate(arg('records', 3_000_000), arg('subjects', 100_000));
+    await rssInChild(arg('subjects', 100_000));
+  }
   await benchUdp(arg('seconds', 2), arg('recv-buffer-mb', 32) * 1024 * 1024, arg('udp-subjects', 100_000), arg('checkpoint-ms', 1000));
 }

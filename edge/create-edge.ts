@@ -118,11 +118,18 @@ export function createEdge(deps: EdgeDeps): Edge {
     log.info({ version: c.version, ipGroups: classifier.ipGroupCount, allInterfaces: c.allInterfaces, interfaces: c.interfaces.length }, 'collection config applied');
   }
 
+  // Reused records (FlowDecoder.decodeTransient): nothing below keeps a record past this loop; the
+  // aggregator copies numbers and top-talkers copies addresses.
+  const decodeForIngest = decoder.decodeTransient !== undefined
+    ? decoder.decodeTransient.bind(decoder)
+    : decoder.decode.bind(decoder);
+  const live = config.liveIntervalMs > 0;
+
   function ingest(datagram: Uint8Array, exporter: string): void {
-    const flows = decoder.decode(datagram, exporter, clock.nowMs());
-    const live = config.liveIntervalMs > 0;
-    for (const f of flows) {
-      if (collection.collectionPaused) { pausedFlows++; continue; }
+    const flows = decodeForIngest(datagram, exporter, clock.nowMs());
+    if (collection.collectionPaused) { pausedFlows += flows.length; return; }
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i];
       const hits = classifier.classify(f);
       if (hits.length === 0) unclassifiedFlows++;
       else aggregator.add(f, hits);

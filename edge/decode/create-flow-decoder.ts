@@ -105,21 +105,24 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
     },
   };
 
-  return {
-    decode(input, exporterAddress, receivedAtMs) {
+  // decodeTransient's arena: the returned array and the v5 records in it are reused on every call.
+  const transientOut: FlowRecord[] = [];
+  const transientPool: FlowRecord[] = [];
+
+  function decodeInto(input: Uint8Array, exporterAddress: string, receivedAtMs: number, out: FlowRecord[], pool: FlowRecord[] | undefined): FlowRecord[] {
       counters.packetsReceived++;
       // A plain Uint8Array view of a Buffer: Buffer#subarray builds a FastBuffer (two per record in
       // the profile, ~15% of ingest), and Buffer#slice is a view where we mean a copy (held sets).
       const datagram = Object.getPrototypeOf(input) === Uint8Array.prototype ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
       if (datagram.length < 4) {
         session.fail(exporterAddress, 'truncated-header', { length: datagram.length });
-        return [];
+        return out;
       }
       const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
       const version = view.getUint16(0);
       if (version !== 5 && version !== 9 && version !== 10) {
         session.fail(exporterAddress, 'unknown-version', { version });
-        return [];
+        return out;
       }
       let exporter = exporters.get(exporterAddress);
       if (exporter === undefined) {
@@ -130,9 +133,8 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
       exporter.lastSeenMs = receivedAtMs;
       exporter.version = version;
 
-      const out: FlowRecord[] = [];
       try {
-        if (version === 5) decodeNetflowV5(session, exporter, datagram, view, out);
+        if (version === 5) decodeNetflowV5(session, exporter, datagram, view, out, pool);
         else if (version === 9) decodeNetflowV9(session, exporter, datagram, view, receivedAtMs, out);
         else decodeIpfix(session, exporter, datagram, view, receivedAtMs, out);
       } catch (err) {
@@ -147,6 +149,16 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
       exporter.bytes += bytes;
       counters.flowsDecoded += out.length;
       return out;
+  }
+
+  return {
+    decode(input, exporterAddress, receivedAtMs) {
+      return decodeInto(input, exporterAddress, receivedAtMs, [], undefined);
+    },
+
+    decodeTransient(input, exporterAddress, receivedAtMs) {
+      transientOut.length = 0;
+      return decodeInto(input, exporterAddress, receivedAtMs, transientOut, transientPool);
     },
 
     expire(nowMs) {

@@ -35,6 +35,11 @@ export function createUdpReceiver(opts: UdpReceiverOptions): UdpReceiver {
   let socket: dgram.Socket | undefined;
   let datagrams = 0;
   let handlerErrors = 0;
+  // rinfo.address is a fresh string per datagram; exporters are few, and consecutive datagrams
+  // mostly come from the same one. Reusing the last normalized string saves the slice and lets the
+  // decoder's exporter Map hit a string whose hash is already computed.
+  let lastRawAddress = '';
+  let lastExporter = '';
   return {
     start() {
       const ipv6 = opts.host.includes(':');
@@ -43,7 +48,12 @@ export function createUdpReceiver(opts: UdpReceiverOptions): UdpReceiver {
       s.on('message', (msg, rinfo) => {
         datagrams++;
         try {
-          opts.onDatagram(msg, normalizeExporterAddress(rinfo.address));
+          const raw = rinfo.address;
+          if (raw !== lastRawAddress) {
+            lastRawAddress = raw;
+            lastExporter = normalizeExporterAddress(raw);
+          }
+          opts.onDatagram(msg, lastExporter);
         } catch (err) {
           // The decoder never throws on bad input; this is a bug, and one datagram must not stop the rest.
           handlerErrors++;
