@@ -20,6 +20,7 @@ import vm from 'node:vm';
 import os from 'node:os';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClassifier } from '../edge/classify/classifier';
 import { createBucketAggregator } from '../edge/aggregate/bucket-aggregator';
 import { aggregatorCheckpointOps } from '../edge/aggregate/aggregator-checkpoint-store';
@@ -190,6 +191,9 @@ async function benchUdp(seconds: number, recvBufferBytes: number, subjects: numb
   for (const rate of rates) {
     const before = edge.status().counters.packetsReceived;
     const cpuBefore = process.cpuUsage();
+    // The longest event-loop stall is what the socket buffer has to absorb (checkpoint, GC).
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', String(udpPort), String(rate), String(seconds), String(subjects)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -197,11 +201,12 @@ async function benchUdp(seconds: number, recvBufferBytes: number, subjects: numb
     await new Promise((r) => setTimeout(r, 500)); // drain the socket buffer
     const { sent, elapsedSec } = JSON.parse(out.trim()) as { sent: number; elapsedSec: number };
     const received = edge.status().counters.packetsReceived - before;
+    loopDelay.disable();
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSec = (cpu.user + cpu.system) / 1e6;
     const lossPct = (100 * (sent - received)) / sent;
     const sentRate = Math.round(sent / elapsedSec);
-    console.log(`udp target ${rate}/s: sent ${sent} (${sentRate}/s, ${sentRate * 30} flows/s), decoded ${received}, loss ${lossPct.toFixed(3)}%; receiver CPU ${cpuSec.toFixed(2)} s = ${Math.round(received / cpuSec)} datagrams per CPU-second; load average ${os.loadavg()[0].toFixed(1)}`);
+    console.log(`udp target ${rate}/s: sent ${sent} (${sentRate}/s, ${sentRate * 30} flows/s), decoded ${received}, loss ${lossPct.toFixed(3)}%; receiver CPU ${cpuSec.toFixed(2)} s (${(cpu.system / 1e6).toFixed(2)} s kernel) = ${Math.round(received / cpuSec)} datagrams per CPU-second; longest event-loop stall ${(loopDelay.max / 1e6).toFixed(0)} ms; load average ${os.loadavg()[0].toFixed(1)}`);
     if (received >= sent) best = Math.max(best, sentRate);
     else if (lossPct > 1) break;
   }
