@@ -45,6 +45,8 @@ export interface HubModule {
   collectionPolicy?: CollectionPolicy;
   /** hub/access: customers' logins. */
   customerLoginVerifier?: CustomerLoginVerifier;
+  /** hub/billing: a subject is no longer managed (e.g. its IP group was deleted); bill it now. */
+  unmanageSubject?(operatorId: string, subjectId: string): Promise<unknown>;
 }
 
 /** What modules get from the spine when they are created. */
@@ -132,7 +134,8 @@ export function createHub(deps: HubDeps) {
   app.use(authenticate(identity, clock));
   const routers: Router[] = [
     createIdentityRoutes({ identity, clock, sessionTtlHours: config.sessionTtlHours, customers }),
-    createEdgeRoutes({ registry: edges, status, liveFlows, configs, pusher, operatorExists: async (id) => !!(await identity.getOperator(id)), log }),
+    createEdgeRoutes({ registry: edges, status, liveFlows, configs, pusher, operatorExists: async (id) => !!(await identity.getOperator(id)), log,
+      onSubjectRemoved: async (operatorId, subjectId) => { for (const m of modules) await m.unmanageSubject?.(operatorId, subjectId); } }),
     createSeriesRoutes({ series: store, clock }),
     createHubHealthRoutes({
       mqttConnected: () => !!mqttClient?.connected(),

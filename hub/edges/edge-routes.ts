@@ -1,3 +1,4 @@
+import { ipGroupSubjectId } from '../../common/subject-id';
 import Router from '@koa/router';
 import type { Logger } from '../../common/logger';
 import { hubError } from '../errors';
@@ -17,6 +18,8 @@ export interface EdgeRoutesDeps {
   pusher: { pushConfigs(operatorId: string): Promise<void>; pushToEdge(edge: EdgeRecord): Promise<void> };
   /** Edges belong to an existing operator (hub/identity). */
   operatorExists(operatorId: string): Promise<boolean>;
+  /** A subject stopped being managed (its IP group was deleted): billing bills it at this instant. */
+  onSubjectRemoved?(operatorId: string, subjectId: string): Promise<void>;
   log: Logger;
 }
 
@@ -150,6 +153,7 @@ export function createEdgeRoutes(deps: EdgeRoutesDeps): Router {
     assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
     await deps.configs.deleteGroup(operatorId, name);
     await push(() => deps.pusher.pushConfigs(operatorId), { operatorId });
+    await deps.onSubjectRemoved?.(operatorId, ipGroupSubjectId(name));
     ctx.status = 204;
   });
 
