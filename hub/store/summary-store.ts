@@ -1,17 +1,10 @@
 import type { KvOp } from '../../common/kv/kv-store';
-import type { SeriesReader } from '../ports';
+import type { SeriesPoint, SeriesReader } from '../ports';
 
 /** One subject's counts for one 5-minute bucket, as ingest hands them to the store (already validated). */
-export interface SummaryInput {
+export interface SummaryInput extends SeriesPoint {
   subjectId: string;
   kind: 'interface' | 'ip_group';
-  bucketStartSec: number;
-  bytesIn: number;
-  bytesOut: number;
-  packetsIn: number;
-  packetsOut: number;
-  flowsIn: number;
-  flowsOut: number;
 }
 
 /**
