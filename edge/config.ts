@@ -46,6 +46,31 @@ export interface EdgeAgentConfig {
   ackTimeoutMs: number;
   /** FLOWBILL_EDGE_MAX_IN_FLIGHT_BATCHES: published but not yet acked batches at a time. */
   maxInFlightBatches: number;
+
+  // Bounds on what an exporter (or anyone spoofing one) can make the edge hold or count. Every
+  // refusal and eviction is counted (status counters) and logged once per kind.
+  /** FLOWBILL_EDGE_MAX_FLOW_AGE_SEC: a flow that ended longer ago than this is refused (late data window). */
+  maxFlowAgeSec: number;
+  /** FLOWBILL_EDGE_MAX_FLOW_FUTURE_SEC: a flow that ends further in the future than this is refused (exporter clock ahead). */
+  maxFlowFutureSec: number;
+  /** FLOWBILL_EDGE_MAX_BYTES_PER_FLOW: one flow record's bytes after sampling; above it the record is refused (2^44 ≈ a 400 Gbit/s link for 6 minutes). */
+  maxBytesPerFlow: number;
+  /** FLOWBILL_EDGE_MAX_PACKETS_PER_FLOW: one flow record's packets after sampling. */
+  maxPacketsPerFlow: number;
+  /** FLOWBILL_EDGE_MAX_SAMPLING_RATE: the largest sampling rate (1 in N) accepted; fractional rates >= 1 are fine. */
+  maxSamplingRate: number;
+  /** FLOWBILL_EDGE_MAX_EXPORTERS: exporters with decoding state; a new one beyond it evicts the longest silent. */
+  maxExporters: number;
+  /** FLOWBILL_EDGE_MAX_TEMPLATES_PER_EXPORTER: cached templates per exporter (all its domains); beyond it the least recently used goes. */
+  maxTemplatesPerExporter: number;
+  /** FLOWBILL_EDGE_EXPORTER_IDLE_SEC: an exporter silent this long is forgotten with its templates and sampling state. */
+  exporterIdleSec: number;
+  /** FLOWBILL_EDGE_MAX_OPEN_BUCKETS: open plus late 5-minute buckets held at once (the time window needs ~(age+future)/300). */
+  maxOpenBuckets: number;
+  /** FLOWBILL_EDGE_MAX_SUBJECTS: distinct billing subjects the edge tracks (interfaces seen + IP groups). */
+  maxSubjects: number;
+  /** FLOWBILL_EDGE_MAX_BUCKET_ROWS: (bucket, subject) rows over all held buckets, ~52 bytes each. */
+  maxBucketRows: number;
 }
 
 type KeySpec =
@@ -71,6 +96,17 @@ const SPEC: { [K in keyof EdgeAgentConfig]: KeySpec & { env: string } } = {
   liveTopN: { env: 'FLOWBILL_EDGE_LIVE_TOP_N', kind: 'int', def: 20, min: 1, max: 1000 },
   ackTimeoutMs: { env: 'FLOWBILL_EDGE_ACK_TIMEOUT_MS', kind: 'int', def: 30_000, min: 50, max: 3_600_000 },
   maxInFlightBatches: { env: 'FLOWBILL_EDGE_MAX_IN_FLIGHT_BATCHES', kind: 'int', def: 16, min: 1, max: 10_000 },
+  maxFlowAgeSec: { env: 'FLOWBILL_EDGE_MAX_FLOW_AGE_SEC', kind: 'int', def: 86_400, min: 300, max: 7 * 86_400 },
+  maxFlowFutureSec: { env: 'FLOWBILL_EDGE_MAX_FLOW_FUTURE_SEC', kind: 'int', def: 600, min: 0, max: 86_400 },
+  maxBytesPerFlow: { env: 'FLOWBILL_EDGE_MAX_BYTES_PER_FLOW', kind: 'int', def: 2 ** 44, min: 1, max: 2 ** 50 },
+  maxPacketsPerFlow: { env: 'FLOWBILL_EDGE_MAX_PACKETS_PER_FLOW', kind: 'int', def: 2 ** 40, min: 1, max: 2 ** 50 },
+  maxSamplingRate: { env: 'FLOWBILL_EDGE_MAX_SAMPLING_RATE', kind: 'int', def: 2 ** 24, min: 1, max: 2 ** 32 },
+  maxExporters: { env: 'FLOWBILL_EDGE_MAX_EXPORTERS', kind: 'int', def: 10_000, min: 1, max: 1_000_000 },
+  maxTemplatesPerExporter: { env: 'FLOWBILL_EDGE_MAX_TEMPLATES_PER_EXPORTER', kind: 'int', def: 1024, min: 1, max: 65_536 },
+  exporterIdleSec: { env: 'FLOWBILL_EDGE_EXPORTER_IDLE_SEC', kind: 'int', def: 86_400, min: 60, max: 30 * 86_400 },
+  maxOpenBuckets: { env: 'FLOWBILL_EDGE_MAX_OPEN_BUCKETS', kind: 'int', def: 400, min: 4, max: 10_000 },
+  maxSubjects: { env: 'FLOWBILL_EDGE_MAX_SUBJECTS', kind: 'int', def: 500_000, min: 1, max: 10_000_000 },
+  maxBucketRows: { env: 'FLOWBILL_EDGE_MAX_BUCKET_ROWS', kind: 'int', def: 2_000_000, min: 1000, max: 100_000_000 },
 };
 
 function parseValue(key: string, spec: KeySpec, raw: unknown, source: string): string | number {

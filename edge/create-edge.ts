@@ -23,6 +23,7 @@ import { createTopTalkers } from './aggregate/top-talkers';
 import { createOutbox } from './outbox/outbox';
 import { createMqttSummaryPublisher, type MqttConnect } from './publish/mqtt-summary-publisher';
 import { createUdpReceiver, type UdpReceiver } from './receive/udp-receiver';
+import { createRefusalCounter, flowBoundsFromConfig, outOfBoundsReason } from './validate/flow-bounds';
 
 export interface EdgeDeps {
   config: Readonly<EdgeAgentConfig>;
@@ -125,11 +126,23 @@ export function createEdge(deps: EdgeDeps): Edge {
     : decoder.decode.bind(decoder);
   const live = config.liveIntervalMs > 0;
 
+  const bounds = flowBoundsFromConfig(config);
+  const refused = createRefusalCounter(config.maxExporters);
+
   function ingest(datagram: Uint8Array, exporter: string): void {
-    const flows = decodeForIngest(datagram, exporter, clock.nowMs());
+    const nowMs = clock.nowMs();
+    const flows = decodeForIngest(datagram, exporter, nowMs);
     if (collection.collectionPaused) { pausedFlows += flows.length; return; }
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i];
+      const reason = outOfBoundsReason(f, nowMs, bounds);
+      if (reason !== undefined) {
+        if (refused.count(f.exporter, reason)) {
+          log.warn({ exporter: f.exporter, reason, startMs: f.startMs, endMs: f.endMs, bytes: f.bytes, packets: f.packets, samplingRate: f.samplingRate },
+            `flow refused by the sanity bounds: ${reason} (further ones are only counted, per exporter and reason)`);
+        }
+        continue;
+      }
       const hits = classifier.classify(f);
       if (hits.length === 0) unclassifiedFlows++;
       else aggregator.add(f, hits);
@@ -177,11 +190,12 @@ export function createEdge(deps: EdgeDeps): Edge {
         templateMisses: d.templateMisses, pendingExpired: d.pendingExpired, sequenceGaps: d.sequenceGaps,
         outboxDepth: o.depth, outboxBytes: o.bytes, outboxDropped: o.dropped,
         batchesPublished: p?.batchesPublished ?? 0, batchesAcked: p?.batchesAcked ?? 0,
-        lateFlows: a.lateFlows, unclassifiedFlows,
+        lateFlows: a.lateFlows, unclassifiedFlows, flowsOutOfBounds: refused.total(),
       },
       exporters: decoder.exporters().map((e) => ({
         address: e.address, netflowVersion: e.netflowVersion, packets: e.packets, flows: e.flows, sequenceGaps: e.sequenceGaps,
         lastSeenMs: e.lastSeenMs, templates: e.templates, samplingRate: e.samplingRate, bytes: e.bytes,
+        flowsOutOfBounds: refused.ofExporter(e.address),
       })),
       configVersion: collection.version,
       collectionPaused: collection.collectionPaused,

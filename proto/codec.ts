@@ -63,6 +63,11 @@ export interface Counters {
   batchesAcked: number;
   lateFlows: number;
   unclassifiedFlows: number;
+  batchesRejected: number;
+  flowsOutOfBounds: number;
+  tableEvictions: number;
+  internalErrors: number;
+  storeWriteErrors: number;
 }
 
 export interface ExporterStatus {
@@ -75,6 +80,7 @@ export interface ExporterStatus {
   templates: number;
   samplingRate: number;
   bytes: number;
+  flowsOutOfBounds: number;
 }
 
 export interface EdgeStatus {
@@ -146,6 +152,7 @@ export function emptyCounters(): Counters {
   return {
     packetsReceived: 0, flowsDecoded: 0, decodeErrors: 0, templateMisses: 0, pendingExpired: 0,
     sequenceGaps: 0, outboxDepth: 0, outboxBytes: 0, outboxDropped: 0, batchesPublished: 0,
-    batchesAcked: 0, lateFlows: 0, unclassifiedFlows: 0,
+    batchesAcked: 0, lateFlows: 0, unclassifiedFlows: 0, batchesRejected: 0, flowsOutOfBounds: 0,
+    tableEvictions: 0, internalErrors: 0, storeWriteErrors: 0,
   };
 }
