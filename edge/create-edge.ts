@@ -81,7 +81,10 @@ export function createEdge(deps: EdgeDeps): Edge {
     maxBytes: config.outboxMaxBytes, batchMaxSummaries: config.batchMaxSummaries, firstSeq: clock.nowMs(),
   });
   let collection: CollectionConfig = defaultCollectionConfig();
-  let classifier: Classifier = createClassifier(collection);
+  const classifierOptions = { maxSubjects: config.maxSubjects };
+  let classifier: Classifier = createClassifier(collection, classifierOptions);
+  // Interface hits refused by earlier classifiers (one is built per collection config).
+  let refusedHitsOfOldClassifiers = 0;
   let unclassifiedFlows = 0;
   let pausedFlows = 0;
   let udp: UdpReceiver | undefined;
@@ -104,7 +107,8 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   function useCollection(c: CollectionConfig): void {
     collection = c;
-    classifier = createClassifier(c);
+    refusedHitsOfOldClassifiers += classifier.refusedInterfaceHits();
+    classifier = createClassifier(c, classifierOptions);
     for (const e of classifier.configErrors) once.warnOnce(`config-${c.version}-${e}`, { version: c.version }, `collection config entry skipped: ${e}`);
   }
 
@@ -191,6 +195,7 @@ export function createEdge(deps: EdgeDeps): Edge {
         outboxDepth: o.depth, outboxBytes: o.bytes, outboxDropped: o.dropped,
         batchesPublished: p?.batchesPublished ?? 0, batchesAcked: p?.batchesAcked ?? 0,
         lateFlows: a.lateFlows, unclassifiedFlows, flowsOutOfBounds: refused.total(),
+        tableEvictions: refusedHitsOfOldClassifiers + classifier.refusedInterfaceHits(),
       },
       exporters: decoder.exporters().map((e) => ({
         address: e.address, netflowVersion: e.netflowVersion, packets: e.packets, flows: e.flows, sequenceGaps: e.sequenceGaps,

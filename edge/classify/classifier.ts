@@ -14,7 +14,7 @@ import { SubjectKind, type EdgeConfig as CollectionConfig } from '../../proto/co
 import { interfaceSubjectId, ipGroupSubjectId } from '../../common/subject-id';
 import { createPrefixTrie, type PrefixTrie } from './prefix-trie';
 import { parsePrefixEntry } from './ip-prefix';
-import { subjectKeyOf } from './subject-keys';
+import { hasSubjectKey, subjectKeyCount, subjectKeyOf } from './subject-keys';
 
 export const DIRECTION_IN = 0;
 export const DIRECTION_OUT = 1;
@@ -38,7 +38,22 @@ export interface Classifier {
   /** Config entries that were skipped (invalid prefix, bad group name, duplicate prefix). */
   readonly configErrors: readonly string[];
   readonly ipGroupCount: number;
+  /** Interface hits not counted because the subject table was full (maxSubjects). */
+  refusedInterfaceHits(): number;
 }
+
+export interface ClassifierOptions {
+  /**
+   * At most this many subject ids process-wide (subject-keys.ts) before a NEW interface subject is
+   * refused: with all_interfaces, every (exporter, ifIndex) a datagram names would otherwise become
+   * a subject, and exporter addresses and ifIndexes are whatever a spoofer writes. IP groups come
+   * from the hub and are always keyed. Default: unbounded (tests, benches).
+   */
+  maxSubjects?: number;
+}
+
+/** Interface lookups cached over all exporters; beyond it lookups still work, uncached. */
+const MAX_INTERFACE_CACHE_ENTRIES = 1_000_000;
 
 interface HitPair { in: SubjectHit; out: SubjectHit }
 
@@ -55,7 +70,9 @@ export function defaultCollectionConfig(): CollectionConfig {
   return { version: 0, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups: [] };
 }
 
-export function createClassifier(config: CollectionConfig): Classifier {
+export function createClassifier(config: CollectionConfig, opts: ClassifierOptions = {}): Classifier {
+  const maxSubjects = opts.maxSubjects ?? Infinity;
+  let refusedInterfaceHits = 0;
   const errors: string[] = [];
   const groups: PrefixTrie<HitPair> = createPrefixTrie();
   let ipGroupCount = 0;
@@ -82,15 +99,29 @@ export function createClassifier(config: CollectionConfig): Classifier {
 
   const allInterfaces = config.allInterfaces;
   const listed = new Set((config.interfaces ?? []).map((r) => `${r.exporter}/${r.ifIndex}`));
-  // exporter → ifIndex → hits (null: not a subject). Bounded: ifIndexes per exporter are few.
+  // exporter → ifIndex → hits (null: not a subject). Bounded in total entries: exporter addresses
+  // and ifIndexes come from datagrams, so a spoofer chooses how many distinct ones there are.
   const ifCache = new Map<string, Map<number, HitPair | null>>();
+  let ifCacheEntries = 0;
   function interfaceHits(exporter: string, ifIndex: number): HitPair | null {
     let perExporter = ifCache.get(exporter);
-    if (!perExporter) { perExporter = new Map(); ifCache.set(exporter, perExporter); }
-    let pair = perExporter.get(ifIndex);
-    if (pair === undefined) {
-      pair = allInterfaces || listed.has(`${exporter}/${ifIndex}`) ? hitPair(interfaceSubjectId(exporter, ifIndex), SubjectKind.INTERFACE) : null;
-      if (perExporter.size < 65_536) perExporter.set(ifIndex, pair);
+    let pair = perExporter?.get(ifIndex);
+    if (pair !== undefined) return pair;
+    if (!allInterfaces && !listed.has(`${exporter}/${ifIndex}`)) {
+      pair = null;
+    } else {
+      const subjectId = interfaceSubjectId(exporter, ifIndex);
+      // A subject keyed before (restored buckets, an earlier config) costs nothing new.
+      if (subjectKeyCount() >= maxSubjects && !hasSubjectKey(subjectId)) {
+        refusedInterfaceHits++;
+        return null; // not cached: it counts again if the table ever has room (it never shrinks)
+      }
+      pair = hitPair(subjectId, SubjectKind.INTERFACE);
+    }
+    if (ifCacheEntries < MAX_INTERFACE_CACHE_ENTRIES) {
+      if (!perExporter) { perExporter = new Map(); ifCache.set(exporter, perExporter); }
+      perExporter.set(ifIndex, pair);
+      ifCacheEntries++;
     }
     return pair;
   }
@@ -123,5 +154,6 @@ export function createClassifier(config: CollectionConfig): Classifier {
     },
     configErrors: errors,
     ipGroupCount,
+    refusedInterfaceHits: () => refusedInterfaceHits,
   };
 }

@@ -79,3 +79,18 @@ t.test('IP groups: dst in group → in, src → out, inside one group → both, 
   t.same(names(c.classify(flow({ src: '2001:db8:a::1', dst: '2001:4860::1', inputIf: 0, outputIf: 0 }))), ['ipg:cust-a:out']);
   t.same(names(c.classify(flow({ src: '192.0.2.9', dst: '8.8.8.8', inputIf: 1, outputIf: 0 }))), ['ipg:cust-c:out'], 'interfaces not listed');
 });
+
+t.test('maxSubjects: spoofed (exporter, ifIndex) pairs cannot grow the subject table past the cap', async (t) => {
+  const { subjectKeyCount } = await import('../../../edge/classify/subject-keys');
+  const cap = subjectKeyCount() + 100;
+  const c = createClassifier(defaultCollectionConfig(), { maxSubjects: cap });
+  let hits = 0;
+  for (let i = 0; i < 5000; i++) {
+    hits += c.classify(flow({ exporter: `10.${(i >> 8) & 255}.${i & 255}.1`, inputIf: 1 + (i % 7), outputIf: 0 })).length;
+  }
+  t.equal(subjectKeyCount(), cap, 'the table stops at the cap');
+  t.equal(hits, 100, 'only the subjects that fit are counted');
+  t.equal(c.refusedInterfaceHits(), 4900, 'every refused hit is counted');
+  // A subject that already has a key is still counted after the table is full.
+  t.equal(c.classify(flow({ exporter: '10.0.0.1', inputIf: 1, outputIf: 0 })).length, 1);
+});
