@@ -22,6 +22,17 @@ export interface KeyValueStore {
   write(ops: KvOp[]): Promise<void>;
   entries(range: KvRange): AsyncIterable<[string, Uint8Array]>;
   close(): Promise<void>;
+  /** Optional: backends that count their failures (reopening-kv-store.ts) report them here. */
+  health?(): KvHealth;
+}
+
+/** Failure counts of a store since it was created; writeErrors is the status counter store_write_errors. */
+export interface KvHealth {
+  writeErrors: number;
+  readErrors: number;
+  reopens: number;
+  /** false while writes are failing (from the first failure until a write succeeds again). */
+  healthy: boolean;
 }
 
 /** The range covering every key that starts with `prefix`. */
