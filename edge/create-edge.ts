@@ -10,6 +10,7 @@
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { createOnceLogger } from '../common/logger';
+import { createErrorRecorder, createSafeTicker, type Timers } from '../common/ticker';
 import type { KeyValueStore } from '../common/kv/kv-store';
 import { emptyCounters, type Counters, type EdgeConfig as CollectionConfig, type ExporterStatus, type Summary } from '../proto/codec';
 import type { FlowDecoder } from './decode/flow-decoder';
@@ -40,6 +41,8 @@ export interface EdgeDeps {
   /** false: no MQTT (benches). Default true. */
   publish?: boolean;
   softwareVersion?: string;
+  /** Interval timers for checkpoints, decoder expiry, live view, heartbeat. Default: the process's. */
+  timers?: Timers;
 }
 
 export interface EdgeStatusReport {
@@ -58,11 +61,14 @@ export interface EdgeStatusReport {
 export interface Edge {
   /** udpRecvBufferBytes: what the kernel granted (Linux reports twice the usable size). */
   start(): Promise<{ udpPort: number | undefined; udpRecvBufferBytes: number | undefined }>;
-  /** Clean shutdown: final flush, OFFLINE status, close socket and MQTT. */
+  /**
+   * Clean shutdown: final flush, OFFLINE status, close socket and MQTT. Rejects (after closing
+   * everything) when the final checkpoint could not be written: the caller must exit nonzero.
+   */
   stop(): Promise<void>;
   /** Close due buckets into the outbox and checkpoint the rest, atomically. Serialized. */
   flush(): Promise<void>;
-  /** One datagram from an exporter (what the UDP receiver calls). */
+  /** One datagram from an exporter (what the UDP receiver calls). Never throws: errors are counted. */
   ingest(datagram: Uint8Array, exporter: string): void;
   applyCollectionConfig(config: CollectionConfig): Promise<void>;
   status(): EdgeStatusReport;
@@ -90,7 +96,11 @@ export function createEdge(deps: EdgeDeps): Edge {
   let udp: UdpReceiver | undefined;
   let udpPort: number | undefined;
   let udpRecvBufferBytes: number | undefined;
-  const timers: ReturnType<typeof setInterval>[] = [];
+  // Every tick, the datagram path and the publisher's handlers count their caught throws here.
+  const errors = createErrorRecorder({ log, clock });
+  const ticker = createSafeTicker({ log, clock, timers: deps.timers, errors });
+  let lastFlushError: unknown;
+  let flushWriteErrors = 0; // for stores without health()
   let flushChain: Promise<void> = Promise.resolve();
   // Closed buckets whose write failed: retried (first) by the next flush.
   let pendingSummaries: Summary[] = [];
@@ -103,6 +113,8 @@ export function createEdge(deps: EdgeDeps): Edge {
     onConfig: (c) => { void applyCollectionConfig(c).catch((err) => log.error({ err }, 'cannot apply collection config')); },
     connect: deps.mqttConnect,
     softwareVersion: deps.softwareVersion,
+    timers: deps.timers,
+    errors,
   });
 
   function useCollection(c: CollectionConfig): void {
@@ -133,7 +145,16 @@ export function createEdge(deps: EdgeDeps): Edge {
   const bounds = flowBoundsFromConfig(config);
   const refused = createRefusalCounter(config.maxExporters);
 
+  // The UDP receiver must keep reading whatever one datagram does to the code below.
   function ingest(datagram: Uint8Array, exporter: string): void {
+    try {
+      ingestDatagram(datagram, exporter);
+    } catch (err) {
+      errors.record('ingest', err);
+    }
+  }
+
+  function ingestDatagram(datagram: Uint8Array, exporter: string): void {
     const nowMs = clock.nowMs();
     const flows = decodeForIngest(datagram, exporter, nowMs);
     if (collection.collectionPaused) { pausedFlows += flows.length; return; }
@@ -167,11 +188,14 @@ export function createEdge(deps: EdgeDeps): Edge {
       pendingSummaries = summaries;
       pendingRemoved = cp.removed;
       aggregator.markAllDirty();
+      lastFlushError = err;
+      flushWriteErrors++;
       log.error({ err, closedSummaries: summaries.length }, 'checkpoint write failed; will retry');
       return;
     }
     pendingSummaries = [];
     pendingRemoved = [];
+    lastFlushError = undefined;
     staged.commit();
     const totals = aggregator.totals();
     log.debug({ closedSummaries: summaries.length, batches: staged.seqs.length, openBytes: totals.bytes, openFlows: totals.flows, changedBuckets: cp.changed.length }, 'checkpoint written');
@@ -193,8 +217,9 @@ export function createEdge(deps: EdgeDeps): Edge {
         packetsReceived: d.packetsReceived, flowsDecoded: d.flowsDecoded, decodeErrors: d.decodeErrors,
         templateMisses: d.templateMisses, pendingExpired: d.pendingExpired, sequenceGaps: d.sequenceGaps,
         outboxDepth: o.depth, outboxBytes: o.bytes, outboxDropped: o.dropped,
-        batchesPublished: p?.batchesPublished ?? 0, batchesAcked: p?.batchesAcked ?? 0,
+        batchesPublished: p?.batchesPublished ?? 0, batchesAcked: p?.batchesAcked ?? 0, batchesRejected: p?.batchesRejected ?? 0,
         lateFlows: a.lateFlows, unclassifiedFlows, flowsOutOfBounds: refused.total(),
+        internalErrors: errors.count(), storeWriteErrors: kv.health?.().writeErrors ?? flushWriteErrors,
         tableEvictions: refusedHitsOfOldClassifiers + classifier.refusedInterfaceHits(),
       },
       exporters: decoder.exporters().map((e) => ({
@@ -224,16 +249,16 @@ export function createEdge(deps: EdgeDeps): Edge {
       log.info({ restoredBuckets: state.buckets.length, outboxDepth: outbox.stats().depth, configVersion: collection.version, paused: collection.collectionPaused }, 'edge state restored');
 
       // unref: the socket and the MQTT client keep the process alive, not the housekeeping timers.
-      timers.push(setInterval(() => { void flush(); }, config.checkpointIntervalMs));
-      timers.push(setInterval(() => decoder.expire(clock.nowMs()), DECODER_EXPIRE_INTERVAL_MS));
+      // Guarded: a throw or rejection in a tick is counted (internal_errors) and logged, never fatal.
+      ticker.every('checkpoint', config.checkpointIntervalMs, () => flush(), { unref: true });
+      ticker.every('decoder-expire', DECODER_EXPIRE_INTERVAL_MS, () => decoder.expire(clock.nowMs()), { unref: true });
       if (config.liveIntervalMs > 0 && publisher) {
-        timers.push(setInterval(() => {
+        ticker.every('live', config.liveIntervalMs, () => {
           const nowMs = clock.nowMs();
           const { windowSec, talkers } = topTalkers.take(nowMs, config.liveTopN);
           publisher.publishLive({ edgeId: config.edgeId, atMs: nowMs, windowSec, talkers });
-        }, config.liveIntervalMs));
+        }, { unref: true });
       }
-      for (const timer of timers) timer.unref?.();
       if (publisher) await publisher.start();
       if (deps.listenUdp !== false) {
         udp = createUdpReceiver({
@@ -249,11 +274,20 @@ export function createEdge(deps: EdgeDeps): Edge {
     },
 
     async stop() {
-      for (const t of timers) clearInterval(t);
-      timers.length = 0;
+      ticker.stopAll();
       await udp?.stop();
       await flush();
+      const failed = lastFlushError;
       await publisher?.stop({ publishOffline: true });
+      if (failed !== undefined) {
+        // What is on disk (the last good checkpoint and the outbox) is intact; what is only in
+        // memory is lost with this process. Say how much, and let main exit nonzero.
+        const open = aggregator.totals();
+        const reason = (failed as Error)?.message ?? String(failed);
+        log.error({ err: failed, closedSummariesNotWritten: pendingSummaries.length, openBytes: open.bytes, openFlows: open.flows, ...status().counters },
+          `edge stopped WITHOUT its final checkpoint (${reason}): ${pendingSummaries.length} closed summaries and the open buckets' flows since the last written checkpoint are lost; the data on disk is intact`);
+        throw new Error(`final checkpoint failed: ${reason}`);
+      }
       log.info(status().counters, 'edge stopped');
     },
 

@@ -1,18 +1,21 @@
 /**
  * flowbill edge agent: `tsx edge/main.ts` (config: FLOWBILL_EDGE_CONFIG JSON file and FLOWBILL_EDGE_*).
  * SIGINT / SIGTERM: final checkpoint, OFFLINE status, close. kill -9 loses at most one checkpoint
- * interval of flows and never a closed bucket.
+ * interval of flows and never a closed bucket. The store is opened through the reopening wrapper, so
+ * a full disk heals without a restart; a SIGTERM while the final checkpoint cannot be written exits 1
+ * with an error line saying what was not saved (what is on disk stays intact).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock } from '../common/clock';
 import { createLogger } from '../common/logger';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
+import { openReopeningKvStore } from '../common/kv/reopening-kv-store';
 import { loadEdgeConfig } from './config';
 import { createEdge } from './create-edge';
 
 const log = createLogger('flowbill-edge');
-let config;
+let config: ReturnType<typeof loadEdgeConfig>;
 try {
   config = loadEdgeConfig();
 } catch (err) {
@@ -20,7 +23,8 @@ try {
   process.exit(2);
 }
 await mkdir(config.dataDir, { recursive: true });
-const kv = await openLevelKvStore(path.join(config.dataDir, 'state'));
+const statePath = path.join(config.dataDir, 'state');
+const kv = await openReopeningKvStore({ open: () => openLevelKvStore(statePath), log: log.child({ module: 'store' }), clock: systemClock });
 const edge = createEdge({ config, clock: systemClock, log, kv });
 
 let stopping = false;
@@ -28,14 +32,21 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  kv.retryNow(); // the final checkpoint tries the disk now, whatever the reopen backoff says
+  let failure: unknown;
   try {
     await edge.stop();
-    await kv.close();
-    process.exit(0);
   } catch (err) {
-    log.error({ err }, 'shutdown failed');
-    process.exit(1);
+    failure = err;
   }
+  try {
+    await kv.close();
+  } catch (err) {
+    failure ??= err;
+  }
+  if (failure === undefined) process.exit(0);
+  log.error({ err: failure, dataDir: config.dataDir, storeHealth: kv.health() }, `shutdown FAILED: ${(failure as Error)?.message ?? String(failure)}; exiting with code 1`);
+  process.exit(1);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -12,11 +12,18 @@
  *   The hub stores (edge_id, seq) at most once, so resending is always safe.
  * - Heartbeat: ONLINE status with counters and exporters every heartbeatIntervalMs (retained).
  * - Malformed ack / config payloads: counted, logged once per kind, never thrown.
+ * - Ticks and MQTT event handlers run guarded (common/ticker.ts): a throw is counted in
+ *   internalErrors and logged, never fatal. Status and LiveFlows values are clamped to what their
+ *   protobuf types can carry before encoding (sane-wire-values.ts).
+ * - A failed delete after an Ack (disk full) is not fatal: the batch is not resent while its delete
+ *   is retried on the ack-timeout tick; should the process stop first, the batch is still on disk,
+ *   goes out again after the restart and the hub answers DUPLICATE, which removes it.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
 import { createOnceLogger } from '../../common/logger';
+import { createSafeTicker, guardTick, type ErrorRecorder, type Timers } from '../../common/ticker';
 import type { KeyValueStore } from '../../common/kv/kv-store';
 import { encodeJson, decodeJson } from '../../common/kv/json-codec';
 import { edgeTopic } from '../../common/topics';
@@ -26,6 +33,7 @@ import {
 } from '../../proto/codec';
 import type { Outbox } from '../outbox/outbox';
 import type { EdgeAgentConfig } from '../config';
+import { saneCounters, saneExporterStatus, saneLiveFlows, uint64Count } from './sane-wire-values';
 
 const SESSION_KEY = 'publish/session';
 
@@ -52,6 +60,10 @@ export interface MqttSummaryPublisherDeps {
   connect?: MqttConnect;
   softwareVersion?: string;
   reconnectPeriodMs?: number;
+  /** Defaults to the process's timers (common/ticker.ts). */
+  timers?: Timers;
+  /** Where caught tick / handler errors are counted; defaults to the publisher's own. */
+  errors?: ErrorRecorder;
 }
 
 export interface PublisherStats {
@@ -63,6 +75,12 @@ export interface PublisherStats {
   batchesRejected: number;
   malformedAcks: number;
   malformedConfigs: number;
+  /** Deletes after an Ack that failed (disk full); each such batch is retried or re-acked later. */
+  ackRemoveErrors: number;
+  /** Acked batches whose delete is waiting for a retry. */
+  ackedNotRemoved: number;
+  /** Caught throws in ticks and event handlers (status counter internal_errors). */
+  internalErrors: number;
 }
 
 export interface MqttSummaryPublisher {
@@ -89,15 +107,18 @@ export function createMqttSummaryPublisher(deps: MqttSummaryPublisherDeps): Mqtt
   let session = 0;
   let stopped = false;
   const inFlight = new Map<number, number>(); // seq → sentAtMs
-  const timers: ReturnType<typeof setInterval>[] = [];
-  const stats = { batchesPublished: 0, batchesAcked: 0, batchesRejected: 0, malformedAcks: 0, malformedConfigs: 0 };
+  const ticker = createSafeTicker({ log, clock, timers: deps.timers, errors: deps.errors });
+  const errors = ticker.errors;
+  const stats = { batchesPublished: 0, batchesAcked: 0, batchesRejected: 0, malformedAcks: 0, malformedConfigs: 0, ackRemoveErrors: 0 };
+  // Acked by the hub, delete failed: not resent, delete retried by the ack-timeout tick.
+  const ackedNotRemoved = new Set<number>();
 
   function statusPayload(state: EdgeState): Buffer {
     const s = deps.status();
     return Buffer.from(edgeStatusCodec.encode({
-      edgeId: config.edgeId, tenantId: config.tenantId, state, session, atMs: clock.nowMs(),
-      softwareVersion: deps.softwareVersion ?? '0.1.0', counters: s.counters, exporters: s.exporters,
-      configVersion: s.configVersion, collectionPaused: s.collectionPaused,
+      edgeId: config.edgeId, tenantId: config.tenantId, state, session: uint64Count(session), atMs: uint64Count(clock.nowMs()),
+      softwareVersion: deps.softwareVersion ?? '0.1.0', counters: saneCounters(s.counters), exporters: s.exporters.map(saneExporterStatus),
+      configVersion: uint64Count(s.configVersion), collectionPaused: s.collectionPaused === true,
     }));
   }
 
@@ -118,7 +139,7 @@ export function createMqttSummaryPublisher(deps: MqttSummaryPublisherDeps): Mqtt
     for (const seq of outbox.seqs()) {
       if (stopped || !client?.connected) return;
       if (inFlight.size >= config.maxInFlightBatches) return;
-      if (inFlight.has(seq)) continue;
+      if (inFlight.has(seq) || ackedNotRemoved.has(seq)) continue;
       const bytes = await outbox.read(seq);
       if (!bytes || !client?.connected || inFlight.has(seq)) continue;
       inFlight.set(seq, clock.nowMs());
@@ -161,12 +182,35 @@ export function createMqttSummaryPublisher(deps: MqttSummaryPublisherDeps): Mqtt
     if (!outbox.has(ack.seq)) { pump(); return; } // a second ack for a resent batch
     if (ack.status === AckStatus.REJECTED) {
       stats.batchesRejected++;
-      log.error({ seq: ack.seq, reason: ack.reason }, 'hub REJECTED a summary batch; dropped from the outbox');
+      log.error({ seq: ack.seq, reason: ack.reason, batchesRejected: stats.batchesRejected },
+        `hub REJECTED summary batch ${ack.seq}: ${ack.reason || '(no reason given)'}; its billing data is dropped from the outbox`);
     } else {
       stats.batchesAcked++;
     }
-    await outbox.remove(ack.seq);
+    await removeAcked(ack.seq);
     pump();
+  }
+
+  async function removeAcked(seq: number): Promise<void> {
+    try {
+      await outbox.remove(seq);
+      ackedNotRemoved.delete(seq);
+    } catch (err) {
+      stats.ackRemoveErrors++;
+      const retried = outbox.has(seq);
+      if (retried) ackedNotRemoved.add(seq); else ackedNotRemoved.delete(seq);
+      once.warnOnce(`ack-remove-${(err as { code?: string }).code ?? 'error'}`, { seq, err: (err as Error).message, retried },
+        retried ? 'deleting an acked batch from the outbox failed; retrying, the batch is not resent meanwhile'
+          : 'deleting an acked batch from the outbox failed; it stays on disk and is resent after a restart (the hub answers DUPLICATE)');
+    }
+  }
+
+  async function retryAckedRemovals(): Promise<void> {
+    for (const seq of [...ackedNotRemoved]) {
+      if (!outbox.has(seq)) { ackedNotRemoved.delete(seq); continue; }
+      await removeAcked(seq);
+      if (ackedNotRemoved.has(seq)) return; // still failing: the store is down, try again next tick
+    }
   }
 
   function handleConfig(payload: Buffer): void {
@@ -204,7 +248,12 @@ export function createMqttSummaryPublisher(deps: MqttSummaryPublisherDeps): Mqtt
       const stored = await kv.get(SESSION_KEY);
       session = stored ? decodeJson<number>(stored) : 0;
       session++;
-      await kv.write([{ type: 'put', key: SESSION_KEY, value: encodeJson(session) }]);
+      try {
+        await kv.write([{ type: 'put', key: SESSION_KEY, value: encodeJson(session) }]);
+      } catch (err) {
+        // Disk full at start: run on; the session is persisted again on the next reconnect.
+        log.error({ err, session }, 'cannot persist the MQTT session counter at start; continuing');
+      }
       const connect = deps.connect ?? ((url: string, opts: IClientOptions) => mqtt.connect(url, opts));
       client = connect(config.mqttUrl, {
         clientId: `flowbill-edge-${config.tenantId}-${config.edgeId}`,
@@ -216,8 +265,8 @@ export function createMqttSummaryPublisher(deps: MqttSummaryPublisherDeps): Mqtt
         queueQoSZero: false,
         will: willFor(),
       });
-      client.on('reconnect', nextSession);
-      client.on('connect', () => {
+      client.on('reconnect', guardTick('mqtt-reconnect', nextSession, errors));
+      client.on('connect', guardTick('mqtt-connect', () => {
         log.info({ session, url: config.mqttUrl }, 'connected to the hub broker');
         inFlight.clear(); // whatever was in flight goes out again
         client!.publish(topics.status, statusPayload(EdgeState.BIRTH), { qos: 1, retain: true });
@@ -225,24 +274,26 @@ export function createMqttSummaryPublisher(deps: MqttSummaryPublisherDeps): Mqtt
           if (err) log.error({ err: err.message }, 'subscribe to ack/config failed');
         });
         pump();
-      });
+      }, errors));
       client.on('close', () => inFlight.clear());
       client.on('error', (err) => once.warnOnce(`mqtt-${(err as { code?: string }).code ?? err.message}`, { err: err.message }, 'MQTT connection error'));
-      client.on('message', (topic, payload) => {
-        if (topic === topics.ack) void handleAck(payload).catch((err) => log.error({ err }, 'ack handling failed'));
-        else if (topic === topics.config) handleConfig(payload);
+      client.on('message', (topic: string, payload: Buffer) => {
+        if (topic === topics.ack) guardTick('ack', () => handleAck(payload), errors)();
+        else if (topic === topics.config) guardTick('config', () => handleConfig(payload), errors)();
       });
       outbox.onAppend(pump);
-      timers.push(setInterval(() => {
+      ticker.every('heartbeat', config.heartbeatIntervalMs, () => {
         if (client?.connected) client.publish(topics.status, statusPayload(EdgeState.ONLINE), { qos: 1, retain: true });
-      }, config.heartbeatIntervalMs));
-      timers.push(setInterval(checkAckTimeouts, Math.max(10, Math.min(1000, Math.floor(config.ackTimeoutMs / 4)))));
+      });
+      ticker.every('ack-timeout', Math.max(10, Math.min(1000, Math.floor(config.ackTimeoutMs / 4))), async () => {
+        checkAckTimeouts();
+        await retryAckedRemovals();
+      });
     },
 
     async stop(opts = {}) {
       stopped = true;
-      for (const t of timers) clearInterval(t);
-      timers.length = 0;
+      ticker.stopAll();
       const c = client;
       if (!c) return;
       if (opts.publishOffline && c.connected) {
@@ -258,11 +309,18 @@ export function createMqttSummaryPublisher(deps: MqttSummaryPublisherDeps): Mqtt
 
     publishLive(live) {
       if (!client?.connected) return; // best effort, QoS 0: never queued
-      client.publish(topics.live, Buffer.from(liveFlowsCodec.encode(live)), { qos: 0, retain: false });
+      let payload: Buffer;
+      try {
+        payload = Buffer.from(liveFlowsCodec.encode(saneLiveFlows(live)));
+      } catch (err) {
+        errors.record('live-encode', err);
+        return;
+      }
+      client.publish(topics.live, payload, { qos: 0, retain: false });
     },
 
     pump,
 
-    stats: () => ({ connected: client?.connected ?? false, session, inFlight: inFlight.size, ...stats }),
+    stats: () => ({ connected: client?.connected ?? false, session, inFlight: inFlight.size, ...stats, ackedNotRemoved: ackedNotRemoved.size, internalErrors: errors.count() }),
   };
 }
