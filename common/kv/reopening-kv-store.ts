@@ -13,10 +13,12 @@
  *
  * Contract, on top of KeyValueStore's:
  * - writes are serialized here, one at a time, so no batch is ever appended behind a failed one;
- * - after a failed write, or a read that fails with an I/O or "not open" error, the handle is marked
- *   broken; the next call closes it and opens a new one through `open`. Reopen attempts back off
- *   (minBackoffMs doubling to maxBackoffMs, measured on the injected clock); inside the backoff calls
- *   fail at once with StoreUnavailableError, without touching the disk;
+ * - after a failed write the handle takes no more writes: the next write closes it and opens a new
+ *   one through `open`. Reads keep using the old handle until then (a full disk still lets the
+ *   outbox be read and sent). A read that fails with an I/O or "not open" error makes reads reopen
+ *   too. Reopen attempts back off (minBackoffMs doubling to maxBackoffMs, measured on the injected
+ *   clock); inside the backoff, calls that need a new handle fail at once with StoreUnavailableError,
+ *   without touching the disk;
  * - every rejected write is counted (health().writeErrors → status counter store_write_errors);
  *   errors are logged once per kind until the store recovers, and the recovery is logged.
  */
@@ -77,7 +79,8 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
   const maxBackoffMs = deps.maxBackoffMs ?? 10_000;
   let handle: KeyValueStore | undefined;
   let generation = 0;
-  let broken = false;
+  let broken = false; // no more writes on this handle
+  let readBroken = false; // no more reads either
   let closed = false;
   let opening: Promise<KeyValueStore> | undefined;
   let lastError: unknown;
@@ -96,7 +99,9 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
       loggedKinds.add(kind);
       log.error({ err, op, writeErrors: health.writeErrors }, `store ${op} failed (${errorKind(err)}); the store will be reopened and the data stays in memory until a write succeeds (further ${kind} errors are only counted until recovery)`);
     }
-    if (gen !== generation || broken) return; // an older handle, or already scheduled
+    if (gen !== generation) return; // an older handle
+    if (op !== 'write') readBroken = true;
+    if (broken) return; // already scheduled
     broken = true;
     backoffMs = backoffMs === 0 ? minBackoffMs : Math.min(maxBackoffMs, backoffMs * 2);
     // The first reopen may go at once: most often the error was one torn append, and space is back.
@@ -120,6 +125,7 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
       handle = h;
       generation++;
       broken = false;
+      readBroken = false;
       health.reopens++;
       if (failingSinceMs !== undefined) log.info({ reopens: health.reopens }, 'store reopened');
       return h;
@@ -135,10 +141,11 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
     }
   }
 
-  async function current(): Promise<[KeyValueStore, number]> {
+  async function current(forWrite: boolean): Promise<[KeyValueStore, number]> {
     if (closed) throw new StoreUnavailableError('store is closed');
     if (opening) { const h = await opening; return [h, generation]; }
     if (handle && !broken) return [handle, generation];
+    if (handle && !forWrite && !readBroken) return [handle, generation];
     if (handle === undefined && !broken && generation === 0) {
       // First open (lazy).
       opening = deps.open().then((h) => { handle = h; generation = 1; return h; }).finally(() => { opening = undefined; });
@@ -154,7 +161,7 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
   }
 
   async function read<T>(op: string, fn: (h: KeyValueStore) => Promise<T>): Promise<T> {
-    const [h, gen] = await current();
+    const [h, gen] = await current(false);
     try {
       return await fn(h);
     } catch (err) {
@@ -167,7 +174,7 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
     const run = async (): Promise<void> => {
       let gen = generation;
       try {
-        const [h, g] = await current();
+        const [h, g] = await current(true);
         gen = g;
         await h.write(ops);
       } catch (err) {
@@ -188,7 +195,7 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
     getMany: (keys) => read('getMany', (h) => h.getMany(keys)),
     write,
     async *entries(range: KvRange) {
-      const [h, gen] = await current();
+      const [h, gen] = await current(false);
       try {
         for await (const e of h.entries(range)) yield e;
       } catch (err) {
