@@ -80,7 +80,10 @@ export function createEdge(deps: EdgeDeps): Edge {
   const { config, clock, log, kv } = deps;
   const once = createOnceLogger(log);
   const decoder = deps.decoder ?? createFlowDecoder({ log: log.child({ module: 'decode' }) });
-  const aggregator = createBucketAggregator({ closeGraceSec: config.closeGraceSec });
+  const aggregator = createBucketAggregator({
+    closeGraceSec: config.closeGraceSec, clock, // the clock stamps bucket revisions (content identity)
+    maxOpenBuckets: config.maxOpenBuckets, maxSubjects: config.maxSubjects, maxBucketRows: config.maxBucketRows,
+  });
   const topTalkers = createTopTalkers({ startMs: clock.nowMs() });
   const outbox = createOutbox({
     kv, log: log.child({ module: 'outbox' }), edgeId: config.edgeId, tenantId: config.tenantId,
@@ -180,8 +183,10 @@ export function createEdge(deps: EdgeDeps): Edge {
     const summaries = pendingSummaries.concat(aggregator.closeDue(nowMs));
     const cp = aggregator.checkpoint();
     cp.removed = pendingRemoved.concat(cp.removed);
-    const staged = outbox.stage(summaries, nowMs);
+    let staged: ReturnType<typeof outbox.stage>;
     try {
+      // stage() inside the try: if it throws, the closed summaries are kept and retried, not lost.
+      staged = outbox.stage(summaries, nowMs);
       await kv.write([...staged.ops, ...aggregatorCheckpointOps(cp)]);
     } catch (err) {
       // Nothing was written (atomic): keep the closed summaries and rewrite all open buckets next time.
@@ -242,8 +247,12 @@ export function createEdge(deps: EdgeDeps): Edge {
     async start() {
       const stored = await loadCollectionConfig(kv);
       if (stored) useCollection(stored);
-      const state = await loadAggregatorState(kv);
-      aggregator.restore(state.meta, state.buckets);
+      const state = await loadAggregatorState(kv, log.child({ module: 'aggregate' }));
+      const restored = aggregator.restore(state.meta, state.buckets);
+      if (restored.droppedRows > 0 || restored.droppedBuckets > 0) {
+        log.error({ droppedRows: restored.droppedRows, droppedBuckets: restored.droppedBuckets, keptRows: restored.rows, problems: restored.problems },
+          'restored aggregator state had invalid rows (older versions); they were dropped, the rest is kept');
+      }
       await outbox.load();
       started = true;
       log.info({ restoredBuckets: state.buckets.length, outboxDepth: outbox.stats().depth, configVersion: collection.version, paused: collection.collectionPaused }, 'edge state restored');

@@ -1,8 +1,14 @@
 /**
- * Persistence of the aggregator's open and late buckets in the KeyValueStore:
- *   agg/meta                 {closedBeforeSec, nextRevision}
- *   agg/open/<bucketStart>   one bucket, binary (encodeBucket below; JSON rows of older versions still load)
- *   agg/late/<bucketStart>   same, for late data waiting to go out as a revision
+ * Persistence of the aggregator's bucket objects in the KeyValueStore:
+ *   agg/meta                            {closedBeforeSec}
+ *   agg/bucket/<bucketStart>/<revision> one bucket object, binary (encodeBucket below). The revision is
+ *                                       part of its content identity (bucket-aggregator.ts), so it is
+ *                                       kept with it from creation to the outbox.
+ * Older versions wrote agg/open/<bucketStart> and agg/late/<bucketStart> (binary, or JSON rows) and
+ * {closedBeforeSec, nextRevision} in agg/meta; they still load: open as revision 0 (what the old
+ * version sent an open bucket as), late as meta.nextRevision (the revision it would have been sent
+ * as). The aggregator rewrites them under agg/bucket/ and the same write deletes the old key.
+ * A value that does not decode is logged, counted and skipped: it does not stop the other buckets.
  * checkpointOps() only produces ops; the caller writes them in the same atomic write as the outbox
  * batches of the buckets that closed, so a closed bucket is either still open on disk or already in
  * the outbox: never both (counted twice) and never neither (lost).
@@ -10,14 +16,20 @@
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { prefixRange } from '../../common/kv/kv-store';
 import { encodeJson, decodeJson } from '../../common/kv/json-codec';
-import { COUNTERS_PER_ROW, uninitialized, type AggregatorCheckpoint, type AggregatorMeta, type BucketSnapshot } from './bucket-aggregator';
+import type { Logger } from '../../common/logger';
+import { COUNTERS_PER_ROW, uninitialized, type AggregatorCheckpoint, type AggregatorMeta, type BucketSnapshot, type LegacyBucketKey, type RemovedBucket } from './bucket-aggregator';
 
 const META_KEY = 'agg/meta';
-const OPEN_PREFIX = 'agg/open/';
-const LATE_PREFIX = 'agg/late/';
+const BUCKET_PREFIX = 'agg/bucket/';
+const LEGACY_OPEN_PREFIX = 'agg/open/';
+const LEGACY_LATE_PREFIX = 'agg/late/';
 
-function bucketKey(bucketStartSec: number, late: boolean): string {
-  return (late ? LATE_PREFIX : OPEN_PREFIX) + String(bucketStartSec).padStart(12, '0');
+export function bucketKey(bucketStartSec: number, revision: number): string {
+  return BUCKET_PREFIX + String(bucketStartSec).padStart(12, '0') + '/' + String(revision).padStart(10, '0');
+}
+
+function legacyBucketKey(bucketStartSec: number, legacy: LegacyBucketKey): string {
+  return (legacy === 'late' ? LEGACY_LATE_PREFIX : LEGACY_OPEN_PREFIX) + String(bucketStartSec).padStart(12, '0');
 }
 
 /** Rows written by versions before the binary layout: [subjectId, kind, bytesIn, bytesOut, packetsIn, packetsOut, flowsIn, flowsOut]. */
@@ -51,14 +63,20 @@ export function encodeBucket(b: BucketSnapshot): Uint8Array {
   return out;
 }
 
-export function decodeBucket(bucketStartSec: number, late: boolean, value: Uint8Array): BucketSnapshot {
+/** Decodes one value; throws on a structurally corrupt one (counters are checked by restore()). */
+export function decodeBucket(bucketStartSec: number, revision: number, value: Uint8Array): BucketSnapshot {
   if (value[0] !== FORMAT_BINARY_V1) {
     const rows = decodeJson<LegacyBucketRow[]>(value);
+    if (!Array.isArray(rows) || !rows.every((r) => Array.isArray(r) && r.length === 2 + COUNTERS_PER_ROW && typeof r[0] === 'string')) {
+      throw new Error(`aggregator bucket ${bucketStartSec}: corrupt JSON rows`);
+    }
     const counts = new Float64Array(rows.length * COUNTERS_PER_ROW);
-    rows.forEach((r, i) => { for (let k = 0; k < COUNTERS_PER_ROW; k++) counts[i * COUNTERS_PER_ROW + k] = r[2 + k] as number; });
-    return { bucketStartSec, late, rows: rows.length, kinds: Uint8Array.from(rows, (r) => r[1]), counts, ids: utf8Encoder.encode(rows.map((r) => r[0]).join('\n')) };
+    // Number(): a non-number counter becomes NaN, which restore() drops with its row.
+    rows.forEach((r, i) => { for (let k = 0; k < COUNTERS_PER_ROW; k++) counts[i * COUNTERS_PER_ROW + k] = typeof r[2 + k] === 'number' ? r[2 + k] as number : NaN; });
+    return { bucketStartSec, revision, rows: rows.length, kinds: Uint8Array.from(rows, (r) => r[1]), counts, ids: utf8Encoder.encode(rows.map((r) => r[0]).join('\n')) };
   }
   if (!LITTLE_ENDIAN) throw new Error('binary bucket layout assumes a little-endian host');
+  if (value.length < HEADER_BYTES) throw new Error(`aggregator bucket ${bucketStartSec}: corrupt value (${value.length} bytes)`);
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
   const rows = view.getUint32(4, true);
   const idBytes = view.getUint32(8, true);
@@ -66,25 +84,74 @@ export function decodeBucket(bucketStartSec: number, late: boolean, value: Uint8
   if (value.length !== countsEnd + rows + idBytes) throw new Error(`aggregator bucket ${bucketStartSec}: corrupt value (${value.length} bytes for ${rows} rows)`);
   // Copies (Uint8Array#slice, not Buffer#slice): LevelDB buffers need not be 8-byte aligned.
   const slice = (from: number, to: number) => Uint8Array.prototype.slice.call(value, from, to);
-  return { bucketStartSec, late, rows, counts: new Float64Array(slice(HEADER_BYTES, countsEnd).buffer), kinds: slice(countsEnd, countsEnd + rows), ids: slice(countsEnd + rows, value.length) };
+  return { bucketStartSec, revision, rows, counts: new Float64Array(slice(HEADER_BYTES, countsEnd).buffer), kinds: slice(countsEnd, countsEnd + rows), ids: slice(countsEnd + rows, value.length) };
+}
+
+function removalOps(r: RemovedBucket | BucketSnapshot, ops: KvOp[]): void {
+  if (r.legacy !== undefined) ops.push({ type: 'del', key: legacyBucketKey(r.bucketStartSec, r.legacy) });
 }
 
 export function aggregatorCheckpointOps(cp: AggregatorCheckpoint): KvOp[] {
   const ops: KvOp[] = [];
-  for (const r of cp.removed) ops.push({ type: 'del', key: bucketKey(r.bucketStartSec, r.late) });
-  for (const b of cp.changed) ops.push({ type: 'put', key: bucketKey(b.bucketStartSec, b.late), value: encodeBucket(b) });
-  ops.push({ type: 'put', key: META_KEY, value: encodeJson(cp.meta) });
+  for (const r of cp.removed) { removalOps(r, ops); ops.push({ type: 'del', key: bucketKey(r.bucketStartSec, r.revision) }); }
+  for (const b of cp.changed) {
+    removalOps(b, ops); // migrated from an older key: never both on disk (it would load twice)
+    ops.push({ type: 'put', key: bucketKey(b.bucketStartSec, b.revision), value: encodeBucket(b) });
+  }
+  ops.push({ type: 'put', key: META_KEY, value: encodeJson({ closedBeforeSec: cp.meta.closedBeforeSec }) });
   return ops;
 }
 
-export async function loadAggregatorState(kv: KeyValueStore): Promise<{ meta: AggregatorMeta; buckets: BucketSnapshot[] }> {
+export interface LoadedAggregatorState {
+  meta: AggregatorMeta;
+  buckets: BucketSnapshot[];
+  /** Keys whose value (or name) did not decode; logged at error level and skipped. */
+  corruptKeys: string[];
+}
+
+function parseKey(key: string): { bucketStartSec: number; revision: number } | undefined {
+  const m = /^agg\/bucket\/(\d{1,15})\/(\d{1,10})$/.exec(key);
+  if (!m) return undefined;
+  return { bucketStartSec: Number(m[1]), revision: Number(m[2]) };
+}
+
+export async function loadAggregatorState(kv: KeyValueStore, log?: Logger): Promise<LoadedAggregatorState> {
+  const corruptKeys: string[] = [];
+  const corrupt = (key: string, err: unknown) => {
+    corruptKeys.push(key);
+    log?.error({ key, err }, 'aggregator checkpoint: a stored value is corrupt and was skipped (its billing data is not loaded); the other buckets load');
+  };
+  let meta: AggregatorMeta = { closedBeforeSec: 0 };
   const rawMeta = await kv.get(META_KEY);
-  const meta: AggregatorMeta = rawMeta ? decodeJson<AggregatorMeta>(rawMeta) : { closedBeforeSec: 0, nextRevision: 1 };
-  const buckets: BucketSnapshot[] = [];
-  for (const [prefix, late] of [[OPEN_PREFIX, false], [LATE_PREFIX, true]] as const) {
-    for await (const [key, value] of kv.entries(prefixRange(prefix))) {
-      buckets.push(decodeBucket(Number(key.slice(prefix.length)), late, value));
+  if (rawMeta) {
+    try {
+      const m = decodeJson<AggregatorMeta>(rawMeta);
+      if (!Number.isSafeInteger(m?.closedBeforeSec)) throw new Error(`closedBeforeSec ${JSON.stringify(m?.closedBeforeSec)}`);
+      meta = { closedBeforeSec: m.closedBeforeSec };
+      if (m.nextRevision !== undefined) meta.nextRevision = m.nextRevision;
+    } catch (err) {
+      corrupt(META_KEY, err); // closedBeforeSec 0: restored buckets close at the next closeDue, late flows get new revisions
     }
   }
-  return { meta, buckets };
+  const legacyLateRevision = Number.isSafeInteger(meta.nextRevision) && meta.nextRevision! >= 0 ? meta.nextRevision! : 1;
+  const buckets: BucketSnapshot[] = [];
+  for await (const [key, value] of kv.entries(prefixRange(BUCKET_PREFIX))) {
+    try {
+      const id = parseKey(key);
+      if (!id) throw new Error('not agg/bucket/<start>/<revision>');
+      buckets.push(decodeBucket(id.bucketStartSec, id.revision, value));
+    } catch (err) { corrupt(key, err); }
+  }
+  for (const [prefix, legacy, revision] of [[LEGACY_OPEN_PREFIX, 'open', 0], [LEGACY_LATE_PREFIX, 'late', legacyLateRevision]] as const) {
+    for await (const [key, value] of kv.entries(prefixRange(prefix))) {
+      try {
+        const rest = key.slice(prefix.length);
+        if (!/^\d{1,15}$/.test(rest)) throw new Error(`not ${prefix}<start>`);
+        const snap = decodeBucket(Number(rest), revision, value);
+        snap.legacy = legacy;
+        buckets.push(snap);
+      } catch (err) { corrupt(key, err); }
+    }
+  }
+  return { meta, buckets, corruptKeys };
 }

@@ -1,24 +1,69 @@
 /**
- * Bucket aggregator: bytes / packets / flows per (5-minute bucket, subject, direction). Pure: time
- * comes in as arguments, no timers or I/O; the checkpoint store persists its snapshots.
+ * Bucket aggregator: bytes / packets / flows per (5-minute bucket, subject, direction). Pure apart
+ * from the injected Clock that stamps revisions: no timers or I/O; the checkpoint store persists
+ * its snapshots.
  *
  * Closing rule: bucket [b, b+300) closes when nowMs >= (b + 300 + closeGraceSec) * 1000. Closing is
  * recorded as a watermark `closedBeforeSec` (every bucket starting below it is closed), which only
- * grows and is persisted, so a restart never reopens or re-reports a closed bucket.
+ * grows and is persisted, so a restart never reopens a closed bucket. Flows for a closed bucket
+ * ("late") go into a new bucket object that is emitted at the next closeDue().
  *
- * Late flows (for a closed bucket) are collected apart and reported at the next closeDue() as a
- * revision: Summary.revision > 0, counts additive (proto/flowbill.proto). Revision numbers come from
- * one persisted per-edge counter, so (subject, bucket, revision) is unique forever without keeping a
- * per-bucket counter for every bucket that might ever receive a straggler.
+ * CONTENT IDENTITY (exactly-once across a rewound edge; the hub dedups on it, proto Summary.revision):
+ * a summary is identified by (edgeId, bucketStartSec, revision, subjectId), and the edge guarantees:
+ * (a) Every bucket object (open or late) gets its revision when it is CREATED and keeps it in its
+ *     checkpoint (agg/bucket/<start>/<revision>):
+ *       revision = max(floor(clock.nowMs() / 1000) - REVISION_EPOCH_SEC, lastRevisionUsedForThisStart + 1)
+ *     REVISION_EPOCH_SEC is 2020-01-01 (1577836800), so a revision fits uint32 until 2156. The clock
+ *     term keeps revisions unique per (edge, bucketStartSec) even after the disk state rewinds (LevelDB
+ *     dropping torn writes after a disk-full) or is lost: a bucket object created after the restart
+ *     gets a later second than any created before it. lastRevisionUsedForThisStart is what this
+ *     process knows (restored buckets and buckets created since start); it only matters when two
+ *     bucket objects for one start are created within one clock second (closes more often than
+ *     once a second with late traffic), and then revisions run ahead of the clock by that many.
+ *     Revision 0 is not special: a bucket's total is the sum over its distinct revisions. Keys
+ *     without a revision (older versions) load as revision 0 (agg/open/<start>: the old versions
+ *     sent an open bucket as revision 0) and as the old per-edge counter meta.nextRevision
+ *     (agg/late/<start>: what the old version would have sent it as), and are rewritten under the
+ *     new key by the next checkpoint.
+ * (b) Buckets RESTORED from a checkpoint are sealed: their content never changes after restore
+ *     (restore may only DROP invalid rows). Flows arriving after the restart for the same start go
+ *     into a NEW bucket object with a new revision, which closes at the normal time (or at the next
+ *     closeDue() when the start is already closed). So a restored revision, possibly sent before
+ *     the rewind, is re-sent with content that is a subset of what was sent under that identity.
+ * (c) A revision's summaries are emitted exactly once, all by the same closeDue(), consecutively, in
+ *     ascending subjectId order (plain JS string comparison a < b). closeDue() returns the due
+ *     revisions ordered by bucketStartSec, then revision, then subjectId, so the outbox cuts each
+ *     revision into contiguous sorted runs.
+ *
+ * Bounds (hostile input, issue 8): at most maxOpenBuckets bucket objects held (open, late and
+ * restored together), maxSubjects distinct subjects with a row, maxBucketRows rows over all held
+ * buckets, and no counter above MAX_SUMMARY_COUNT (2^50, the hub's per-summary limit). A hit that
+ * would break one is REFUSED, never silently: counted in stats().refusedHits (by reason) with its
+ * bytes in refusedBytes. Flows whose numbers split-flow refuses (RangeError) count as invalidFlows.
+ * Restored state is loaded whole even above the caps (it is billing data); new rows then wait.
  */
 import type { FlowRecord } from '../decode/flow-record';
 import type { Summary, SubjectKind } from '../../proto/codec';
-import { BUCKET_SEC, splitFlow, bucketStartSecOf, singleBucketSec } from './split-flow';
+import { MAX_SUMMARY_COUNT, isValidSummaryCount } from '../../proto/summary-limits';
+import type { Clock } from '../../common/clock';
+import { systemClock } from '../../common/clock';
+import { BUCKET_SEC, splitFlow, bucketStartSecOf, singleBucketSec, checkFlowCounts } from './split-flow';
 import type { SubjectHit } from '../classify/classifier';
 import { subjectKeyOf } from '../classify/subject-keys';
 
 /** Counters per row, in this order: [bytesIn, bytesOut, packetsIn, packetsOut, flowsIn, flowsOut]. */
 export const COUNTERS_PER_ROW = 6;
+
+/** 2020-01-01T00:00:00Z: revisions are seconds since then (uint32 until 2156). */
+export const REVISION_EPOCH_SEC = 1_577_836_800;
+
+/** The clock term of a new bucket object's revision. */
+export function clockRevision(nowMs: number): number {
+  return Math.max(0, Math.floor(nowMs / 1000) - REVISION_EPOCH_SEC);
+}
+
+/** Where a restored bucket came from when its key had no revision (older versions). */
+export type LegacyBucketKey = 'open' | 'late';
 
 /**
  * Serialized bucket, column-wise: row i is the i-th subject id of `ids`, kinds[i], counts[6i .. 6i+5].
@@ -26,12 +71,19 @@ export const COUNTERS_PER_ROW = 6;
  */
 export interface BucketSnapshot {
   bucketStartSec: number;
-  /** true: late data for a closed bucket, waiting to go out as a revision. */
-  late: boolean;
+  revision: number;
+  /** Loaded from a key without a revision: the checkpoint store deletes that key when it writes this one. */
+  legacy?: LegacyBucketKey;
   rows: number;
   kinds: Uint8Array;
   counts: Float64Array;
   ids: Uint8Array;
+}
+
+export interface RemovedBucket {
+  bucketStartSec: number;
+  revision: number;
+  legacy?: LegacyBucketKey;
 }
 
 const utf8 = new TextEncoder();
@@ -49,58 +101,110 @@ const NEWLINE = 10;
 
 export interface AggregatorMeta {
   closedBeforeSec: number;
-  nextRevision: number;
+  /** Older versions' per-edge revision counter: read (legacy late buckets), no longer written. */
+  nextRevision?: number;
 }
 
 export interface AggregatorCheckpoint {
   meta: AggregatorMeta;
   /** Buckets changed since the last checkpoint (full content). */
   changed: BucketSnapshot[];
-  /** Buckets that no longer exist in memory since the last checkpoint (closed or flushed). */
-  removed: { bucketStartSec: number; late: boolean }[];
+  /** Buckets that no longer exist in memory since the last checkpoint (emitted). */
+  removed: RemovedBucket[];
 }
 
 export interface BucketAggregatorOptions {
   closeGraceSec: number;
+  /** Stamps new bucket objects' revisions (see CONTENT IDENTITY). Default: the system clock. */
+  clock?: Clock;
+  /** Bucket objects held at once (open, late, restored). Default unbounded (tests, benches). */
+  maxOpenBuckets?: number;
+  /** Distinct subjects with a row in a held bucket. Default unbounded. */
+  maxSubjects?: number;
+  /** Rows over all held buckets (~70 bytes each). Default unbounded. */
+  maxBucketRows?: number;
+}
+
+export interface RefusedHits {
+  /** A new bucket object was needed and maxOpenBuckets were held. */
+  buckets: number;
+  /** A new subject was needed and maxSubjects were active. */
+  subjects: number;
+  /** A new row was needed and maxBucketRows were held. */
+  rows: number;
+  /** A counter of the row would have passed MAX_SUMMARY_COUNT (2^50). */
+  counterLimit: number;
 }
 
 export interface AggregatorStats {
+  /** Held bucket objects not yet due (start >= closedBeforeSec). */
   openBuckets: number;
+  /** Held bucket objects for closed starts, due at the next closeDue(). */
   lateBuckets: number;
+  /** Distinct subjects with a row in any held bucket. */
   activeSubjects: number;
+  /** Rows over all held buckets. */
+  bucketRows: number;
   lateFlows: number;
+  /** (flow part, subject) hits not counted because of a bound: the status counter table_evictions. */
+  refusedHits: number;
+  refusedHitsByReason: RefusedHits;
+  /** Bytes of the refused hits (each hit's share, counted once per subject). */
+  refusedBytes: number;
+  /** Flows split-flow refused (RangeError: non-finite time, non-safe-integer or negative counts). */
+  invalidFlows: number;
+  /** Rows dropped by restore() (invalid counters, ids that do not match the rows); see RestoreReport. */
+  restoreDroppedRows: number;
+}
+
+/** What restore() kept and dropped; the caller logs it (the aggregator has no logger). */
+export interface RestoreReport {
+  buckets: number;
+  rows: number;
+  /** Rows dropped: a counter non-finite, negative, fractional or above 2^50 (older versions). */
+  droppedRows: number;
+  /** Whole snapshots dropped: ids/kinds/counts not matching the row count, or a duplicate (start, revision). */
+  droppedBuckets: number;
+  /** Up to 20 descriptions of what was dropped. */
+  problems: string[];
 }
 
 export interface BucketAggregator {
-  /** Count one classified flow for its subjects. */
+  /** Count one classified flow for its subjects (refused hits are counted in stats()). */
   add(flow: FlowRecord, hits: readonly SubjectHit[]): void;
   /**
-   * Remove every bucket due at nowMs (revision 0) and every late bucket (next revision) and return
-   * their summaries. The caller must persist them together with checkpoint() in one atomic write.
+   * Remove every due bucket object (open ones whose close time passed, and every one for a closed
+   * start) and return their summaries, ordered by start, revision, subjectId. The caller must
+   * persist them together with checkpoint() in one atomic write.
    */
   closeDue(nowMs: number): Summary[];
   /** What changed since the previous checkpoint(); call right after closeDue() for the same write. */
   checkpoint(): AggregatorCheckpoint;
   /** After a failed write: the next checkpoint() returns everything in memory. */
   markAllDirty(): void;
-  /** Load state written by checkpoints (at start, before any add). */
-  restore(meta: AggregatorMeta, buckets: BucketSnapshot[]): void;
+  /** Load state written by checkpoints (at start, before any add). Restored buckets are sealed. */
+  restore(meta: AggregatorMeta, buckets: BucketSnapshot[]): RestoreReport;
   stats(): AggregatorStats;
-  /** Sum over open and late buckets, for logs and tests. */
+  /** Sum over held buckets, for logs and tests. */
   totals(): { bytes: number; packets: number; flows: number };
 }
 
-function bucketKey(bucketStartSec: number, late: boolean): string {
-  return `${late ? 'late' : 'open'}:${bucketStartSec}`;
-}
-
 /**
- * One bucket, struct-of-arrays: a row per subject that has counts in it, found through the subject's
- * slot (rowOf[slot] = row + 1, 0 = none). 52 bytes per row and no object per subject: at 100k
- * subjects this is what keeps RSS down and makes a checkpoint a copy of two typed arrays.
+ * One bucket object, struct-of-arrays: a row per subject that has counts in it, found through the
+ * subject's slot in a small open-addressing table (slot + 1 → row), sized to the bucket's rows and
+ * not to all known subjects: a flood of datagrams with random times once made every bucket allocate
+ * an index for every subject (4.5 GB RSS). ~70 bytes per row and no object per subject.
  */
 interface Bucket {
-  rowOf: Int32Array;
+  startSec: number;
+  revision: number;
+  /** Restored from a checkpoint: content never changes (CONTENT IDENTITY (b)). */
+  sealed: boolean;
+  legacy: LegacyBucketKey | undefined;
+  dirty: boolean;
+  /** Interleaved [slot + 1, row] pairs; 0 = empty. Power-of-two pairs, at most half full. */
+  table: Int32Array;
+  tableMask: number;
   rows: number;
   slotOfRow: Int32Array;
   counts: Float64Array;
@@ -112,103 +216,186 @@ interface Bucket {
   idRows: number;
 }
 
-function newBucket(slotCount: number): Bucket {
+const INITIAL_ROWS = 16;
+
+function newBucket(startSec: number, revision: number, sealed: boolean): Bucket {
   return {
-    rowOf: new Int32Array(Math.max(64, slotCount)), rows: 0, slotOfRow: new Int32Array(64), counts: new Float64Array(64 * COUNTERS_PER_ROW),
-    kinds: new Uint8Array(64), idBytes: new Uint8Array(1024), idLength: 0, idRows: 0,
+    startSec, revision, sealed, legacy: undefined, dirty: true,
+    table: new Int32Array(INITIAL_ROWS * 4), tableMask: INITIAL_ROWS * 2 - 1,
+    rows: 0, slotOfRow: new Int32Array(INITIAL_ROWS), counts: new Float64Array(INITIAL_ROWS * COUNTERS_PER_ROW),
+    kinds: new Uint8Array(INITIAL_ROWS), idBytes: new Uint8Array(256), idLength: 0, idRows: 0,
   };
 }
 
-function newRow(b: Bucket, slot: number): number {
-  if (slot >= b.rowOf.length) {
-    const rowOf = new Int32Array(Math.max(slot + 1, b.rowOf.length * 2)); rowOf.set(b.rowOf); b.rowOf = rowOf;
+function hashOf(slot: number, mask: number): number {
+  return (Math.imul(slot, 0x9e3779b1) >>> 7) & mask;
+}
+
+function findRow(b: Bucket, slot: number): number {
+  const t = b.table;
+  const key = slot + 1;
+  const mask = b.tableMask;
+  for (let i = hashOf(slot, mask); ; i = (i + 1) & mask) {
+    const k = t[2 * i];
+    if (k === key) return t[2 * i + 1];
+    if (k === 0) return -1;
   }
+}
+
+function tableInsert(t: Int32Array, mask: number, slot: number, row: number): void {
+  for (let i = hashOf(slot, mask); ; i = (i + 1) & mask) {
+    if (t[2 * i] === 0) { t[2 * i] = slot + 1; t[2 * i + 1] = row; return; }
+  }
+}
+
+function newRow(b: Bucket, slot: number, kind: number): number {
   const row = b.rows++;
   if (row === b.slotOfRow.length) {
     const slots = new Int32Array(row * 2); slots.set(b.slotOfRow); b.slotOfRow = slots;
     const counts = new Float64Array(row * 2 * COUNTERS_PER_ROW); counts.set(b.counts); b.counts = counts;
     const kinds = new Uint8Array(row * 2); kinds.set(b.kinds); b.kinds = kinds;
   }
+  if (b.rows * 2 > b.tableMask + 1) { // keep the table at most half full
+    const mask = b.tableMask * 2 + 1;
+    const table = new Int32Array((mask + 1) * 2);
+    for (let r = 0; r < row; r++) tableInsert(table, mask, b.slotOfRow[r], r);
+    b.table = table; b.tableMask = mask;
+  }
+  tableInsert(b.table, b.tableMask, slot, row);
   b.slotOfRow[row] = slot;
-  b.rowOf[slot] = row + 1;
+  b.kinds[row] = kind;
   return row;
 }
 
+const MAX_PROBLEMS = 20;
+
 export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAggregator {
   const graceMs = opts.closeGraceSec * 1000;
+  const clock = opts.clock ?? systemClock;
+  const maxBuckets = opts.maxOpenBuckets ?? Infinity;
+  const maxSubjects = opts.maxSubjects ?? Infinity;
+  const maxRows = opts.maxBucketRows ?? Infinity;
   let closedBeforeSec = 0;
-  let nextRevision = 1;
   let lateFlows = 0;
+  let invalidFlows = 0;
+  let refusedBytes = 0;
+  const refused: RefusedHits = { buckets: 0, subjects: 0, rows: 0, counterLimit: 0 };
+  let restoreDroppedRows = 0;
   // A subject's slot is its process-wide subject key (classify/subject-keys.ts), so a hit finds its
-  // row through two typed-array reads and no string hashing.
+  // row with integer arithmetic and no string hashing. rowsOfSlot counts the held rows per subject.
   const subjectIds: string[] = [];
   const subjectKinds: number[] = [];
-  const open = new Map<number, Bucket>();
-  const late = new Map<number, Bucket>();
-  const dirty = new Set<string>();
-  const removed = new Map<string, { bucketStartSec: number; late: boolean }>();
+  let rowsOfSlot = new Int32Array(1024);
+  let activeSubjects = 0;
+  let totalRows = 0;
+  /** Every held bucket object, open, late and restored. */
+  const held = new Set<Bucket>();
+  /** The bucket object that takes new flows for a start (never a sealed one). */
+  const writable = new Map<number, Bucket>();
+  /** Highest revision created or restored per start (pruned once the clock is well past it). */
+  const lastRevision = new Map<number, number>();
+  let removed: RemovedBucket[] = [];
 
-  function known(slot: number, subjectId: string, kind: SubjectKind): number {
+  function known(slot: number, subjectId: string, kind: number): void {
     if (subjectIds[slot] === undefined) {
       while (subjectIds.length < slot) { subjectIds.push(undefined!); subjectKinds.push(0); } // keep the arrays packed
       subjectIds[slot] = subjectId;
       subjectKinds[slot] = kind;
     }
-    return slot;
+    if (slot >= rowsOfSlot.length) {
+      const grown = new Int32Array(Math.max(slot + 1, rowsOfSlot.length * 2)); grown.set(rowsOfSlot); rowsOfSlot = grown;
+    }
   }
 
-  // Hot path cache: nearly every flow lands in the current open bucket, so skip the map lookups and
-  // the dirty-key bookkeeping when it is the same bucket as last time (reset by anything that drops
-  // buckets or clears the dirty set).
-  let cachedStartSec = -1;
-  let cachedLate = false;
+  function nextRevisionFor(startSec: number): number {
+    const last = lastRevision.get(startSec);
+    const revision = Math.max(clockRevision(clock.nowMs()), last === undefined ? 0 : last + 1);
+    lastRevision.set(startSec, revision);
+    return revision;
+  }
+
+  // Hot path cache: nearly every flow lands in the current open bucket, so skip the map lookup when
+  // it is the same start as last time (reset by anything that drops buckets).
+  let cachedStartSec = NaN;
   let cachedBucket: Bucket | undefined;
 
-  function bucketFor(bucketStartSec: number, isLate: boolean): Bucket {
-    if (cachedBucket && bucketStartSec === cachedStartSec && isLate === cachedLate) return cachedBucket;
-    const maps = isLate ? late : open;
-    let bucket = maps.get(bucketStartSec);
-    if (!bucket) { bucket = newBucket(subjectIds.length); maps.set(bucketStartSec, bucket); }
-    const key = bucketKey(bucketStartSec, isLate);
-    dirty.add(key);
-    removed.delete(key);
-    cachedStartSec = bucketStartSec; cachedLate = isLate; cachedBucket = bucket;
+  function bucketFor(startSec: number): Bucket | undefined {
+    if (startSec === cachedStartSec) return cachedBucket;
+    let bucket = writable.get(startSec);
+    if (!bucket) {
+      if (held.size >= maxBuckets) return undefined;
+      bucket = newBucket(startSec, nextRevisionFor(startSec), false);
+      held.add(bucket);
+      writable.set(startSec, bucket);
+    }
+    cachedStartSec = startSec; cachedBucket = bucket;
     return bucket;
+  }
+
+  function refuse(reason: keyof RefusedHits, bytes: number): void {
+    refused[reason]++;
+    refusedBytes += bytes;
   }
 
   function addTo(bucket: Bucket, hit: SubjectHit, bytes: number, packets: number, flows: number): void {
     const slot = hit.subjectKey;
-    let row = slot < bucket.rowOf.length ? bucket.rowOf[slot] - 1 : -1;
-    if (row < 0) { row = newRow(bucket, known(slot, hit.subjectId, hit.kind)); bucket.kinds[row] = hit.kind; }
+    let row = findRow(bucket, slot);
+    if (row < 0) {
+      if (bytes > MAX_SUMMARY_COUNT || packets > MAX_SUMMARY_COUNT) { refuse('counterLimit', bytes); return; }
+      if (totalRows >= maxRows) { refuse('rows', bytes); return; }
+      known(slot, hit.subjectId, hit.kind);
+      if (rowsOfSlot[slot] === 0) {
+        if (activeSubjects >= maxSubjects) { refuse('subjects', bytes); return; }
+        activeSubjects++;
+      }
+      rowsOfSlot[slot]++;
+      totalRows++;
+      row = newRow(bucket, slot, hit.kind); // rows are appended to zeroed arrays: its counters are 0
+    }
     const o = row * COUNTERS_PER_ROW + hit.direction; // direction 0 in, 1 out
     const c = bucket.counts;
+    // The hub refuses a summary above 2^50 (and with it the whole batch's write): refuse this hit instead.
+    if (c[o] + bytes > MAX_SUMMARY_COUNT || c[o + 2] + packets > MAX_SUMMARY_COUNT || c[o + 4] + flows > MAX_SUMMARY_COUNT) {
+      refuse('counterLimit', bytes);
+      return;
+    }
     c[o] += bytes;
     c[o + 2] += packets;
     c[o + 4] += flows;
+    bucket.dirty = true;
   }
 
-  function summariesOf(bucketStartSec: number, bucket: Bucket, revision: number, out: Summary[]): void {
+  function summariesOf(bucket: Bucket, out: Summary[]): void {
     const c = bucket.counts;
-    for (let row = 0; row < bucket.rows; row++) {
+    const rows = bucket.rows;
+    const ids: string[] = new Array(rows);
+    const order: number[] = new Array(rows);
+    for (let row = 0; row < rows; row++) { ids[row] = subjectIds[bucket.slotOfRow[row]]; order[row] = row; }
+    order.sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0)); // CONTENT IDENTITY (c)
+    for (const row of order) {
       const slot = bucket.slotOfRow[row];
       const o = row * COUNTERS_PER_ROW;
       out.push({
-        subjectId: subjectIds[slot], subjectKind: subjectKinds[slot] as SubjectKind, bucketStartSec, durationSec: BUCKET_SEC,
+        subjectId: ids[row], subjectKind: subjectKinds[slot] as SubjectKind, bucketStartSec: bucket.startSec, durationSec: BUCKET_SEC,
         bytesIn: c[o], bytesOut: c[o + 1], packetsIn: c[o + 2], packetsOut: c[o + 3], flowsIn: c[o + 4], flowsOut: c[o + 5],
-        revision,
+        revision: bucket.revision,
       });
     }
   }
 
-  function drop(bucketStartSec: number, isLate: boolean): void {
-    cachedBucket = undefined;
-    (isLate ? late : open).delete(bucketStartSec);
-    const key = bucketKey(bucketStartSec, isLate);
-    dirty.delete(key);
-    removed.set(key, { bucketStartSec, late: isLate });
+  function drop(bucket: Bucket): void {
+    cachedBucket = undefined; cachedStartSec = NaN;
+    held.delete(bucket);
+    if (writable.get(bucket.startSec) === bucket) writable.delete(bucket.startSec);
+    for (let row = 0; row < bucket.rows; row++) {
+      const slot = bucket.slotOfRow[row];
+      if (--rowsOfSlot[slot] === 0) activeSubjects--;
+    }
+    totalRows -= bucket.rows;
+    removed.push({ bucketStartSec: bucket.startSec, revision: bucket.revision, legacy: bucket.legacy });
   }
 
-  function snapshotOf(bucketStartSec: number, isLate: boolean, bucket: Bucket): BucketSnapshot {
+  function snapshotOf(bucket: Bucket): BucketSnapshot {
     for (let row = bucket.idRows; row < bucket.rows; row++) {
       const id = subjectIds[bucket.slotOfRow[row]];
       const need = bucket.idLength + id.length * 3 + 1; // UTF-8 worst case
@@ -235,26 +422,49 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     counts.set(bucket.counts.subarray(0, rows * COUNTERS_PER_ROW));
     const kinds = uninitialized(rows); kinds.set(bucket.kinds.subarray(0, rows));
     const ids = uninitialized(bucket.idLength); ids.set(bucket.idBytes.subarray(0, bucket.idLength));
-    return { bucketStartSec, late: isLate, rows, kinds, counts, ids };
+    const snap: BucketSnapshot = { bucketStartSec: bucket.startSec, revision: bucket.revision, rows, kinds, counts, ids };
+    if (bucket.legacy) snap.legacy = bucket.legacy;
+    return snap;
+  }
+
+  function pruneLastRevisions(): void {
+    // An entry at or below the clock adds nothing to max(clock, last + 1); 600 s of slack for a
+    // clock that steps back a little (NTP) so a second is not stamped twice for one start.
+    const floor = clockRevision(clock.nowMs()) - 600;
+    for (const [start, last] of lastRevision) if (last < floor && !writable.has(start)) lastRevision.delete(start);
+  }
+
+  function countHitsRefused(reason: keyof RefusedHits, hits: readonly SubjectHit[], bytes: number): void {
+    for (let i = 0; i < hits.length; i++) refuse(reason, bytes);
   }
 
   return {
     add(flow, hits) {
       if (hits.length === 0) return;
-      const oneBucketSec = singleBucketSec(flow.startMs, flow.endMs);
-      if (oneBucketSec !== undefined) { // fast path, no allocation: the flow lies in one bucket
-        const isLate = oneBucketSec < closedBeforeSec;
-        const bucket = bucketFor(oneBucketSec, isLate);
-        for (let i = 0; i < hits.length; i++) addTo(bucket, hits[i], flow.bytes, flow.packets, 1);
-        if (isLate) lateFlows++;
+      let oneBucketSec: number | undefined;
+      let parts: ReturnType<typeof splitFlow> | undefined;
+      try {
+        oneBucketSec = singleBucketSec(flow.startMs, flow.endMs);
+        // splitFlow checks bytes and packets; the fast path below does not call it.
+        if (oneBucketSec === undefined) parts = splitFlow(flow.startMs, flow.endMs, flow.bytes, flow.packets);
+        else checkFlowCounts(flow.bytes, flow.packets);
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        invalidFlows++; // split-flow's own bounds: nothing of this flow was counted
         return;
       }
-      const parts = splitFlow(flow.startMs, flow.endMs, flow.bytes, flow.packets);
+      if (oneBucketSec !== undefined) { // fast path, no allocation: the flow lies in one bucket
+        const bucket = bucketFor(oneBucketSec);
+        if (!bucket) { countHitsRefused('buckets', hits, flow.bytes); return; }
+        for (let i = 0; i < hits.length; i++) addTo(bucket, hits[i], flow.bytes, flow.packets, 1);
+        if (oneBucketSec < closedBeforeSec) lateFlows++;
+        return;
+      }
       let wasLate = false;
-      for (const part of parts) {
-        const isLate = part.bucketStartSec < closedBeforeSec;
-        wasLate ||= isLate;
-        const bucket = bucketFor(part.bucketStartSec, isLate);
+      for (const part of parts!) {
+        wasLate ||= part.bucketStartSec < closedBeforeSec;
+        const bucket = bucketFor(part.bucketStartSec);
+        if (!bucket) { countHitsRefused('buckets', hits, part.bytes); continue; }
         for (let i = 0; i < hits.length; i++) addTo(bucket, hits[i], part.bytes, part.packets, part.flows);
       }
       if (wasLate) lateFlows++;
@@ -263,77 +473,105 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     closeDue(nowMs) {
       const out: Summary[] = [];
       const watermark = bucketStartSecOf(nowMs - graceMs);
-      if (watermark > closedBeforeSec) {
-        closedBeforeSec = watermark;
-        for (const b of [...open.keys()].sort((x, y) => x - y)) {
-          if (b >= closedBeforeSec) continue;
-          summariesOf(b, open.get(b)!, 0, out);
-          drop(b, false);
-        }
+      if (watermark > closedBeforeSec) closedBeforeSec = watermark;
+      const due: Bucket[] = [];
+      for (const b of held) if (b.startSec < closedBeforeSec) due.push(b);
+      due.sort((x, y) => x.startSec - y.startSec || x.revision - y.revision);
+      for (const b of due) {
+        summariesOf(b, out);
+        drop(b);
       }
-      if (late.size > 0) {
-        const revision = nextRevision++;
-        for (const b of [...late.keys()].sort((x, y) => x - y)) {
-          summariesOf(b, late.get(b)!, revision, out);
-          drop(b, true);
-        }
-      }
+      pruneLastRevisions();
       return out;
     },
 
     checkpoint() {
       const changed: BucketSnapshot[] = [];
-      for (const key of dirty) {
-        const [kind, b] = key.split(':');
-        const isLate = kind === 'late';
-        const bucket = (isLate ? late : open).get(Number(b));
-        if (bucket) changed.push(snapshotOf(Number(b), isLate, bucket));
+      for (const b of held) {
+        if (!b.dirty) continue;
+        changed.push(snapshotOf(b));
+        b.dirty = false;
       }
-      const result = { meta: { closedBeforeSec, nextRevision }, changed, removed: [...removed.values()] };
-      dirty.clear();
-      removed.clear();
-      cachedBucket = undefined; // the next add must mark its bucket dirty again
+      const result: AggregatorCheckpoint = { meta: { closedBeforeSec }, changed, removed };
+      removed = [];
       return result;
     },
 
     markAllDirty() {
-      for (const b of open.keys()) dirty.add(bucketKey(b, false));
-      for (const b of late.keys()) dirty.add(bucketKey(b, true));
+      for (const b of held) b.dirty = true;
     },
 
-    restore(meta, buckets) {
-      cachedBucket = undefined;
+    restore(meta, snapshots) {
+      cachedBucket = undefined; cachedStartSec = NaN;
       closedBeforeSec = meta.closedBeforeSec;
-      nextRevision = meta.nextRevision;
-      for (const snap of buckets) {
-        const bucket = newBucket(subjectIds.length);
-        const ids = snap.rows === 0 ? [] : new TextDecoder().decode(snap.ids).split('\n');
-        if (ids.length !== snap.rows) throw new Error(`bucket ${snap.bucketStartSec}: ${ids.length} subject ids for ${snap.rows} rows`);
-        for (let i = 0; i < snap.rows; i++) {
-          const slot = known(subjectKeyOf(ids[i]), ids[i], snap.kinds[i] as SubjectKind);
-          let row = slot < bucket.rowOf.length ? bucket.rowOf[slot] - 1 : -1;
-          if (row < 0) { row = newRow(bucket, slot); bucket.kinds[row] = snap.kinds[i]; }
-          for (let k = 0; k < COUNTERS_PER_ROW; k++) bucket.counts[row * COUNTERS_PER_ROW + k] += snap.counts[i * COUNTERS_PER_ROW + k];
+      const report: RestoreReport = { buckets: 0, rows: 0, droppedRows: 0, droppedBuckets: 0, problems: [] };
+      const problem = (text: string) => { if (report.problems.length < MAX_PROBLEMS) report.problems.push(text); };
+      const seen = new Set<string>();
+      const decoder = new TextDecoder();
+      for (const snap of snapshots) {
+        const name = `bucket ${snap.bucketStartSec} revision ${snap.revision}`;
+        const identity = `${snap.bucketStartSec}/${snap.revision}`;
+        let ids: string[];
+        try { ids = snap.rows === 0 ? [] : decoder.decode(snap.ids).split('\n'); } catch { ids = []; }
+        const shapeOk = Number.isSafeInteger(snap.bucketStartSec) && Number.isSafeInteger(snap.revision) && snap.revision >= 0
+          && ids.length === snap.rows && snap.kinds.length >= snap.rows && snap.counts.length >= snap.rows * COUNTERS_PER_ROW && ids.every((id) => id.length > 0);
+        if (!shapeOk || seen.has(identity)) {
+          report.droppedBuckets++;
+          restoreDroppedRows += snap.rows;
+          report.droppedRows += snap.rows;
+          problem(seen.has(identity) ? `${name}: a second copy of this revision (dropped: its rows would count twice)` : `${name}: ${ids.length} subject ids, ${snap.kinds.length} kinds, ${snap.counts.length} counters for ${snap.rows} rows`);
+          continue;
         }
-        (snap.late ? late : open).set(snap.bucketStartSec, bucket);
+        seen.add(identity);
+        const bucket = newBucket(snap.bucketStartSec, snap.revision, true);
+        bucket.legacy = snap.legacy;
+        // Migration or dropped rows: rewrite it at the next checkpoint. Otherwise the disk copy is it.
+        bucket.dirty = snap.legacy !== undefined;
+        for (let i = 0; i < snap.rows; i++) {
+          const base = i * COUNTERS_PER_ROW;
+          let valid = true;
+          for (let k = 0; k < COUNTERS_PER_ROW; k++) if (!isValidSummaryCount(snap.counts[base + k])) valid = false;
+          const slot = subjectKeyOf(ids[i]);
+          known(slot, ids[i], snap.kinds[i]);
+          let row = findRow(bucket, slot);
+          if (valid && row >= 0) { // a subject twice in one snapshot (corrupt): one row, if the sum still fits
+            for (let k = 0; k < COUNTERS_PER_ROW; k++) if (!isValidSummaryCount(bucket.counts[row * COUNTERS_PER_ROW + k] + snap.counts[base + k])) valid = false;
+          }
+          if (!valid) {
+            report.droppedRows++; restoreDroppedRows++;
+            bucket.dirty = true;
+            problem(`${name}: row ${JSON.stringify(ids[i])} dropped, counters ${JSON.stringify(Array.from(snap.counts.subarray(base, base + COUNTERS_PER_ROW)))} are not integers in [0, 2^50]`);
+            continue;
+          }
+          if (row < 0) {
+            if (rowsOfSlot[slot]++ === 0) activeSubjects++;
+            totalRows++;
+            row = newRow(bucket, slot, snap.kinds[i]);
+          }
+          for (let k = 0; k < COUNTERS_PER_ROW; k++) bucket.counts[row * COUNTERS_PER_ROW + k] += snap.counts[base + k];
+          report.rows++;
+        }
+        held.add(bucket);
+        report.buckets++;
+        const last = lastRevision.get(bucket.startSec);
+        if (last === undefined || bucket.revision > last) lastRevision.set(bucket.startSec, bucket.revision);
       }
+      return report;
     },
 
     stats() {
-      const seen = new Uint8Array(subjectIds.length);
-      let activeSubjects = 0;
-      for (const bucket of open.values()) {
-        for (let row = 0; row < bucket.rows; row++) {
-          const slot = bucket.slotOfRow[row];
-          if (seen[slot] === 0) { seen[slot] = 1; activeSubjects++; }
-        }
-      }
-      return { openBuckets: open.size, lateBuckets: late.size, activeSubjects, lateFlows };
+      let lateBuckets = 0;
+      for (const b of held) if (b.startSec < closedBeforeSec) lateBuckets++;
+      return {
+        openBuckets: held.size - lateBuckets, lateBuckets, activeSubjects, bucketRows: totalRows, lateFlows,
+        refusedHits: refused.buckets + refused.subjects + refused.rows + refused.counterLimit,
+        refusedHitsByReason: { ...refused }, refusedBytes, invalidFlows, restoreDroppedRows,
+      };
     },
 
     totals() {
       let bytes = 0, packets = 0, flows = 0;
-      for (const maps of [open, late]) for (const bucket of maps.values()) {
+      for (const bucket of held) {
         const c = bucket.counts;
         for (let o = 0; o < bucket.rows * COUNTERS_PER_ROW; o += COUNTERS_PER_ROW) {
           bytes += c[o] + c[o + 1]; packets += c[o + 2] + c[o + 3]; flows += c[o + 4] + c[o + 5];

@@ -6,12 +6,38 @@
  * packets: nothing is lost or invented by rounding. The flow COUNT (1) goes to the bucket holding
  * the flow's last millisecond: a flow record is "reported" when it ends.
  * A zero-length flow (startMs == endMs) falls entirely into the bucket of startMs.
+ *
+ * Total functions (defense in depth behind edge/validate/flow-bounds.ts): every export here either
+ * returns in time and memory bounded by MAX_FLOW_SPAN_MS / 300 s + 1 buckets, or throws a RangeError
+ * naming the bad argument. Rules: times must be finite and within ±MAX_TIME_MS (so a bucket index is a
+ * safe integer and `b++` advances; an IPFIX end of 2^62 ms once made it a no-op and grew memory to
+ * 2.4 GB); fractional milliseconds are floored; bytes and packets must be safe integers >= 0 (a total
+ * of ~1e37 once made `left--` a no-op in apportion(): an infinite loop). The aggregator catches the
+ * RangeError and counts the flow as refused.
  */
 export const BUCKET_SEC = 300;
 const BUCKET_MS = BUCKET_SEC * 1000;
 
 /** Flows claiming to span more than this are clamped to their last hour (garbage start times). */
 export const MAX_FLOW_SPAN_MS = 3600 * 1000;
+
+/** Times beyond ±2^52 ms (year ~142,000) are refused: the arithmetic below stays exact. */
+export const MAX_TIME_MS = 2 ** 52;
+
+function checkTimeMs(name: string, ms: number): number {
+  if (!Number.isFinite(ms) || ms > MAX_TIME_MS || ms < -MAX_TIME_MS) throw new RangeError(`split-flow: ${name} ${ms} is not a time within ±2^52 ms`);
+  return Math.floor(ms);
+}
+
+function checkCount(name: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`split-flow: ${name} ${n} is not a safe non-negative integer`);
+}
+
+/** Throws a RangeError unless bytes and packets are safe integers >= 0 (what splitFlow checks). */
+export function checkFlowCounts(bytes: number, packets: number): void {
+  checkCount('bytes', bytes);
+  checkCount('packets', packets);
+}
 
 export function bucketStartSecOf(ms: number): number {
   return Math.floor(ms / BUCKET_MS) * BUCKET_SEC;
@@ -30,7 +56,10 @@ export interface FlowPart {
  * the later bucket). BigInt because total*w can pass 2^53 (TB-sized flows × 300,000 ms).
  */
 export function apportion(total: number, weights: readonly number[]): number[] {
-  const W = weights.reduce((a, b) => a + b, 0);
+  checkCount('total', total);
+  let W = 0;
+  for (const w of weights) { checkCount('weight', w); W += w; }
+  if (!(W > 0) || !Number.isSafeInteger(W)) throw new RangeError(`split-flow: weights sum to ${W}, expected a positive safe integer`);
   const bigTotal = BigInt(total);
   const bigW = BigInt(W);
   const shares: number[] = new Array(weights.length);
@@ -43,16 +72,21 @@ export function apportion(total: number, weights: readonly number[]): number[] {
     remainders[i] = num - share * bigW;
     given += shares[i];
   }
-  let left = total - given; // < weights.length
+  // Exact (safe-integer total and shares), so 0 <= left < weights.length; the k bound makes the
+  // loop finite even if that ever stopped being true.
+  let left = total - given;
   if (left > 0) {
     const order = weights.map((_, i) => i).sort((a, b) => (remainders[b] > remainders[a] ? 1 : remainders[b] < remainders[a] ? -1 : b - a));
-    for (let k = 0; left > 0; k++, left--) shares[order[k]]++;
+    for (let k = 0; left > 0 && k < order.length; k++, left--) shares[order[k]]++;
   }
+  if (left !== 0) throw new RangeError(`split-flow: apportion(${total}) left ${left} units unassigned`);
   return shares;
 }
 
 /** The bucket of a flow that lies in one bucket (same rule as splitFlow), else undefined. */
 export function singleBucketSec(startMs: number, endMs: number): number | undefined {
+  startMs = checkTimeMs('startMs', startMs);
+  endMs = checkTimeMs('endMs', endMs);
   if (endMs < startMs) endMs = startMs;
   const lastMs = endMs > startMs ? endMs - 1 : startMs;
   const first = Math.floor(startMs / BUCKET_MS);
@@ -60,6 +94,9 @@ export function singleBucketSec(startMs: number, endMs: number): number | undefi
 }
 
 export function splitFlow(startMs: number, endMs: number, bytes: number, packets: number): FlowPart[] {
+  startMs = checkTimeMs('startMs', startMs);
+  endMs = checkTimeMs('endMs', endMs);
+  checkFlowCounts(bytes, packets);
   if (endMs < startMs) endMs = startMs;
   if (endMs - startMs > MAX_FLOW_SPAN_MS) startMs = endMs - MAX_FLOW_SPAN_MS;
   // The last millisecond the flow covers: [startMs, endMs) unless it has no duration.

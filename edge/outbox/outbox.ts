@@ -10,13 +10,22 @@
  * - A batch leaves only by remove() (the hub acked STORED/DUPLICATE/REJECTED) or by the byte
  *   bound: when a stage would take the outbox past maxBytes, the oldest batches are deleted in the
  *   same write, counted in outboxDropped and logged at error level (billing data is lost there).
- * - The next seq is persisted with the batches, so a seq is never reused after a restart.
+ * - A seq is never reused, even after the disk state rewinds (LevelDB dropping torn writes after a
+ *   disk-full) or is lost: load() sets nextSeq = max(persisted next seq, highest stored seq + 1,
+ *   firstSeq), and create-edge passes the clock's milliseconds as firstSeq on EVERY start. Seqs run
+ *   ahead of the clock only while batches are made faster than one per millisecond. The hub refuses
+ *   seqs above its clock + 1 day, so nothing here jumps beyond the clock.
+ * - stage() validates every summary (counts safe integers in [0, 2^50], the hub's limit; a sane
+ *   bucket start, duration, revision and subject id) before encoding: a bad one is dropped, counted
+ *   in invalidDropped and logged at error level, and the rest of the stage goes out. One bad summary
+ *   must not block every other subject's billing data.
  */
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { prefixRange } from '../../common/kv/kv-store';
 import { encodeJson, decodeJson } from '../../common/kv/json-codec';
 import type { Logger } from '../../common/logger';
 import { summaryBatchCodec, type Summary, type SummaryBatch } from '../../proto/codec';
+import { isValidSummaryCount } from '../../proto/summary-limits';
 
 const BATCH_PREFIX = 'outbox/batch/';
 const NEXT_SEQ_KEY = 'outbox/next-seq';
@@ -29,6 +38,8 @@ export interface OutboxStats {
   depth: number;
   bytes: number;
   dropped: number;
+  /** Summaries stage() refused to encode (invalid counts or fields), each logged. */
+  invalidDropped: number;
   oldestSeq: number | undefined;
   nextSeq: number;
 }
@@ -37,6 +48,8 @@ export interface StagedBatches {
   ops: KvOp[];
   seqs: number[];
   droppedSeqs: number[];
+  /** Summaries left out of the batches because they failed validation (counted at commit()). */
+  invalidSummaries: number;
   commit(): void;
 }
 
@@ -63,11 +76,24 @@ export interface OutboxDeps {
   maxBytes: number;
   batchMaxSummaries: number;
   /**
-   * The seq of the very first batch of an edge with no stored state (default 1). create-edge passes
-   * the clock's milliseconds: an edge that lost its disk and kept its identity must never reuse a seq
-   * the hub has already stored, or the hub would answer DUPLICATE and the new batch would be lost.
+   * A floor for the next seq at every load (default 1): nextSeq = max(persisted, stored + 1, firstSeq).
+   * create-edge passes the clock's milliseconds on every start: an edge whose disk state rewound or
+   * was lost, keeping its identity, must never reuse a seq the hub has already stored, or the hub
+   * would answer DUPLICATE and the new batch would be lost.
    */
   firstSeq?: number;
+}
+
+/** Why a summary cannot go out, or undefined. Counts as the hub checks them (proto/summary-limits). */
+export function invalidSummaryReason(s: Summary): string | undefined {
+  if (typeof s.subjectId !== 'string' || s.subjectId.length === 0) return 'empty subject id';
+  const counts = [s.bytesIn, s.bytesOut, s.packetsIn, s.packetsOut, s.flowsIn, s.flowsOut];
+  if (!counts.every(isValidSummaryCount)) return `counts ${JSON.stringify(counts)} are not integers in [0, 2^50]`;
+  if (!Number.isSafeInteger(s.bucketStartSec) || s.bucketStartSec < 0) return `bucket start ${s.bucketStartSec}`;
+  if (!Number.isInteger(s.durationSec) || s.durationSec <= 0 || s.durationSec > 0xffffffff) return `duration ${s.durationSec}`;
+  if (!Number.isInteger(s.revision) || s.revision < 0 || s.revision > 0xffffffff) return `revision ${s.revision} is not a uint32`;
+  if (!Number.isInteger(s.subjectKind) || s.subjectKind < 0) return `subject kind ${s.subjectKind}`;
+  return undefined;
 }
 
 export function createOutbox(deps: OutboxDeps): Outbox {
@@ -76,6 +102,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   let totalBytes = 0;
   let nextSeq = 1;
   let dropped = 0;
+  let invalidDropped = 0;
   const listeners: (() => void)[] = [];
 
   function oldestSeq(): number | undefined {
@@ -93,13 +120,29 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         totalBytes += value.length;
       }
       const stored = await kv.get(NEXT_SEQ_KEY);
-      const persisted = stored ? decodeJson<number>(stored) : (deps.firstSeq ?? 1);
+      let persisted = 1;
+      if (stored) {
+        try {
+          const v = decodeJson<number>(stored);
+          if (Number.isSafeInteger(v) && v > 0) persisted = v;
+          else log.error({ value: v }, 'outbox: stored next seq is not a positive integer; using the stored batches and the clock');
+        } catch (err) { log.error({ err }, 'outbox: stored next seq does not decode; using the stored batches and the clock'); }
+      }
       let maxSeq = 0;
-      for (const seq of index.keys()) maxSeq = seq;
-      nextSeq = Math.max(persisted, maxSeq + 1);
+      for (const seq of index.keys()) if (seq > maxSeq) maxSeq = seq;
+      // Every start, not only a fresh store: the stored state may be older than what the hub has seen.
+      nextSeq = Math.max(persisted, maxSeq + 1, deps.firstSeq ?? 1);
     },
 
-    stage(summaries, createdAtMs) {
+    stage(allSummaries, createdAtMs) {
+      // Validate first, so one bad summary (a bug upstream, or an older checkpoint) cannot make the
+      // encoder throw for the whole stage and hold back every other subject's billing data.
+      const invalid: { subjectId: string; bucketStartSec: number; revision: number; reason: string }[] = [];
+      for (const s of allSummaries) {
+        const reason = invalidSummaryReason(s);
+        if (reason !== undefined) invalid.push({ subjectId: String(s.subjectId).slice(0, 80), bucketStartSec: s.bucketStartSec, revision: s.revision, reason });
+      }
+      const summaries = invalid.length === 0 ? allSummaries : allSummaries.filter((s) => invalidSummaryReason(s) === undefined);
       const ops: KvOp[] = [];
       const added: [number, number][] = [];
       const seqs: number[] = [];
@@ -142,8 +185,13 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       }
       if (encoded.length > 0) ops.push({ type: 'put', key: NEXT_SEQ_KEY, value: encodeJson(seq) });
       return {
-        ops, seqs, droppedSeqs,
+        ops, seqs, droppedSeqs, invalidSummaries: invalid.length,
         commit() {
+          if (invalid.length > 0) {
+            invalidDropped += invalid.length;
+            log.error({ invalidSummaries: invalid.length, examples: invalid.slice(0, 5) },
+              'INVALID SUMMARIES: left out of the outbox (the hub would refuse them); their billing data is lost, the rest went out');
+          }
           for (const s of droppedSeqs) {
             const size = index.get(s);
             if (size !== undefined) { index.delete(s); totalBytes -= size; }
@@ -177,7 +225,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       return true;
     },
 
-    stats: () => ({ depth: index.size, bytes: totalBytes, dropped, oldestSeq: oldestSeq(), nextSeq }),
+    stats: () => ({ depth: index.size, bytes: totalBytes, dropped, invalidDropped, oldestSeq: oldestSeq(), nextSeq }),
     onAppend(listener) { listeners.push(listener); },
   };
 }
