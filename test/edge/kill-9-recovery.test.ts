@@ -16,6 +16,7 @@ import { startTestBroker } from './helpers/test-broker';
 import { buildV5, type V5Flow } from '../../edge/demo/netflow-v5-writer';
 import { edgeTopic } from '../../common/topics';
 import { AckStatus, EdgeState, edgeStatusCodec } from '../../proto/codec';
+import { clockRevision } from '../../edge/aggregate/bucket-aggregator';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 if (!existsSync(path.join(ROOT, 'edge/decode/create-flow-decoder.ts'))) {
@@ -107,6 +108,7 @@ t.test('kill -9 after a checkpoint: restart delivers exactly the checkpointed by
   const b = datagrams(5, 5_000_000);
   await send(listening.port as number, b.list); // after the checkpoint: lost by design
   await new Promise((r) => setTimeout(r, 50));
+  const killedAtMs = Date.now();
   first.proc.kill('SIGKILL');
   await new Promise((r) => first.proc.once('exit', r));
   t.equal(first.proc.signalCode, 'SIGKILL');
@@ -134,7 +136,13 @@ t.test('kill -9 after a checkpoint: restart delivers exactly the checkpointed by
   }
   await new Promise((r) => setTimeout(r, 2500)); // more checkpoints: nothing else may arrive
   t.same(sums(), { bytesIn: a.bytes, bytesOut: a.bytes, flowsIn: 20 * 30 }, 'exactly the checkpointed bytes, once');
-  t.ok(broker.batches().every((bt) => bt.summaries.every((s) => s.bucketStartSec === prevBucketMs / 1000 && s.revision === 0)));
+  // One bucket object, created by the first process and restored (sealed) by the second: one
+  // revision, stamped from the first process's clock when the first flow arrived.
+  const revisions = new Set(broker.batches().flatMap((bt) => bt.summaries.map((s) => s.revision)));
+  t.equal(revisions.size, 1, `one revision (got ${[...revisions].join()})`);
+  const [revision] = revisions;
+  t.ok(revision >= clockRevision(nowMs) && revision <= clockRevision(killedAtMs), `revision ${revision} is the first process's clock second at creation`);
+  t.ok(broker.batches().every((bt) => bt.summaries.every((s) => s.bucketStartSec === prevBucketMs / 1000)));
 
   second.proc.kill('SIGTERM');
   await new Promise((r) => second.proc.once('exit', r));
