@@ -1,5 +1,5 @@
 import t from 'tap';
-import { splitFlow, apportion, bucketStartSecOf, MAX_FLOW_SPAN_MS } from '../../../edge/aggregate/split-flow';
+import { splitFlow, apportion, bucketStartSecOf, singleBucketSec, checkFlowCounts, MAX_FLOW_SPAN_MS, MAX_TIME_MS } from '../../../edge/aggregate/split-flow';
 
 // Deterministic PRNG so a failure can be replayed (mulberry32).
 function rng(seed: number) {
@@ -62,4 +62,44 @@ t.test('absurd durations are clamped but still conserve bytes', async (t) => {
   const parts = splitFlow(0, 10 * MAX_FLOW_SPAN_MS, 123_456_789, 1000);
   t.ok(parts.length <= MAX_FLOW_SPAN_MS / 300_000 + 1);
   t.equal(parts.reduce((a, p) => a + p.bytes, 0), 123_456_789);
+});
+
+t.test('issue 8: hostile values end in a RangeError at once, never a loop or an unbounded allocation', async (t) => {
+  const now = 1_700_000_000_000;
+  // IPFIX flowEndSeconds 2^62: the bucket index passed 2^53 and `b++` stopped advancing (2.4 GB RSS).
+  t.throws(() => splitFlow(now, 2 ** 62 * 1000, 1000, 1), RangeError);
+  t.throws(() => singleBucketSec(now, 2 ** 62 * 1000), RangeError);
+  t.throws(() => splitFlow(-(2 ** 62), now, 1000, 1), RangeError);
+  // 8-byte packet count × 8-byte sampling ≈ 1e37: `left--` was a no-op in apportion() (infinite loop).
+  t.throws(() => splitFlow(now, now + 600_000, 1e37, 1), RangeError);
+  t.throws(() => splitFlow(now, now + 600_000, 1, 1e37), RangeError);
+  t.throws(() => apportion(1e37, [1, 1]), RangeError);
+  t.throws(() => apportion(2 ** 53, [1, 1]), RangeError, 'just past safe');
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    t.throws(() => splitFlow(now, bad, 1, 1), RangeError, `endMs ${bad}`);
+    t.throws(() => splitFlow(bad, now, 1, 1), RangeError, `startMs ${bad}`);
+    t.throws(() => singleBucketSec(bad, now), RangeError);
+    t.throws(() => splitFlow(now, now + 1, bad, 1), RangeError, `bytes ${bad}`);
+    t.throws(() => splitFlow(now, now + 1, 1, bad), RangeError, `packets ${bad}`);
+  }
+  t.throws(() => splitFlow(now, now + 1, -1, 1), RangeError, 'negative bytes');
+  t.throws(() => splitFlow(now, now + 1, 1.5, 1), RangeError, 'fractional bytes');
+  t.throws(() => apportion(10, [1, -1, 1]), RangeError, 'negative weight');
+  t.throws(() => apportion(10, [0, 0]), RangeError, 'zero total weight');
+  t.throws(() => apportion(10, [0.5, 1]), RangeError, 'fractional weight');
+  t.throws(() => checkFlowCounts(2 ** 60, 1), RangeError);
+  t.doesNotThrow(() => checkFlowCounts(Number.MAX_SAFE_INTEGER, 0));
+});
+
+t.test('the largest accepted values stay bounded: at most MAX_FLOW_SPAN/300 s + 1 buckets, exact sums', async (t) => {
+  const max = Number.MAX_SAFE_INTEGER;
+  const parts = splitFlow(MAX_TIME_MS - 10 * MAX_FLOW_SPAN_MS, MAX_TIME_MS, max, max);
+  t.ok(parts.length <= MAX_FLOW_SPAN_MS / 300_000 + 1, `${parts.length} buckets`);
+  t.equal(parts.reduce((a, p) => a + BigInt(p.bytes), 0n), BigInt(max));
+  t.equal(parts.reduce((a, p) => a + BigInt(p.packets), 0n), BigInt(max));
+  t.ok(splitFlow(-MAX_TIME_MS, -MAX_TIME_MS + 1_000_000, 10, 1).every((p) => Number.isSafeInteger(p.bucketStartSec)), 'negative times within range still work');
+  // Fractional milliseconds (µs/ns IPFIX fields) are floored, not refused.
+  t.same(splitFlow(299_000.5, 301_000.7, 8, 2), splitFlow(299_000, 301_000, 8, 2));
+  t.same(splitFlow(299_000.5, 301_000.7, 8, 2).map((p) => [p.bucketStartSec, p.bytes]), [[0, 4], [300, 4]]);
+  t.equal(singleBucketSec(299_999.9, 299_999.9), 0);
 });
