@@ -81,3 +81,48 @@ t.test('an edge that lost its disk starts above every seq it used before (firstS
   await again.load();
   t.same(again.stage(summaries(1), 3).seqs, [2_000_001]);
 });
+
+t.test('a rewound disk state: the clock floor applies on every load, not only to a fresh store', async (t) => {
+  const kv = createMemoryKvStore();
+  const deps = { kv, log: silentLogger, edgeId: 'e1', tenantId: 'op1', maxBytes: 1e9, batchMaxSummaries: 10 };
+  const o = createOutbox({ ...deps, firstSeq: 1_000 });
+  await o.load();
+  const s = o.stage(summaries(1), 1);
+  t.same(s.seqs, [1_000]);
+  await kv.write(s.ops); s.commit();
+  // The disk kept next-seq 1001 and batch 1000, but the edge had sent up to ~5_000 before the rewind:
+  // the clock (ms) at this start is above all of them.
+  const again = createOutbox({ ...deps, firstSeq: 9_000 });
+  await again.load();
+  t.same(again.stage(summaries(1), 2).seqs, [9_000]);
+  t.same([...again.seqs()], [1_000], 'stored batches still there');
+  // A corrupt next-seq value does not stop the load: stored batches and the clock still bound it.
+  await kv.write([{ type: 'put', key: 'outbox/next-seq', value: new TextEncoder().encode('"x') }]);
+  const third = createOutbox({ ...deps, firstSeq: 500 });
+  await third.load();
+  t.same(third.stage(summaries(1), 3).seqs, [1_001]);
+});
+
+t.test('one invalid summary is dropped, counted and logged; every other summary goes out', async (t) => {
+  const kv = createMemoryKvStore();
+  const errors: unknown[] = [];
+  const log: Logger = { ...silentLogger, error: (o: object | string) => { errors.push(o); }, child: () => log };
+  const o = createOutbox({ kv, log, edgeId: 'e1', tenantId: 'op1', maxBytes: 1e9, batchMaxSummaries: 3 });
+  await o.load();
+  const list = summaries(8);
+  list[1] = { ...list[1], bytesIn: 2 ** 50 + 1 };
+  list[3] = { ...list[3], packetsOut: -1 };
+  list[4] = { ...list[4], flowsIn: 1.5 };
+  list[5] = { ...list[5], bytesOut: NaN };
+  list[6] = { ...list[6], revision: 2 ** 32 };
+  list[7] = { ...list[7], bytesIn: 2 ** 50 }; // the largest valid count
+  const s = o.stage(list, 1);
+  t.equal(s.invalidSummaries, 5);
+  t.same(s.seqs, [1], 'three valid summaries: one batch');
+  await kv.write(s.ops); s.commit();
+  const batch = summaryBatchCodec.decode((await o.read(1))!);
+  t.same(batch.summaries.map((x) => x.subjectId), ['if:192.0.2.1/0', 'if:192.0.2.1/2', 'if:192.0.2.1/7']);
+  t.equal(o.stats().invalidDropped, 5);
+  t.equal(errors.length, 1, 'one loud line per stage');
+  t.match(errors[0], { invalidSummaries: 5 });
+});
