@@ -193,9 +193,11 @@ export function createEdge(deps: EdgeDeps): Edge {
       pendingSummaries = summaries;
       pendingRemoved = cp.removed;
       aggregator.markAllDirty();
+      // Logged when the failing starts, then counted (store_write_errors); the store logs recovery.
+      if (lastFlushError === undefined) log.error({ err, closedSummaries: summaries.length }, 'checkpoint write failed; closed buckets kept in memory, retried every checkpoint');
+      else log.debug({ err: (err as Error)?.message, closedSummaries: summaries.length, failures: flushWriteErrors + 1 }, 'checkpoint write failed again');
       lastFlushError = err;
       flushWriteErrors++;
-      log.error({ err, closedSummaries: summaries.length }, 'checkpoint write failed; will retry');
       return;
     }
     pendingSummaries = [];
