@@ -1,6 +1,6 @@
 /**
  * Hub ingest into LevelDB: summaries stored per second through the whole ingest path (protobuf
- * decode, validation, dedup marker, day-chunk read-modify-write, one atomic batch per SummaryBatch),
+ * decode, validation, content-dedup markers, day-chunk read-modify-write, one atomic batch per SummaryBatch),
  * and the time to read one subject's month (~30 day chunks by one range iteration).
  * Prints figures only; no assertions. `npm run bench -- hub-ingest`.
  */
@@ -18,17 +18,19 @@ import { SubjectKind, summaryBatchCodec, type Summary } from '../proto/codec';
 const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 500);
 const DAYS = Number(process.env.BENCH_DAYS ?? 3);
 const MONTH_READS = 50;
+const UNSORTED = process.env.BENCH_UNSORTED === '1';
 const T0 = Date.UTC(2026, 9, 1) / 1000;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'flowbill-hub-bench-'));
 try {
   const kv = await openLevelKvStore(path.join(dir, 'db'));
   const store = createKvSummaryStore(kv);
-  const clock = createManualClock(Date.UTC(2026, 11, 1) * 1);
+  // Inside the dedup horizon (40 days): the day after the last bucket.
+  const clock = createManualClock((T0 + (DAYS + 1) * 86400) * 1000);
   const ingestor = createBatchIngestor({
     store, kv, clock, log: silentLogger,
     edges: { getEdge: async (edgeId) => ({ edgeId, operatorId: 'isp1', revoked: false }) },
-    policy: { collectionState: async () => ({ allowed: true }) },
+    policy: { collectionState: async () => ({ allowed: true }), collectionAllowedDuring: async () => ({ allowed: true }) },
     publisher: { publish: async () => {} },
   });
   const topic = 'flowbill/v1/isp1/edge-bench/summaries';
@@ -45,6 +47,9 @@ try {
         bucketStartSec, durationSec: 300, bytesIn: 1e9 + s * 1000 + b, bytesOut: 2e8 + b, packetsIn: 1e6, packetsOut: 2e5, flowsIn: 5000, flowsOut: 1200, revision: 0,
       });
     }
+    // The edge emits a bucket revision in ascending subject order (one range marker per batch);
+    // BENCH_UNSORTED=1 keeps the old order, whose markers fall back to one point per subject.
+    if (!UNSORTED) summaries.sort((x, y) => (x.subjectId < y.subjectId ? -1 : x.subjectId > y.subjectId ? 1 : 0));
     payloads.push(summaryBatchCodec.encode({ edgeId: 'edge-bench', tenantId: 'isp1', seq: b + 1, createdAtMs: 0, oldestUnackedSeq: b + 1, summaries }));
   }
 

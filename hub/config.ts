@@ -31,6 +31,18 @@ export interface HubConfig {
   sessionTtlHours: number;
   /** FLOWBILL_JOBS: "on" runs the node-cron jobs (billing, trials, invoices, retention); "off" for tests. */
   jobsEnabled: boolean;
+  /**
+   * FLOWBILL_INGEST_MAX_PAYLOAD_BYTES: a summaries message larger than this is dropped before decoding (no
+   * ack: the edge keeps it; raise the limit to let it in). 1.5 MiB default: a 10,000-summary batch with
+   * 64-char subject ids and 2^53 counters (1.37 MB) fits, and it stays below FLOWBILL_MQTT_MAX_PACKET_BYTES.
+   */
+  ingestMaxPayloadBytes: number;
+  /** FLOWBILL_INGEST_MAX_BATCH_SUMMARIES: a batch with more summaries is not stored (no ack); the edge's batchMaxSummaries default is 1000. */
+  ingestMaxBatchSummaries: number;
+  /** FLOWBILL_INGEST_MAX_REVISION_SUBJECTS: distinct subjects stored per edge per bucket revision; more are refused. */
+  ingestMaxRevisionSubjects: number;
+  /** FLOWBILL_INGEST_DEDUP_HORIZON_DAYS: dedup markers are kept this long; older buckets are refused (they could not be deduplicated). */
+  ingestDedupHorizonDays: number;
 }
 
 const DEV_SECRET = '00'.repeat(32);
@@ -65,6 +77,10 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     mailFrom: env.FLOWBILL_MAIL_FROM ?? 'flowbill@localhost',
     sessionTtlHours: intKey(env, 'FLOWBILL_SESSION_TTL_HOURS', 12, 1, 24 * 30),
     jobsEnabled: jobs === 'on',
+    ingestMaxPayloadBytes: intKey(env, 'FLOWBILL_INGEST_MAX_PAYLOAD_BYTES', 1536 * 1024, 1024, 256 * 1024 * 1024),
+    ingestMaxBatchSummaries: intKey(env, 'FLOWBILL_INGEST_MAX_BATCH_SUMMARIES', 10_000, 1, 1_000_000),
+    ingestMaxRevisionSubjects: intKey(env, 'FLOWBILL_INGEST_MAX_REVISION_SUBJECTS', 500_000, 1, 100_000_000),
+    ingestDedupHorizonDays: intKey(env, 'FLOWBILL_INGEST_DEDUP_HORIZON_DAYS', 40, 1, 3650),
     ...overrides,
   };
   return Object.freeze(config);

@@ -73,7 +73,7 @@ export interface HubDeps {
   modules?: (ctx: HubContext) => HubModule[];
 }
 
-const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; } };
+const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, async collectionAllowedDuring() { return { allowed: true }; } };
 
 /**
  * The hub's composition root. `app.callback()` works without start() (HTTP tests need no port);
@@ -100,8 +100,10 @@ export function createHub(deps: HubDeps) {
 
   // Ports implemented by modules are resolved late: modules are created after the spine.
   let modules: HubModule[] = [];
+  const collectionPolicy = () => modules.find((m) => m.collectionPolicy)?.collectionPolicy ?? allowAll;
   const policy: CollectionPolicy = {
-    collectionState: (operatorId, atMs) => (modules.find((m) => m.collectionPolicy)?.collectionPolicy ?? allowAll).collectionState(operatorId, atMs),
+    collectionState: (operatorId, atMs) => collectionPolicy().collectionState(operatorId, atMs),
+    collectionAllowedDuring: (operatorId, fromMs, toMs) => collectionPolicy().collectionAllowedDuring(operatorId, fromMs, toMs),
   };
   const customers: CustomerLoginVerifier = {
     async verify(username, password) {
@@ -111,7 +113,13 @@ export function createHub(deps: HubDeps) {
   };
 
   const pusher = createEdgeConfigPusher({ registry: edges, configs, policy, publisher: mqtt, clock, log: log.child({ part: 'config' }) });
-  const ingestor = createBatchIngestor({ store, kv, edges, policy, publisher: mqtt, clock, log: log.child({ part: 'ingest' }) });
+  const ingestor = createBatchIngestor({
+    store, kv, edges, policy, publisher: mqtt, clock, log: log.child({ part: 'ingest' }),
+    limits: {
+      maxPayloadBytes: config.ingestMaxPayloadBytes, maxBatchSummaries: config.ingestMaxBatchSummaries,
+      maxRevisionSubjects: config.ingestMaxRevisionSubjects, dedupHorizonSec: config.ingestDedupHorizonDays * 86_400,
+    },
+  });
   const dispatcher = createMessageDispatcher({ ingestor, edges, status, liveFlows, clock, log: log.child({ part: 'mqtt' }) });
   let broker: EmbeddedBroker | undefined;
 

@@ -44,10 +44,20 @@ export interface SlotColumns {
   reported: Uint8Array;
 }
 
-/** Implemented by hub/commerce: may this operator's edges collect (trial running, add-on active…)? */
+/**
+ * Implemented by hub/commerce: may this operator's edges collect (trial running, add-on active…)?
+ * Both answers come from the same collection window(s) of the operator, exact at any instant even
+ * before a job has recorded an expiry; `reason` says why (shown to users and sent in acks).
+ */
 export interface CollectionPolicy {
+  /** At one instant (the edge config's collection_paused flag). */
   collectionState(operatorId: string, atMs: number): Promise<{ allowed: boolean; reason?: string }>;
-  /** Summaries of buckets that started before this instant are still accepted after a pause. */
+  /**
+   * Over [fromMs, toMs) (a 5-minute bucket): allowed when collection was allowed for ANY part of it,
+   * so the partial bucket in which a trial started, the add-on was activated or collection stopped is
+   * stored; refused only when collection was paused for the whole span.
+   */
+  collectionAllowedDuring(operatorId: string, fromMs: number, toMs: number): Promise<{ allowed: boolean; reason?: string }>;
 }
 
 /** Implemented by hub/ingest: re-publish the retained config of every edge of an operator. */

@@ -62,7 +62,10 @@ export function createCommerceModule(deps: CommerceModuleDeps): CommerceModule {
   return {
     name: 'commerce',
     routers: [createCommerceRoutes({ service, clock: deps.clock, runJob: jobs.runJob })],
-    collectionPolicy: { collectionState: (operatorId, atMs) => service.collectionState(operatorId, atMs) },
+    collectionPolicy: {
+      collectionState: (operatorId, atMs) => service.collectionState(operatorId, atMs),
+      collectionAllowedDuring: (operatorId, fromMs, toMs) => service.collectionAllowedDuring(operatorId, fromMs, toMs),
+    },
     service,
     start: () => jobs.start(deps.startJobs),
     stop: () => jobs.stop(),

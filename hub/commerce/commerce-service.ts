@@ -268,6 +268,10 @@ export function createCommerceService(deps: CommerceServiceDeps) {
     async collectionState(operatorId: string, atMs: number): Promise<{ allowed: boolean; reason?: string }> {
       return addonRules.collectionStateAt(await repo.getSubscription(operatorId), atMs);
     },
+    /** CollectionPolicy: may a bucket spanning [fromMs, toMs) be stored (any overlap with the collection window)? */
+    async collectionAllowedDuring(operatorId: string, fromMs: number, toMs: number): Promise<{ allowed: boolean; reason?: string }> {
+      return addonRules.collectionAllowedDuring(await repo.getSubscription(operatorId), fromMs, toMs);
+    },
 
     listInvoices: (operatorId: string) => repo.listInvoices(operatorId),
     async getInvoice(operatorId: string, number: string): Promise<Invoice> {

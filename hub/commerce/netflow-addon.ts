@@ -203,6 +203,55 @@ export function collectionStateAt(sub: Subscription | undefined, atMs: number): 
   }
 }
 
+/**
+ * The operator's current collection window [sinceMs, untilMs) (untilMs is Infinity while the add-on
+ * renews), or undefined when nothing may be collected (no add-on, or the data was purged).
+ * collectionStateAt(sub, t).allowed is exactly sinceMs <= t < untilMs.
+ */
+export function collectionWindow(sub: Subscription | undefined): { sinceMs: number; untilMs: number } | undefined {
+  const a = sub?.addon;
+  if (!a || a.collectingSinceMs === undefined) return undefined;
+  const sinceMs = a.collectingSinceMs;
+  switch (a.status) {
+    case 'none': return undefined;
+    case 'trial': return { sinceMs, untilMs: a.trialEndsAtMs! };
+    case 'active': return { sinceMs, untilMs: a.renew ? Infinity : a.endsAtMs! };
+    case 'trial_expired':
+    case 'ended':
+      return a.dataPurgedAtMs === undefined ? { sinceMs, untilMs: a.stoppedAtMs! } : undefined;
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * May the operator's edges store a bucket spanning [fromMs, toMs)? Allowed when the span overlaps the
+ * collection window at all: the partial bucket in which a trial starts, the add-on is activated or
+ * collection stops holds traffic collected while allowed (the edge collects from the config push on),
+ * so refusing it would lose billing data. Refused only when the whole span lies outside the window.
+ * The reason names the rule and its instant (sent to the edge in the REJECTED ack).
+ */
+export function collectionAllowedDuring(sub: Subscription | undefined, fromMs: number, toMs: number): CollectionState {
+  const w = collectionWindow(sub);
+  const a = sub?.addon;
+  if (!w || !a) {
+    if (a?.dataPurgedAtMs !== undefined) return { allowed: false, reason: `${ADDON_NAME} data was purged at ${iso(a.dataPurgedAtMs)} after collection stopped` };
+    return { allowed: false, reason: `${ADDON_NAME} is not enabled for this operator (start a trial or activate it)` };
+  }
+  if (fromMs < w.untilMs && toMs > w.sinceMs) {
+    return { allowed: true, reason: collectionStateAt(sub, Math.min(Math.max(fromMs, w.sinceMs), w.untilMs - 1)).reason };
+  }
+  if (toMs <= w.sinceMs) {
+    const what = a.status === 'trial' || (a.status === 'trial_expired' && a.activatedAtMs === undefined) ? 'trial started' : 'add-on was activated';
+    return { allowed: false, reason: `bucket ended before the ${ADDON_NAME} ${what} at ${iso(w.sinceMs)}` };
+  }
+  const expired = a.status === 'trial' || a.status === 'trial_expired';
+  return {
+    allowed: false,
+    reason: expired ? `${ADDON_NAME} trial expired at ${iso(w.untilMs)}` : `${ADDON_NAME} add-on ended at ${iso(w.untilMs)} (end of the paid period)`,
+  };
+}
+
 /** Days left (ceil) of the trial or of a non-renewing paid period; undefined otherwise. */
 export function daysLeft(sub: Subscription, nowMs: number): number | undefined {
   const a = sub.addon;

@@ -1,13 +1,14 @@
 import type { Clock } from '../../common/clock';
-import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
-import { encodeJson } from '../../common/kv/json-codec';
+import type { KeyValueStore } from '../../common/kv/kv-store';
 import { createOnceLogger, type Logger } from '../../common/logger';
 import { edgeTopic, parseEdgeTopic } from '../../common/topics';
 import { AckStatus, ackCodec, summaryBatchCodec, type Ack, type SummaryBatch } from '../../proto/codec';
 import type { MqttPublisher } from '../broker/mqtt-publisher';
 import type { CollectionPolicy } from '../ports';
-import type { SummaryInput, SummaryStore } from '../store/summary-store';
-import { validateSummary } from './summary-validation';
+import type { SummaryStore } from '../store/summary-store';
+import { classifyRuns } from './content-dedup';
+import { createDedupGuards, tooOldReason, type GuardedSummary } from './dedup-guard';
+import { BUCKET_SEC, checkBatchSeq, validateSummary } from './summary-validation';
 
 /** Ingest asks only this of the edge registry. */
 export interface EdgeLookup {
@@ -17,16 +18,48 @@ export interface EdgeLookup {
 export interface IngestCounters {
   batchesReceived: number;
   batchesStored: number;
+  /** Every summary of the batch had been applied by an earlier delivery (any seq). */
   batchesDuplicate: number;
+  /** Answered REJECTED (each one logged at error level). */
   batchesRejected: number;
   malformedBatches: number;
+  /** Payload above limits.maxPayloadBytes: dropped before decoding, no ack (the edge keeps it). */
+  batchesOversized: number;
+  /** More summaries than limits.maxBatchSummaries: not stored, no ack (the edge keeps it). */
+  batchesTooManySummaries: number;
+  /** REJECTED for an absurd seq or oldest_unacked_seq (checkBatchSeq). */
+  batchesImplausibleSeq: number;
   summariesStored: number;
+  /** Refused for any reason (validation, pause, horizon, subject limit); never stored. */
   summariesRejected: number;
+  /** Skipped because already applied (content identity). */
+  summariesDuplicate: number;
+  /** Refused because the bucket is older than the dedup horizon. */
+  summariesTooOld: number;
+  /** Refused because collection was paused for the bucket's whole span. */
+  summariesPaused: number;
+  /** Refused beyond limits.maxRevisionSubjects distinct subjects of one edge's bucket revision. */
+  summariesOverSubjectLimit: number;
+  /** Dedup marker keys deleted by pruning. */
+  markersPruned: number;
   storeErrors: number;
   ackPublishErrors: number;
   /** Batches left unacked because a bucket has not ended yet by the hub's clock: the edge resends them. */
   batchesDeferred: number;
 }
+
+/** Resource limits against hostile or broken input (HubConfig ingest* keys). */
+export interface IngestLimits {
+  maxPayloadBytes: number;
+  maxBatchSummaries: number;
+  maxRevisionSubjects: number;
+  /** Dedup markers are kept this long; older buckets are refused. */
+  dedupHorizonSec: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
+  maxPayloadBytes: 1536 * 1024, maxBatchSummaries: 10_000, maxRevisionSubjects: 500_000, dedupHorizonSec: 40 * 86_400,
+});
 
 export interface BatchIngestorDeps {
   store: SummaryStore;
@@ -39,44 +72,43 @@ export interface BatchIngestorDeps {
   log: Logger;
   /** How far past now a bucket may end (edge clock drift). Default 300 s. */
   maxClockSkewSec?: number;
+  limits?: Partial<IngestLimits>;
 }
 
 /**
- * Dedup keys:
- *   ingest-seen/<edgeId>/<seq, 16 digits>  a batch that was applied (JSON {atMs, stored})
- *   ingest-low/<edgeId>                    the highest oldest_unacked_seq seen: every seq below it
- *                                          was acked, so it is a DUPLICATE even once its marker is pruned
- */
-const SEQ_DIGITS = 16;
-const seqText = (seq: number) => String(seq).padStart(SEQ_DIGITS, '0');
-const seenKey = (edgeId: string, seq: number) => `ingest-seen/${edgeId}/${seqText(seq)}`;
-const lowKey = (edgeId: string) => `ingest-low/${edgeId}`;
-
-/**
  * The hub's ingest of SummaryBatch messages. For each delivery:
- *  1. decode (malformed: counted, one log line per edge, no ack: there is no seq to ack);
- *  2. validate: the topic's tenant/edge must equal the payload's and the edge's registered operator,
- *     the edge must not be revoked (else the whole batch is REJECTED); each summary is checked
- *     (summary-validation.ts) and, through the CollectionPolicy, refused if its bucket started at or
- *     after a collection pause; a bucket that has not ended yet by the hub's clock defers the whole
- *     batch (no ack: clock skew is transient, a REJECTED would make the edge drop billing data);
- *  3. apply at most once: the series update and the (edge, seq) marker go in ONE atomic KV write,
- *     decided inside the store's serialized section, so a redelivery (even concurrent, even after a
- *     restart) answers DUPLICATE without touching data; markers below oldest_unacked_seq are pruned
- *     in the same write;
- *  4. only after that write completed, publish the Ack (QoS 1). If the write fails there is no ack:
- *     the edge keeps the batch and resends it. handle() resolves once the write is done and the ack
- *     handed to the client (not once the broker PUBACKed it: see sendAck).
- * A batch with some refused summaries stores the rest and answers STORED with a reason; a batch with
- * none stored answers REJECTED.
+ *  1. size: a payload above maxPayloadBytes is not decoded (counted, logged once per edge, no ack);
+ *  2. decode (malformed: counted, one log line per edge, no ack: there is no seq to ack);
+ *  3. validate: the topic's tenant/edge must equal the payload's and the edge's registered operator,
+ *     the edge must not be revoked, seq and oldest_unacked_seq must be plausible (checkBatchSeq) (else
+ *     the whole batch is REJECTED); more than maxBatchSummaries summaries: no ack; each summary is
+ *     checked (summary-validation.ts), refused when its bucket is older than the dedup horizon, and
+ *     refused when, through the CollectionPolicy, collection was paused for its WHOLE 5-minute span;
+ *     a bucket that has not ended yet by the hub's clock defers the whole batch (no ack: clock skew is
+ *     transient, a REJECTED would make the edge drop billing data);
+ *  4. apply at most once BY CONTENT (content-dedup.ts, dedup-guard.ts): inside the store's serialized
+ *     section the guard keeps only summaries whose (edge, bucket, revision, subject) was never applied,
+ *     and their series update and marker updates go in ONE atomic KV write. The seq plays no part in
+ *     dedup (only the ack carries it), so a poisoned or reused seq, a rewound edge re-sending a bucket
+ *     under a new seq, or different batch boundaries neither block nor double count anything;
+ *  5. only after that write completed, publish the Ack (QoS 1): STORED when anything new was applied
+ *     (reason lists refusals and duplicates), DUPLICATE when every summary had been applied, REJECTED
+ *     when nothing could be stored (error log every time). If the write fails there is no ack: the
+ *     edge keeps the batch and resends it. handle() resolves once the write is done and the ack handed
+ *     to the client (not once the broker PUBACKed it: see sendAck).
  */
 export function createBatchIngestor(deps: BatchIngestorDeps) {
   const counters: IngestCounters = {
     batchesReceived: 0, batchesStored: 0, batchesDuplicate: 0, batchesRejected: 0, malformedBatches: 0,
-    summariesStored: 0, summariesRejected: 0, storeErrors: 0, ackPublishErrors: 0, batchesDeferred: 0,
+    batchesOversized: 0, batchesTooManySummaries: 0, batchesImplausibleSeq: 0,
+    summariesStored: 0, summariesRejected: 0, summariesDuplicate: 0, summariesTooOld: 0, summariesPaused: 0, summariesOverSubjectLimit: 0,
+    markersPruned: 0, storeErrors: 0, ackPublishErrors: 0, batchesDeferred: 0,
   };
   const once = createOnceLogger(deps.log);
   const maxClockSkewSec = deps.maxClockSkewSec ?? 300;
+  const limits: IngestLimits = { ...DEFAULT_INGEST_LIMITS, ...deps.limits };
+  const guards = createDedupGuards({ kv: deps.kv, maxRevisionSubjects: limits.maxRevisionSubjects, horizonSec: limits.dedupHorizonSec, maxClockSkewSec });
+  const tooOld = tooOldReason(limits.dedupHorizonSec);
 
   const pendingAcks = new Set<Promise<void>>();
 
@@ -99,32 +131,17 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
     void sent.finally(() => pendingAcks.delete(sent));
   }
 
-  async function reject(tenantId: string, edgeId: string, batch: SummaryBatch, reason: string): Promise<Ack> {
+  /** REJECTED: the edge drops the batch for good, so it is an error on the hub every time. */
+  function reject(tenantId: string, edgeId: string, batch: SummaryBatch, reason: string, summariesRefused = batch.summaries.length): Ack {
     counters.batchesRejected++;
-    counters.summariesRejected += batch.summaries.length;
-    once.warnOnce(`rejected:${edgeId}:${reason}`, { edgeId, seq: batch.seq, reason }, 'summary batch rejected');
+    counters.summariesRejected += summariesRefused;
+    deps.log.error({ edgeId, tenantId, seq: batch.seq, summaries: batch.summaries.length, reason }, 'summary batch REJECTED: the edge drops it');
     const ack: Ack = { edgeId, seq: batch.seq, status: AckStatus.REJECTED, reason };
     sendAck(tenantId, edgeId, ack);
     return ack;
   }
 
-  /** Runs inside the store's serialized section: decides DUPLICATE and builds the marker ops. */
-  function dedupGuard(edgeId: string, batch: SummaryBatch, storedCount: number) {
-    return async (): Promise<KvOp[] | undefined> => {
-      const [lowRaw, seenRaw] = await deps.kv.getMany([lowKey(edgeId), seenKey(edgeId, batch.seq)]);
-      const low = lowRaw ? Number(new TextDecoder().decode(lowRaw)) : 0;
-      if (seenRaw || batch.seq < low) return undefined;
-      const ops: KvOp[] = [{ type: 'put', key: seenKey(edgeId, batch.seq), value: encodeJson({ atMs: deps.clock.nowMs(), stored: storedCount }) }];
-      // The edge promises never to resend below oldest_unacked_seq, and a batch at or above the
-      // current one cannot be pruned (its marker is what makes the next delivery a DUPLICATE).
-      const newLow = Math.min(batch.oldestUnackedSeq, batch.seq);
-      if (newLow > low) {
-        ops.push({ type: 'put', key: lowKey(edgeId), value: new TextEncoder().encode(String(newLow)) });
-        for await (const [key] of deps.kv.entries({ gte: `ingest-seen/${edgeId}/`, lt: seenKey(edgeId, newLow) })) ops.push({ type: 'del', key });
-      }
-      return ops;
-    };
-  }
+  const reasonsText = (reasons: Map<string, number>) => [...reasons].map(([r, n]) => (n > 1 ? `${r} (${n}x)` : r)).join('; ');
 
   return {
     counters: (): IngestCounters => ({ ...counters }),
@@ -143,6 +160,14 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
         once.warnOnce(`topic:${topic}`, { topic }, 'summary batch on an unexpected topic');
         return undefined;
       }
+      if (payload.length > limits.maxPayloadBytes) {
+        // Not decoded (a 31 MB batch of a million summaries took the hub to 3.9 GB), so no seq to ack:
+        // the edge keeps it, and a raised limit lets it in.
+        counters.batchesOversized++;
+        once.warnOnce(`oversized:${t.edgeId}`, { edgeId: t.edgeId, bytes: payload.length, maxPayloadBytes: limits.maxPayloadBytes },
+          'summary batch larger than FLOWBILL_INGEST_MAX_PAYLOAD_BYTES dropped before decoding, no ack');
+        return undefined;
+      }
       let batch: SummaryBatch;
       try {
         batch = summaryBatchCodec.decode(payload);
@@ -158,56 +183,96 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
       if (edge.operatorId !== t.tenantId) return reject(t.tenantId, t.edgeId, batch, `topic tenant ${t.tenantId} is not the edge's operator`);
       if (batch.edgeId !== t.edgeId || batch.tenantId !== t.tenantId) return reject(t.tenantId, t.edgeId, batch, `payload names ${batch.tenantId}/${batch.edgeId}, topic ${t.tenantId}/${t.edgeId}`);
       const operatorId = edge.operatorId;
+      const nowMs = deps.clock.nowMs();
+      const seqProblem = checkBatchSeq(batch.seq, batch.oldestUnackedSeq, nowMs);
+      if (seqProblem) {
+        counters.batchesImplausibleSeq++;
+        return reject(t.tenantId, t.edgeId, batch, seqProblem);
+      }
+      if (batch.summaries.length > limits.maxBatchSummaries) {
+        counters.batchesTooManySummaries++;
+        once.warnOnce(`too-many:${t.edgeId}`, { edgeId: t.edgeId, seq: batch.seq, summaries: batch.summaries.length, maxBatchSummaries: limits.maxBatchSummaries },
+          'summary batch with more summaries than FLOWBILL_INGEST_MAX_BATCH_SUMMARIES not stored, no ack');
+        return undefined;
+      }
+      if (batch.summaries.length === 0) {
+        counters.batchesStored++;
+        const ack: Ack = { edgeId: t.edgeId, seq: batch.seq, status: AckStatus.STORED, reason: '' };
+        sendAck(t.tenantId, t.edgeId, ack);
+        return ack;
+      }
 
-      const limits = { nowSec: Math.floor(deps.clock.nowMs() / 1000), maxClockSkewSec };
-      const accepted: SummaryInput[] = [];
+      const validation = { nowSec: Math.floor(nowMs / 1000), maxClockSkewSec };
+      const oldestBucketSec = validation.nowSec - limits.dedupHorizonSec;
+      const inRun = classifyRuns(batch.summaries);
+      const accepted: GuardedSummary[] = [];
       const reasons = new Map<string, number>();
-      const refuse = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-      const pausedAt = new Map<number, { allowed: boolean; reason?: string }>();
-      for (const s of batch.summaries) {
-        const v = validateSummary(s, limits);
+      const refuse = (reason: string, n = 1) => reasons.set(reason, (reasons.get(reason) ?? 0) + n);
+      const collection = new Map<number, { allowed: boolean; reason?: string }>();
+      for (let i = 0; i < batch.summaries.length; i++) {
+        const s = batch.summaries[i]!;
+        const v = validateSummary(s, validation);
         if (!v.ok && v.retryLater) {
           // Clock skew is transient: no ack, nothing stored; the edge resends the whole batch later.
           counters.batchesDeferred++;
-          once.warnOnce(`future:${t.edgeId}`, { edgeId: t.edgeId, seq: batch.seq, reason: v.reason, hubNowSec: limits.nowSec }, 'summary batch deferred: a bucket is in the future (check the edge and hub clocks)');
+          once.warnOnce(`future:${t.edgeId}`, { edgeId: t.edgeId, seq: batch.seq, reason: v.reason, hubNowSec: validation.nowSec }, 'summary batch deferred: a bucket is in the future (check the edge and hub clocks)');
           return undefined;
         }
         if (!v.ok) { refuse(v.reason); continue; }
-        // Pause: a bucket that started at or after the pause instant is refused; earlier ones are
-        // still stored (they were collected while collection was allowed).
-        let state = pausedAt.get(s.bucketStartSec);
+        if (s.bucketStartSec < oldestBucketSec) { counters.summariesTooOld++; refuse(tooOld); continue; }
+        // Refused only when collection was paused for the bucket's whole span: the partial bucket in
+        // which a trial started or the add-on was activated holds traffic collected while allowed.
+        let state = collection.get(s.bucketStartSec);
         if (!state) {
-          state = await deps.policy.collectionState(operatorId, s.bucketStartSec * 1000);
-          pausedAt.set(s.bucketStartSec, state);
+          state = await deps.policy.collectionAllowedDuring(operatorId, s.bucketStartSec * 1000, (s.bucketStartSec + BUCKET_SEC) * 1000);
+          collection.set(s.bucketStartSec, state);
         }
-        if (!state.allowed) { refuse('collection paused'); continue; }
-        accepted.push(v.input);
+        if (!state.allowed) { counters.summariesPaused++; refuse(`collection paused: ${state.reason ?? 'not allowed'}`); continue; }
+        const input = v.input as GuardedSummary;
+        input.inRun = inRun[i]!;
+        accepted.push(input);
       }
-      const rejectedCount = batch.summaries.length - accepted.length;
-      const reasonText = [...reasons].map(([r, n]) => (n > 1 ? `${r} (${n}x)` : r)).join('; ');
-      if (accepted.length === 0 && batch.summaries.length > 0) {
-        return reject(t.tenantId, t.edgeId, batch, reasonText);
-      }
+      if (accepted.length === 0) return reject(t.tenantId, t.edgeId, batch, reasonsText(reasons));
 
-      let applied: boolean;
+      const { guard, outcome } = guards.guardFor(t.edgeId, batch.seq, nowMs);
+      let stored: number;
       try {
-        ({ applied } = await deps.store.add(operatorId, accepted, dedupGuard(t.edgeId, batch, accepted.length)));
+        ({ stored } = await deps.store.add(operatorId, accepted, guard));
       } catch (err) {
         counters.storeErrors++;
         deps.log.error({ edgeId: t.edgeId, seq: batch.seq, err }, 'could not store a summary batch; no ack, the edge will resend');
         return undefined;
       }
+      if (stored > 0) guards.committed(t.edgeId, outcome, nowMs);
+      if (outcome.prune && stored > 0) counters.markersPruned += outcome.prune.deletedKeys;
+
+      const plan = outcome.plan;
+      const duplicates = outcome.legacyDuplicate ? accepted.length : (plan?.duplicates ?? 0);
+      if (outcome.tooOld) { counters.summariesTooOld += outcome.tooOld; refuse(tooOld, outcome.tooOld); }
+      for (const [reason, n] of plan?.refused ?? []) {
+        if (reason.startsWith('more than')) counters.summariesOverSubjectLimit += n;
+        refuse(reason, n);
+      }
+      const refusedCount = batch.summaries.length - stored - duplicates;
+      counters.summariesDuplicate += duplicates;
+      const reasonText = reasonsText(reasons);
 
       let ack: Ack;
-      if (!applied) {
-        counters.batchesDuplicate++;
-        ack = { edgeId: t.edgeId, seq: batch.seq, status: AckStatus.DUPLICATE, reason: '' };
-      } else {
+      if (stored > 0) {
         counters.batchesStored++;
-        counters.summariesStored += accepted.length;
-        counters.summariesRejected += rejectedCount;
-        if (rejectedCount) once.warnOnce(`partial:${t.edgeId}:${reasonText}`, { edgeId: t.edgeId, seq: batch.seq, rejectedCount, reasons: reasonText }, 'summaries refused in a stored batch');
-        ack = { edgeId: t.edgeId, seq: batch.seq, status: AckStatus.STORED, reason: rejectedCount ? `stored ${accepted.length} of ${batch.summaries.length}; refused: ${reasonText}` : '' };
+        counters.summariesStored += stored;
+        counters.summariesRejected += refusedCount;
+        if (refusedCount) once.warnOnce(`partial:${t.edgeId}:${reasonText}`, { edgeId: t.edgeId, seq: batch.seq, refusedCount, reasons: reasonText }, 'summaries refused in a stored batch');
+        const parts: string[] = [];
+        if (duplicates) parts.push(`${duplicates} already stored`);
+        if (refusedCount) parts.push(`refused: ${reasonText}`);
+        ack = { edgeId: t.edgeId, seq: batch.seq, status: AckStatus.STORED, reason: parts.length ? `stored ${stored} of ${batch.summaries.length}; ${parts.join('; ')}` : '' };
+      } else if (duplicates > 0) {
+        counters.batchesDuplicate++;
+        counters.summariesRejected += refusedCount;
+        ack = { edgeId: t.edgeId, seq: batch.seq, status: AckStatus.DUPLICATE, reason: refusedCount ? `refused: ${reasonText}` : '' };
+      } else {
+        return reject(t.tenantId, t.edgeId, batch, reasonText, refusedCount);
       }
       sendAck(t.tenantId, t.edgeId, ack);
       return ack;

@@ -2,6 +2,11 @@ import { parseSubjectId } from '../../common/subject-id';
 import { SubjectKind, type Summary } from '../../proto/codec';
 import type { SummaryInput } from '../store/summary-store';
 
+/** A validated summary as ingest hands it to the store: the store's input plus its revision. */
+export interface IngestSummary extends SummaryInput {
+  revision: number;
+}
+
 export const BUCKET_SEC = 300;
 /** 2000-01-01: anything earlier is an unset clock on the edge, not traffic. */
 const EARLIEST_BUCKET_SEC = 946_684_800;
@@ -20,7 +25,7 @@ export interface ValidationLimits {
  * duration 300 and a bucket start aligned to it (UTC 5-minute buckets), a closed bucket (it ended
  * by now, give or take clock skew), counts that are non-negative integers no larger than MAX_COUNT.
  */
-export function validateSummary(s: Summary, limits: ValidationLimits): { ok: true; input: SummaryInput } | { ok: false; reason: string; retryLater?: boolean } {
+export function validateSummary(s: Summary, limits: ValidationLimits): { ok: true; input: IngestSummary } | { ok: false; reason: string; retryLater?: boolean } {
   const parsed = parseSubjectId(s.subjectId);
   if (!parsed) return { ok: false, reason: `invalid subject id ${JSON.stringify(s.subjectId.slice(0, 80))}` };
   const kind = parsed.kind;
@@ -32,6 +37,7 @@ export function validateSummary(s: Summary, limits: ValidationLimits): { ok: tru
   // Not a permanent refusal: with a clock ahead (edge) or behind (hub) the same batch is fine a
   // little later, so the caller defers it instead of making the edge drop billing data.
   if (s.bucketStartSec + BUCKET_SEC > limits.nowSec + limits.maxClockSkewSec) return { ok: false, reason: `bucket ${s.bucketStartSec} has not ended yet (edge clock ahead?)`, retryLater: true };
+  if (!Number.isInteger(s.revision) || s.revision < 0 || s.revision > 0xffff_ffff) return { ok: false, reason: `revision ${s.revision} out of range` };
   const counts = [s.bytesIn, s.bytesOut, s.packetsIn, s.packetsOut, s.flowsIn, s.flowsOut];
   if (!counts.every((c) => Number.isInteger(c) && c >= 0 && c <= MAX_COUNT)) return { ok: false, reason: `counts out of range for ${s.subjectId} at ${s.bucketStartSec}` };
   return {
@@ -39,6 +45,24 @@ export function validateSummary(s: Summary, limits: ValidationLimits): { ok: tru
     input: {
       subjectId: s.subjectId, kind, bucketStartSec: s.bucketStartSec,
       bytesIn: s.bytesIn, bytesOut: s.bytesOut, packetsIn: s.packetsIn, packetsOut: s.packetsOut, flowsIn: s.flowsIn, flowsOut: s.flowsOut,
+      revision: s.revision,
     },
   };
+}
+
+/** An edge that started before seqs were taken from its clock numbered from 1: small seqs are fine. */
+export const MAX_SEQ_AHEAD_MS = 86_400_000;
+
+/**
+ * Plausibility of a batch's numbering, pure. The seq only addresses the ack now (dedup is by content,
+ * content-dedup.ts), but an absurd one is a broken or hostile edge: seq and oldest_unacked_seq must be
+ * safe positive integers, oldest_unacked_seq <= seq, and seq at most one day ahead of the hub's clock
+ * in milliseconds (edges number batches from their clock's ms). Returns the reason, or undefined.
+ */
+export function checkBatchSeq(seq: number, oldestUnackedSeq: number, hubNowMs: number): string | undefined {
+  if (!Number.isSafeInteger(seq) || seq < 1) return `seq ${seq} is not a safe positive integer`;
+  if (!Number.isSafeInteger(oldestUnackedSeq) || oldestUnackedSeq < 1) return `oldest_unacked_seq ${oldestUnackedSeq} is not a safe positive integer`;
+  if (oldestUnackedSeq > seq) return `oldest_unacked_seq ${oldestUnackedSeq} is above seq ${seq}`;
+  if (seq > hubNowMs + MAX_SEQ_AHEAD_MS) return `seq ${seq} is more than a day ahead of the hub's clock in ms (${hubNowMs})`;
+  return undefined;
 }

@@ -83,9 +83,14 @@ export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
     return run;
   }
 
-  async function applyAdd(operatorId: string, summaries: SummaryInput[], guard?: WriteGuard): Promise<{ applied: boolean }> {
-    const extraOps = guard ? await guard() : [];
-    if (extraOps === undefined) return { applied: false };
+  async function applyAdd<S extends SummaryInput>(operatorId: string, given: S[], guard?: WriteGuard<S>): Promise<{ applied: boolean; stored: number }> {
+    let summaries: readonly S[] = given;
+    let extraOps: KvOp[] = [];
+    if (guard) {
+      const decided = await guard(given);
+      if (decided === undefined) return { applied: false, stored: 0 };
+      ({ summaries, ops: extraOps } = decided);
+    }
 
     const chunkKeys = new Map<string, { subjectId: string; dayStartSec: number }>();
     const coverageKeys = new Map<string, number>();
@@ -141,9 +146,9 @@ export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
     for (const [key, chunk] of chunks) ops.push({ type: 'put', key, value: encodeDayChunk(chunk) });
     for (const key of changedCoverage) ops.push({ type: 'put', key, value: coverage.get(key)! });
     for (const [key, m] of metas) if (m.changed) ops.push({ type: 'put', key, value: encodeJson(m.meta) });
-    ops.push(...extraOps);
+    for (const op of extraOps) ops.push(op);
     await kv.write(ops);
-    return { applied: true };
+    return { applied: true, stored: summaries.length };
   }
 
   /**

@@ -85,3 +85,44 @@ t.test('a new price book applies from when it is saved; a removed tier moves the
   const moved = applyPriceBook(s, book, noMid, t0 + DAY_MS);
   t.equal(moved.sub.tierId, 'big');
 });
+
+t.test('collection over a bucket: refused only when paused for the whole 5-minute span (trial start, activation, expiry, end, purge)', async (t) => {
+  const BUCKET_MS = 300_000;
+  const during = (s: Subscription | undefined, bucketStartMs: number) => addon.collectionAllowedDuring(s, bucketStartMs, bucketStartMs + BUCKET_MS);
+  const startMs = t0 + 90_000; // 12:01:30, inside the bucket [12:00, 12:05)
+  const trial = addon.startTrial(midSub(), book, startMs).sub;
+  t.equal(during(trial, t0).allowed, true, 'the partial bucket in which the trial started is stored');
+  t.equal(addon.collectionStateAt(trial, t0).allowed, false, 'which the instant rule at its start refused (the issue: first bucket lost)');
+  t.same(during(trial, t0 - BUCKET_MS), { allowed: false, reason: `bucket ended before the NetFlow Traffic Analysis trial started at ${new Date(startMs).toISOString()}` });
+  const endMs = startMs + 15 * DAY_MS;
+  const lastBucket = endMs - 90_000;
+  for (const s of [trial, addon.advance(trial, book, endMs + DAY_MS).sub]) {
+    t.equal(during(s, lastBucket).allowed, true, `${s.addon.status}: the bucket in which the trial expired is stored`);
+    t.same(during(s, lastBucket + BUCKET_MS), { allowed: false, reason: `NetFlow Traffic Analysis trial expired at ${new Date(endMs).toISOString()}` });
+  }
+
+  const activatedMs = t0 + 200_000;
+  const paid = addon.activate(midSub(), book, activatedMs).sub;
+  t.equal(during(paid, t0).allowed, true, 'the partial bucket of the activation is stored');
+  t.equal(addon.collectionStateAt(paid, t0).allowed, false, 'which the old instant rule refused');
+  t.match(during(paid, t0 - BUCKET_MS), { allowed: false, reason: /before the NetFlow Traffic Analysis add-on was activated at/ });
+  t.equal(during(paid, t0 + 400 * DAY_MS).allowed, true, 'renewing: no end');
+  const cancelled = addon.endAtPeriodEnd(paid, activatedMs, 'cancelled').sub;
+  const periodEnd = Date.UTC(2026, 5, 1);
+  t.equal(during(cancelled, periodEnd - BUCKET_MS).allowed, true);
+  t.same(during(cancelled, periodEnd), { allowed: false, reason: `NetFlow Traffic Analysis add-on ended at ${new Date(periodEnd).toISOString()} (end of the paid period)` });
+  const ended = addon.advance(cancelled, book, periodEnd + DAY_MS).sub;
+  t.equal(during(ended, periodEnd - BUCKET_MS).allowed, true, 'a late summary from before the end');
+  t.equal(during(ended, periodEnd).allowed, false);
+  const purged = addon.markPurged(ended, periodEnd + 31 * DAY_MS);
+  t.match(during(purged, periodEnd - BUCKET_MS), { allowed: false, reason: /data was purged/ });
+  t.match(during(undefined, t0), { allowed: false, reason: /not enabled/ });
+  t.match(during(midSub(), t0), { allowed: false, reason: /not enabled/ });
+
+  // At every instant the interval rule agrees with the instant rule on a 1 ms span.
+  for (const s of [trial, paid, cancelled, ended, purged]) {
+    for (const at of [startMs - 1, startMs, activatedMs - 1, activatedMs, endMs - 1, endMs, periodEnd - 1, periodEnd]) {
+      t.equal(addon.collectionAllowedDuring(s, at, at + 1).allowed, addon.collectionStateAt(s, at).allowed, `${s.addon.status} at ${at}`);
+    }
+  }
+});

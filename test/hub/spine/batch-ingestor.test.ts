@@ -6,7 +6,7 @@ import type { KeyValueStore } from '../../../common/kv/kv-store';
 import { collect, prefixRange } from '../../../common/kv/kv-store';
 import type { Logger } from '../../../common/logger';
 import { silentLogger } from '../../../common/logger';
-import { createBatchIngestor, type EdgeLookup } from '../../../hub/ingest/batch-ingestor';
+import { createBatchIngestor, type EdgeLookup, type IngestLimits } from '../../../hub/ingest/batch-ingestor';
 import { createKvSummaryStore } from '../../../hub/store/kv-summary-store';
 import type { CollectionPolicy } from '../../../hub/ports';
 import { AckStatus, encodeBatch, makeBatch, makeSummary, recordingPublisher, T0_SEC } from './ingest-fixtures';
@@ -19,14 +19,14 @@ const edges: EdgeLookup = {
     return undefined;
   },
 };
-const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; } };
+const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, async collectionAllowedDuring() { return { allowed: true }; } };
 
-function setup(opts: { kv?: KeyValueStore; policy?: CollectionPolicy; log?: Logger; onPublish?: (topic: string) => void } = {}) {
+function setup(opts: { kv?: KeyValueStore; policy?: CollectionPolicy; log?: Logger; onPublish?: (topic: string) => void; limits?: Partial<IngestLimits> } = {}) {
   const kv = opts.kv ?? createMemoryKvStore();
   const clock = createManualClock((T0_SEC + 86400) * 1000);
   const store = createKvSummaryStore(kv);
   const rec = recordingPublisher(opts.onPublish);
-  const ingestor = createBatchIngestor({ store, kv, edges, policy: opts.policy ?? allowAll, publisher: rec.publisher, clock, log: opts.log ?? silentLogger });
+  const ingestor = createBatchIngestor({ store, kv, edges, policy: opts.policy ?? allowAll, publisher: rec.publisher, clock, log: opts.log ?? silentLogger, limits: opts.limits });
   return { kv, clock, store, ingestor, ...rec };
 }
 
@@ -55,17 +55,6 @@ t.test('a revision in a later batch adds to the bucket', async (t) => {
   t.equal((await store.readSeries('isp1', 'ipg:x', T0_SEC, T0_SEC + 300))[0].bytesIn, 123);
 });
 
-t.test('markers below oldest_unacked_seq are pruned, and such a seq still answers DUPLICATE', async (t) => {
-  const { ingestor, kv, store, acks } = setup();
-  for (let seq = 1; seq <= 5; seq++) await ingestor.handle(TOPIC, encodeBatch(makeBatch('edge-a', 'isp1', seq, [makeSummary('ipg:x', T0_SEC, 1)], { oldestUnackedSeq: 1 })));
-  await ingestor.handle(TOPIC, encodeBatch(makeBatch('edge-a', 'isp1', 6, [makeSummary('ipg:x', T0_SEC, 1)], { oldestUnackedSeq: 5 })));
-  const markers = (await collect(kv, prefixRange('ingest-seen/edge-a/'))).map(([k]) => Number(k.split('/').pop()));
-  t.same(markers, [5, 6]);
-  await ingestor.handle(TOPIC, encodeBatch(makeBatch('edge-a', 'isp1', 2, [makeSummary('ipg:x', T0_SEC, 1)], { oldestUnackedSeq: 1 })));
-  t.equal(acks().at(-1)!.status, AckStatus.DUPLICATE);
-  t.equal((await store.readSeries('isp1', 'ipg:x', T0_SEC, T0_SEC + 300))[0].bytesIn, 6);
-});
-
 t.test('malformed protobuf: counted, logged once, no ack, no crash', async (t) => {
   const warnings: string[] = [];
   const log: Logger = { ...silentLogger, warn: (_o: object | string, msg?: string) => { warnings.push(String(msg)); }, child: () => log };
@@ -78,16 +67,17 @@ t.test('malformed protobuf: counted, logged once, no ack, no crash', async (t) =
   t.equal(ack?.status, AckStatus.STORED, 'the next good batch is stored');
 });
 
-t.test('collection pause: buckets from the pause instant on are REJECTED, earlier ones stored', async (t) => {
+t.test('collection pause: buckets wholly after the pause instant are REJECTED, earlier ones stored', async (t) => {
   const pauseAtMs = (T0_SEC + 600) * 1000;
-  const policy: CollectionPolicy = { async collectionState(_op, atMs) { return atMs >= pauseAtMs ? { allowed: false, reason: 'trial ended' } : { allowed: true }; } };
+  const state = async (_op: string, fromMs: number) => (fromMs >= pauseAtMs ? { allowed: false, reason: 'trial ended' } : { allowed: true });
+  const policy: CollectionPolicy = { collectionState: state, collectionAllowedDuring: state };
   const { ingestor, store, acks } = setup({ policy });
   await ingestor.handle(TOPIC, encodeBatch(makeBatch('edge-a', 'isp1', 1, [0, 300, 600, 900].map((o) => makeSummary('ipg:x', T0_SEC + o, 10)))));
   t.same((await store.readSeries('isp1', 'ipg:x', T0_SEC, T0_SEC + 3600)).map((p) => p.bucketStartSec - T0_SEC), [0, 300]);
   t.equal(acks()[0].status, AckStatus.STORED);
-  t.match(acks()[0].reason, /stored 2 of 4; refused: collection paused \(2x\)/);
+  t.match(acks()[0].reason, /stored 2 of 4; refused: collection paused: trial ended \(2x\)/);
   await ingestor.handle(TOPIC, encodeBatch(makeBatch('edge-a', 'isp1', 2, [makeSummary('ipg:x', T0_SEC + 1200, 10)])));
-  t.same([acks()[1].status, acks()[1].reason], [AckStatus.REJECTED, 'collection paused']);
+  t.same([acks()[1].status, acks()[1].reason], [AckStatus.REJECTED, 'collection paused: trial ended']);
   t.equal(ingestor.counters().summariesRejected, 3);
 });
 

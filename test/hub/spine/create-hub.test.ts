@@ -29,7 +29,10 @@ t.test('modules: created with the context, routers mounted, policy used by inges
     router.get('/fake/ping', (c) => { c.body = { pong: true }; });
     return [
       { name: 'a', routers: [router], start: async () => { events.push('start a'); }, stop: async () => { events.push('stop a'); },
-        collectionPolicy: { collectionState: async (_op, atMs) => (atMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true }) } },
+        collectionPolicy: {
+          collectionState: async (_op, atMs) => (atMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true }),
+          collectionAllowedDuring: async (_op, fromMs) => (fromMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true }),
+        } },
       { name: 'b', start: async () => { events.push('start b'); }, stop: async () => { events.push('stop b'); } },
     ];
   };
@@ -39,7 +42,7 @@ t.test('modules: created with the context, routers mounted, policy used by inges
   await h.admin('POST', '/api/v1/operators', { operatorId: 'isp1', name: 'ISP 1' });
   const { edge } = (await h.admin('POST', '/api/v1/operators/isp1/edges', { name: 'pop' })).body;
   const ack = await h.hub.services.ingestor.handle(`flowbill/v1/isp1/${edge.edgeId}/summaries`, encodeBatch(makeBatch(edge.edgeId, 'isp1', 1, [makeSummary('ipg:a', pauseAtMs / 1000 - 300, 1), makeSummary('ipg:a', pauseAtMs / 1000, 1)])));
-  t.match(ack, { status: AckStatus.STORED, reason: /refused: collection paused/ });
+  t.match(ack, { status: AckStatus.STORED, reason: /refused: collection paused: add-on inactive/ });
   t.match(await h.hub.services.edgeConfigPusher.buildConfig('isp1'), { collectionPaused: true, pauseReason: 'add-on inactive' });
   await h.close();
   t.same(events, ['start a', 'start b', 'stop b', 'stop a']);

@@ -28,7 +28,8 @@ function setup(opts: { paused?: boolean } = {}) {
   const status = createEdgeStatusTracker({ clock, staleAfterMs: 60_000 });
   const liveFlows = createLiveFlowsCache();
   const rec = recordingPublisher();
-  const policy: CollectionPolicy = { async collectionState() { return opts.paused ? { allowed: false, reason: 'trial expired' } : { allowed: true }; } };
+  const state = async () => (opts.paused ? { allowed: false, reason: 'trial expired' } : { allowed: true });
+  const policy: CollectionPolicy = { collectionState: state, collectionAllowedDuring: state };
   const pusher = createEdgeConfigPusher({ registry, configs, policy, publisher: rec.publisher, clock, log: silentLogger });
   const store = createKvSummaryStore(kv);
   const app = createTestApp([

@@ -80,13 +80,60 @@ export function summaryStoreContract(t: Test, open: () => Promise<KeyValueStore>
     const kv = await open();
     const store = createKvSummaryStore(kv);
     const marker = new TextEncoder().encode('1');
-    const guarded = () => store.add('isp1', [summary('ipg:a', DAY0, 5)], async () => ((await kv.get('test-marker')) ? undefined : [{ type: 'put', key: 'test-marker', value: marker }]));
+    const guarded = () => store.add('isp1', [summary('ipg:a', DAY0, 5)], async (given) => ((await kv.get('test-marker')) ? undefined : { ops: [{ type: 'put', key: 'test-marker', value: marker }], summaries: [...given] }));
     const results = await Promise.all([guarded(), guarded(), guarded()]);
     t.same(results.map((r) => r.applied), [true, false, false]);
+    t.same(results.map((r) => r.stored), [1, 0, 0]);
     t.equal((await store.readSeries('isp1', 'ipg:a', DAY0, DAY0 + 300))[0].bytesIn, 5);
     // Unguarded concurrent adds to one chunk lose nothing.
     await Promise.all(Array.from({ length: 20 }, () => store.add('isp1', [summary('ipg:z', DAY0 + 300, 1)])));
     t.equal((await store.readSeries('isp1', 'ipg:z', DAY0, DAY0 + 600))[0].bytesIn, 20);
+    await kv.close();
+  });
+
+  t.test('guard: sees the summaries given, writes only those it returns, with its ops in the same atomic write', async (t) => {
+    const kv = await open();
+    const store = createKvSummaryStore(kv);
+    const given = [summary('ipg:a', DAY0, 1), summary('ipg:b', DAY0, 2), summary('ipg:c', DAY0 + 300, 3)];
+    let seen: readonly SummaryInput[] = [];
+    const marker = new TextEncoder().encode('m');
+    const r = await store.add('isp1', given, async (summaries) => {
+      seen = summaries;
+      return { ops: [{ type: 'put', key: 'test-marker', value: marker }], summaries: summaries.filter((s) => s.subjectId !== 'ipg:b') };
+    });
+    t.same(r, { applied: true, stored: 2 });
+    t.same(seen, given, 'the guard is given exactly the summaries of add()');
+    t.same((await store.readSeries('isp1', 'ipg:a', DAY0, DAY0 + 600)).map((p) => p.bytesIn), [1]);
+    t.same(await store.readSeries('isp1', 'ipg:b', DAY0, DAY0 + 600), [], 'a summary the guard left out is not written');
+    t.same((await store.readSeries('isp1', 'ipg:c', DAY0, DAY0 + 600)).map((p) => p.bytesIn), [3]);
+    t.same((await store.listSubjects('isp1')).map((s) => s.subjectId), ['ipg:a', 'ipg:c']);
+    t.equal(await store.reportedBucketCount('isp1', DAY0, DAY0 + 600), 2);
+    t.same(await kv.get('test-marker'), marker);
+    // Only ops, no summaries: the ops are written, no series touched.
+    const r2 = await store.add('isp1', [summary('ipg:d', DAY0, 9)], async () => ({ ops: [{ type: 'put', key: 'test-marker-2', value: marker }], summaries: [] }));
+    t.same(r2, { applied: true, stored: 0 });
+    t.same(await kv.get('test-marker-2'), marker);
+    t.same(await store.readSeries('isp1', 'ipg:d', DAY0, DAY0 + 300), []);
+    await kv.close();
+  });
+
+  t.test('guard: a failing write leaves neither the series nor the guard ops behind', async (t) => {
+    const kv = await open();
+    let fail = true;
+    const flaky: KeyValueStore = {
+      get: (k) => kv.get(k), getMany: (ks) => kv.getMany(ks), entries: (r) => kv.entries(r), close: () => kv.close(),
+      write: async (ops) => { if (fail) throw new Error('disk full'); await kv.write(ops); },
+    };
+    const store = createKvSummaryStore(flaky);
+    const marker = new TextEncoder().encode('m');
+    const guard = async (s: readonly SummaryInput[]) => ((await kv.get('test-marker')) ? undefined : { ops: [{ type: 'put' as const, key: 'test-marker', value: marker }], summaries: [...s] });
+    await t.rejects(store.add('isp1', [summary('ipg:a', DAY0, 5)], guard), /disk full/);
+    t.equal(await kv.get('test-marker'), undefined);
+    t.same(await store.readSeries('isp1', 'ipg:a', DAY0, DAY0 + 300), []);
+    fail = false;
+    t.same(await store.add('isp1', [summary('ipg:a', DAY0, 5)], guard), { applied: true, stored: 1 });
+    t.same(await store.add('isp1', [summary('ipg:a', DAY0, 5)], guard), { applied: false, stored: 0 });
+    t.same((await store.readSeries('isp1', 'ipg:a', DAY0, DAY0 + 300)).map((p) => p.bytesIn), [5]);
     await kv.close();
   });
 
