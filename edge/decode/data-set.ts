@@ -36,8 +36,8 @@ export function decodeDataSet(
     const length = plan.recordLength;
     // RFC 3954 §5.3, RFC 7011 §3.3.1: trailing bytes too short for a record are padding.
     for (let p = start; p + length <= end; p += length) {
-      if (plan.isOptions) applyOptionsRecord(domain, plan, view, p, fixed, plan.fieldLengths);
-      else out.push(decodeFlowRecord(exporter, domain, plan, bytes, view, p, fixed, plan.fieldLengths, time));
+      if (plan.isOptions) applyOptionsRecord(session, exporter, domain, plan, view, p, fixed, plan.fieldLengths);
+      else out.push(decodeFlowRecord(session, exporter, domain, plan, bytes, view, p, fixed, plan.fieldLengths, time));
       records++;
     }
     return records;
@@ -51,8 +51,8 @@ export function decodeDataSet(
       session.fail(exporter.address, 'truncated-record', { templateId: plan.templateId });
       break;
     }
-    if (plan.isOptions) applyOptionsRecord(domain, plan, view, p, offsets, lengths);
-    else out.push(decodeFlowRecord(exporter, domain, plan, bytes, view, p, offsets, lengths, time));
+    if (plan.isOptions) applyOptionsRecord(session, exporter, domain, plan, view, p, offsets, lengths);
+    else out.push(decodeFlowRecord(session, exporter, domain, plan, bytes, view, p, offsets, lengths, time));
     records++;
     p = recordEnd;
   }
@@ -65,6 +65,7 @@ function isZero(bytes: Uint8Array, offset: number, length: number): boolean {
 }
 
 export function decodeFlowRecord(
+  session: DecodeSession,
   exporter: ExporterState,
   domain: DomainState,
   plan: TemplatePlan,
@@ -156,7 +157,7 @@ export function decodeFlowRecord(
   if (begin < 0) begin = endMs < 0 ? time.exportMs : endMs;
   if (endMs < 0 || endMs < begin) endMs = begin;
 
-  const samplingRate = recordSamplingRate(rf, view, base, offsets, lengths, domain);
+  const samplingRate = recordSamplingRate(session, exporter, rf, view, base, offsets, lengths, domain);
   const flowBytes = samplingRate === 1 ? rawBytes : Math.round(rawBytes * samplingRate);
   const flowPackets = samplingRate === 1 ? rawPackets : Math.round(rawPackets * samplingRate);
   exporter.samplingRate = samplingRate;
@@ -209,13 +210,17 @@ function flowTimeMs(
  * Sampling rate for one record: a rate carried in the record itself (34/50, or 305+306), else the
  * rate the domain's options data announced for the record's sampler id (48/302), else the one
  * announced without an id, else — when the domain announced exactly one sampler — that one; else 1.
+ * Always finite and >= 1 (a record's bad rate is counted and ignored; the sampler table only holds
+ * good ones), so bytes * rate stays finite: at most 2^64 * 2^65.
  */
 function recordSamplingRate(
+  session: DecodeSession, exporter: ExporterState,
   rf: Int16Array, view: DataView, base: number, offsets: Int32Array, lengths: Int32Array,
   domain: DomainState,
 ): number {
   const inline = samplingRateOf(rf, view, base, offsets, lengths);
   if (inline > 0) return inline;
+  if (inline < 0) session.fail(exporter.address, 'bad-sampling-rate', { source: 'record' });
   const samplers = domain.samplers;
   if (samplers.size === 0) return 1;
   const i = rf[Role.samplerId];
@@ -229,14 +234,24 @@ function recordSamplingRate(
   return 1;
 }
 
-/** A rate described by the fields of one record; 0 when the record describes none. */
+/** A finite rate >= 1 is a sampling rate (fractional ones too: RFC 5477 interval 2, space 1 is 1.5). */
+function checkedRate(rate: number): number {
+  return rate >= 1 && rate < Infinity ? rate : -1; // also refuses NaN
+}
+
+/**
+ * A rate described by the fields of one record; 0 when the record describes none, -1 when it
+ * describes one that is not a rate (population smaller than the sample, non-finite). An interval of
+ * 0 reads as "no rate" (unsampled), as before. Fields come from compiled plans, at most 8 bytes,
+ * so every value here is finite; checkedRate keeps that true whatever changes upstream.
+ */
 function samplingRateOf(
   rf: Int16Array, view: DataView, base: number, offsets: Int32Array, lengths: Int32Array,
 ): number {
   let i = rf[Role.samplingInterval];
   if (i >= 0) {
     const interval = readUint(view, base + offsets[i], lengths[i]);
-    if (interval > 0) return interval;
+    if (interval > 0) return checkedRate(interval);
   }
   i = rf[Role.packetInterval];
   const j = rf[Role.packetSpace];
@@ -244,20 +259,22 @@ function samplingRateOf(
     // RFC 5477 §8.2.2/8.2.3: select `interval` packets, then skip `space`.
     const interval = readUint(view, base + offsets[i], lengths[i]);
     const space = readUint(view, base + offsets[j], lengths[j]);
-    if (interval > 0) return (interval + space) / interval;
+    if (interval > 0) return checkedRate((interval + space) / interval);
   }
   i = rf[Role.samplingSize];
   const k = rf[Role.samplingPopulation];
   if (i >= 0 && k >= 0) {
+    // RFC 5477 §8.2.4/§8.2.5: `size` packets sampled out of every `population`.
     const size = readUint(view, base + offsets[i], lengths[i]);
     const population = readUint(view, base + offsets[k], lengths[k]);
-    if (size > 0 && population >= size) return population / size;
+    if (size > 0) return checkedRate(population / size);
   }
   return 0;
 }
 
 /** Options data: remember the sampler's rate and the system init time. */
 export function applyOptionsRecord(
+  session: DecodeSession, exporter: ExporterState,
   domain: DomainState, plan: TemplatePlan, view: DataView, base: number,
   offsets: Int32Array, lengths: Int32Array,
 ): void {
@@ -265,7 +282,9 @@ export function applyOptionsRecord(
   const rate = samplingRateOf(rf, view, base, offsets, lengths);
   if (rate > 0) {
     const i = rf[Role.samplerId];
-    domain.samplers.set(i >= 0 ? readUint(view, base + offsets[i], lengths[i]) : 0, rate);
+    session.setSampler(domain, i >= 0 ? readUint(view, base + offsets[i], lengths[i]) : 0, rate);
+  } else if (rate < 0) {
+    session.fail(exporter.address, 'bad-sampling-rate', { source: 'options', templateId: plan.templateId });
   }
   const init = rf[Role.systemInitMs];
   if (init >= 0) domain.systemInitMs = readUint(view, base + offsets[init], lengths[init]);

@@ -10,6 +10,7 @@ export interface ExporterDecodeStats {
   sequenceGaps: number;
   lastSeenMs: number;
   templates: number;
+  /** The rate of the last record decoded: finite, >= 1 (may be fractional, RFC 5477). */
   samplingRate: number;
 }
 
@@ -20,6 +21,11 @@ export interface DecoderCounters {
   templateMisses: number;
   pendingExpired: number;
   sequenceGaps: number;
+  /**
+   * Entries the decoder's bounded tables let go of: exporters (beyond maxExporters, or silent longer
+   * than exporterIdleMs), observation domains, templates and samplers beyond their caps.
+   */
+  tableEvictions: number;
 }
 
 /**
@@ -40,7 +46,7 @@ export interface FlowDecoder {
    * without it is used through decode().
    */
   decodeTransient?(datagram: Uint8Array, exporter: string, receivedAtMs: number): readonly FlowRecord[];
-  /** Drop held data older than the hold time; call periodically. */
+  /** Drop held data older than the hold time and forget exporters silent too long; call periodically. */
   expire(nowMs: number): void;
   counters(): DecoderCounters;
   exporters(): ExporterDecodeStats[];

@@ -147,3 +147,28 @@ export const ROLE_OF_IE: ReadonlyMap<number, number> = new Map<number, number>([
   [IE.dataLinkFrameSize, Role.frameSize],
   [IE.dataLinkFrameSection, Role.frameSection],
 ]);
+
+/** ROLE_WIDTH value: any length (an octetArray, variable length allowed). */
+export const ANY_WIDTH = 0;
+/** ROLE_WIDTH value: an unsigned integer of 1 to 8 bytes (RFC 7011 §6.2 reduced-size encoding). */
+export const UINT_WIDTH = -1;
+
+/**
+ * The field length each role accepts: an exact length (addresses: RFC 7012 ipv4Address 4,
+ * ipv6Address 16; dateTimeMicro/Nanoseconds: an 8-byte NTP timestamp, RFC 7011 §6.1.9/§6.1.10),
+ * UINT_WIDTH for unsigned integers (reduced-size encoding only ever shortens them, §6.2), or
+ * ANY_WIDTH. A field whose declared length does not fit is not used for its role.
+ */
+export const ROLE_WIDTH: Int8Array = (() => {
+  const width = new Int8Array(ROLE_COUNT).fill(UINT_WIDTH);
+  width[Role.src4] = 4;
+  width[Role.dst4] = 4;
+  width[Role.src6] = 16;
+  width[Role.dst6] = 16;
+  width[Role.startUs] = 8;
+  width[Role.endUs] = 8;
+  width[Role.startNs] = 8;
+  width[Role.endNs] = 8;
+  width[Role.frameSection] = ANY_WIDTH;
+  return width;
+})();

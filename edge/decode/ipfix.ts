@@ -1,6 +1,5 @@
 import { decodeDataSet } from './data-set';
 import type { DecodeSession, DomainState, ExporterState, MessageTime } from './decoder-state';
-import { domainOf } from './decoder-state';
 import type { FlowRecord } from './flow-record';
 import type { TemplateField } from './template-plan';
 
@@ -53,7 +52,7 @@ function decodeMessage(
 ): void {
   const time: MessageTime = { exportMs: view.getUint32(offset + 4) * 1000, uptimeMs: -1 };
   const sequence = view.getUint32(offset + 8);
-  const domain = domainOf(exporter, 10, view.getUint32(offset + 12));
+  const domain = session.domainOf(exporter, 10, view.getUint32(offset + 12));
   let records = 0;
   let optionRecords = 0;
   let countUnknown = false;
@@ -77,11 +76,12 @@ function decodeMessage(
     if (setId === TEMPLATE_SET_ID) readTemplates(session, exporter, domain, bytes, view, p + 4, end, false, out);
     else if (setId === OPTIONS_TEMPLATE_SET_ID) readTemplates(session, exporter, domain, bytes, view, p + 4, end, true, out);
     else if (setId >= 256) {
-      const plan = domain.templates.get(setId);
-      if (plan !== undefined) {
-        const n = decodeDataSet(session, exporter, domain, plan, bytes, view, p + 4, end, time, out);
+      const slot = domain.templates.get(setId);
+      if (slot !== undefined) {
+        slot.lastUse = session.tick;
+        const n = decodeDataSet(session, exporter, domain, slot.plan, bytes, view, p + 4, end, time, out);
         records += n;
-        if (plan.isOptions) optionRecords += n;
+        if (slot.plan.isOptions) optionRecords += n;
       }
       else {
         session.counters.templateMisses++;
@@ -120,8 +120,8 @@ function readTemplates(
     if (fieldCount === 0) {
       if (templateId === 0) return; // RFC 7011 §3.3.1 padding
       if (templateId === (isOptions ? OPTIONS_TEMPLATE_SET_ID : TEMPLATE_SET_ID)) {
-        for (const [id, plan] of domain.templates) {
-          if (plan.isOptions === isOptions) session.withdrawTemplate(exporter, domain, id);
+        for (const [id, slot] of domain.templates) {
+          if (slot.plan.isOptions === isOptions) session.withdrawTemplate(exporter, domain, id);
         }
       } else if (templateId >= 256) {
         session.withdrawTemplate(exporter, domain, templateId);
@@ -149,6 +149,12 @@ function readTemplates(
         session.fail(exporter.address, 'bad-options-template', { version: 10, templateId, fieldCount, scopeCount });
         return;
       }
+    }
+    // Every field specifier takes at least 4 bytes: a field count the set cannot hold is refused
+    // before anything is allocated for it (65535 claimed fields in a 20-byte set).
+    if (fieldCount * 4 > end - q) {
+      session.fail(exporter.address, 'bad-template', { version: 10, templateId, fieldCount, truncated: true });
+      return;
     }
     const fields: TemplateField[] = new Array(fieldCount);
     for (let f = 0; f < fieldCount; f++) {

@@ -1,5 +1,4 @@
 import type { DecodeSession, ExporterState } from './decoder-state';
-import { domainOf } from './decoder-state';
 import type { FlowRecord } from './flow-record';
 import { uptimeToUnixMs } from './uptime-time';
 
@@ -44,7 +43,7 @@ export function decodeNetflowV5(
     records = count; // extra bytes after the last counted record are ignored
   }
 
-  const domain = domainOf(exporter, 5, engine);
+  const domain = session.domainOf(exporter, 5, engine);
   const lost = domain.sequence.observe(sequence, count);
   if (lost !== 0) {
     exporter.sequenceGaps += lost;

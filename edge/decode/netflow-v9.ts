@@ -1,6 +1,5 @@
 import { decodeDataSet } from './data-set';
 import type { DecodeSession, DomainState, ExporterState, MessageTime } from './decoder-state';
-import { domainOf } from './decoder-state';
 import type { FlowRecord } from './flow-record';
 import type { TemplateField } from './template-plan';
 
@@ -26,7 +25,7 @@ export function decodeNetflowV9(
   }
   const time: MessageTime = { exportMs: view.getUint32(8) * 1000, uptimeMs: view.getUint32(4) };
   const sequence = view.getUint32(12);
-  const domain = domainOf(exporter, 9, view.getUint32(16));
+  const domain = session.domainOf(exporter, 9, view.getUint32(16));
   const lost = domain.sequence.observe(sequence, 1);
   if (lost !== 0) {
     exporter.sequenceGaps += lost;
@@ -51,9 +50,11 @@ export function decodeNetflowV9(
     if (setId === 0) readTemplates(session, exporter, domain, bytes, view, p + 4, end, out);
     else if (setId === 1) readOptionsTemplates(session, exporter, domain, bytes, view, p + 4, end, out);
     else if (setId >= 256) {
-      const plan = domain.templates.get(setId);
-      if (plan !== undefined) decodeDataSet(session, exporter, domain, plan, bytes, view, p + 4, end, time, out);
-      else {
+      const slot = domain.templates.get(setId);
+      if (slot !== undefined) {
+        slot.lastUse = session.tick;
+        decodeDataSet(session, exporter, domain, slot.plan, bytes, view, p + 4, end, time, out);
+      } else {
         session.counters.templateMisses++;
         session.hold(exporter, domain, setId, bytes, p + 4, end, time, receivedAtMs);
       }

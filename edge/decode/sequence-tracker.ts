@@ -31,6 +31,14 @@ export interface SequenceTracker {
   unknown(): void;
 }
 
+/**
+ * At most this many late datagrams are credited back per gap. The set of credited starts is the
+ * tracker's only state that grows with input (up to the reorder window, 4096 for IPFIX, times every
+ * domain of every exporter); real reordering within one gap is a handful of datagrams. Beyond it a
+ * late datagram is not credited: the gap stays counted, which over-reports loss, never hides it.
+ */
+export const MAX_CREDITED_PER_GAP = 64;
+
 export function createSequenceTracker(maxGapUnits: number, reorderWindowUnits: number): SequenceTracker {
   let expected = -1; // number the next datagram should start at
   let previous = -1; // sequence number of the last datagram taken in order
@@ -73,7 +81,7 @@ export function createSequenceTracker(maxGapUnits: number, reorderWindowUnits: n
       if (behind <= reorderWindowUnits) {
         const intoGap = (start - gapStart) >>> 0;
         const gapLength = (gapEnd - gapStart) >>> 0;
-        if (intoGap < gapLength && !credited.has(start)) {
+        if (intoGap < gapLength && !credited.has(start) && credited.size < MAX_CREDITED_PER_GAP) {
           credited.add(start);
           // Never credit more than the gap held.
           const filled = Math.min(units, gapLength - intoGap, gapUncredited);

@@ -1,7 +1,11 @@
-import { ROLE_COUNT, ROLE_OF_IE } from './information-elements';
+import { ANY_WIDTH, ROLE_COUNT, ROLE_OF_IE, ROLE_WIDTH, UINT_WIDTH } from './information-elements';
 
 /** RFC 7011 §7: a field length of 65535 marks a variable-length field. */
 export const VARIABLE_LENGTH = 0xffff;
+
+/** The longest set body a 16-bit set length can describe (RFC 3954 §5.3, RFC 7011 §3.3.2): a record
+ *  longer than this can never arrive, so a template declaring one is refused. */
+export const MAX_RECORD_LENGTH = 0xffff - 4;
 
 /** One field specifier of a template as it came on the wire. */
 export interface TemplateField {
@@ -30,6 +34,20 @@ export interface TemplatePlan {
   roleField: Int16Array;
   /** The template's wire bytes, to recognise an unchanged refresh without recompiling. */
   definition: Uint8Array;
+  /**
+   * Fields that carry a role but not in a length that role can be read from (a 9..16-byte
+   * octetDeltaCount, a 3-byte IPv4 address, a variable-length port): not used for the role, only
+   * skipped by their length. The first such field, for the log; null when there is none.
+   */
+  badRoleFields: number;
+  firstBadRoleField: { id: number; length: number } | null;
+}
+
+/** True when a field of this declared length can be read for a role of this width (ROLE_WIDTH). */
+function fitsRole(width: number, length: number): boolean {
+  if (width === ANY_WIDTH) return true;
+  if (width === UINT_WIDTH) return length >= 1 && length <= 8; // never VARIABLE_LENGTH either
+  return length === width;
 }
 
 export function compileTemplate(
@@ -45,6 +63,8 @@ export function compileTemplate(
   let offset = 0;
   let variable = false;
   let minLength = 0;
+  let badRoleFields = 0;
+  let firstBadRoleField: { id: number; length: number } | null = null;
   for (let i = 0; i < fieldCount; i++) {
     const field = fields[i];
     fieldLengths[i] = field.length;
@@ -58,8 +78,16 @@ export function compileTemplate(
     }
     if (field.enterprise !== 0) continue; // enterprise-specific: skipped by its length, never interpreted
     const role = ROLE_OF_IE.get(field.id);
+    if (role === undefined) continue;
+    // Checked here, once per template, so that reading a record never has to: readUint of 9..16
+    // bytes would give up to 2^128 (Infinity past 2^1024 for a variable-length field), and a
+    // counter that large times a sampling rate is no flow. RFC 7011 §6.2 only allows shorter.
+    if (!fitsRole(ROLE_WIDTH[role], field.length)) {
+      if (badRoleFields++ === 0) firstBadRoleField = { id: field.id, length: field.length };
+      continue;
+    }
     // First occurrence wins: a template that repeats an IE (rare, but legal) keeps the first one.
-    if (role !== undefined && roleField[role] === -1) roleField[role] = i;
+    if (roleField[role] === -1) roleField[role] = i;
   }
   return {
     templateId,
@@ -70,6 +98,8 @@ export function compileTemplate(
     recordLength: minLength,
     roleField,
     definition,
+    badRoleFields,
+    firstBadRoleField,
   };
 }
 

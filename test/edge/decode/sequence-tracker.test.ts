@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createSequenceTracker } from '../../../edge/decode/sequence-tracker';
+import { createSequenceTracker, MAX_CREDITED_PER_GAP } from '../../../edge/decode/sequence-tracker';
 
 t.test('in order, gap, late datagram credited back, duplicate not credited twice', async (t) => {
   const s = createSequenceTracker(1000, 64);
@@ -42,4 +42,14 @@ t.test('unknown() makes the next datagram the baseline', async (t) => {
   s.observe(1, 1);
   s.unknown();
   t.equal(s.observe(100, 1), 0);
+});
+
+t.test('late datagrams credited back per gap are capped (bounded state per domain)', async (t) => {
+  const s = createSequenceTracker(3_000_000, 4096);
+  s.observe(0, 1);
+  t.equal(s.observe(1001, 1), 1000, 'a gap of 1000');
+  let credited = 0;
+  for (let i = 1; i <= 500; i++) credited -= s.observe(i, 1);
+  t.equal(credited, MAX_CREDITED_PER_GAP, 'only the first late datagrams are credited');
+  t.equal(s.observe(1002, 1), 0, 'in order again');
 });
