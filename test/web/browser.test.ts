@@ -106,6 +106,12 @@ if (!existsSync(CHROMIUM)) {
       t.match(fra, /37/, 'sequence gaps');
       t.match(ams, /offline/);
       t.match(ams, /3 h ago/);
+      const cell = (edge: string, label: string) => page.textContent(`#edges-table tr[data-edge="${edge}"] td[data-label="${label}"]`);
+      t.equal(await cell('edge-fra-1', 'Rejected batches'), '2', 'batches the hub REJECTED, from the edge heartbeat');
+      t.ok(await page.$('#edges-table tr[data-edge="edge-fra-1"] td[data-label="Rejected batches"] .badge'), 'shown as an alarm');
+      t.equal(await cell('edge-fra-1', 'Refused flows'), '1,204');
+      t.equal(await cell('edge-fra-1', 'Evictions'), '3');
+      t.equal(await cell('edge-ams-2', 'Rejected batches'), '0');
       t.match(await page.textContent('tr[data-exporter="192.0.2.1"]'), /NetFlow v9[\s\S]*1:1000/);
       t.match(await page.textContent('tr[data-exporter="198.51.100.9"]'), /IPFIX[\s\S]*none yet/, 'IPFIX exporter without templates is flagged');
       t.match(await page.textContent('tr[data-exporter="203.0.113.5"]'), /n\/a \(v5\)/);

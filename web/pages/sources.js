@@ -1,7 +1,7 @@
 // Sources: the operator's edges and, per edge, the exporters it hears (from the retained EdgeStatus).
 // API (hub/edges/edge-routes.ts): GET /operators/:op/edges → {edges:[{edgeId, name, revoked, createdAtMs,
 //      status:{state, online, lastSeenMs, session, softwareVersion, configVersion, collectionPaused,
-//      counters:{sequenceGaps, decodeErrors, outboxDepth, …} | null, exporters:[{address, netflowVersion,
+//      counters:{sequenceGaps, decodeErrors, outboxDepth, batchesRejected, flowsOutOfBounds, tableEvictions, …} | null, exporters:[{address, netflowVersion,
 //      packets, flows, bytes, sequenceGaps, lastSeenMs, templates, samplingRate}]}}]}
 //      POST /operators/:op/enrollment-tokens {ttlHours?} → {token, expiresAtMs}; POST …/edges/:edgeId/revoke
 // Exporter rates are derived here from two successive polls (the status carries running totals).
@@ -71,14 +71,20 @@ export async function render(ctx) {
       return;
     }
     body.replaceChildren(section(null, table([
-      { label: 'Edge', value: (e) => h('span', {}, h('strong', {}, e.name || e.edgeId), e.name ? h('div', { class: 'muted' }, e.edgeId) : null) },
+      { label: 'Edge', value: (e) => h('span', {}, h('strong', {}, e.name || e.edgeId), e.name ? h('div', { class: 'muted' }, e.edgeId) : null,
+        st(e).softwareVersion ? h('div', { class: 'muted edge-version' }, `version ${st(e).softwareVersion}`) : null) },
       { label: 'State', value: (e) => edgeState(e) },
       { label: 'Last seen', value: (e) => h('span', { title: formatUtc(st(e).lastSeenMs, { seconds: true }) }, formatAgo(st(e).lastSeenMs, nowMs)) },
       { label: 'Exporters', num: true, value: (e) => String(exportersOf(e).length) },
       { label: 'Sequence gaps', num: true, value: (e) => formatCount(counter(e, 'sequenceGaps')) },
       { label: 'Decode errors', num: true, value: (e) => formatCount(counter(e, 'decodeErrors')) },
       { label: 'Outbox', num: true, value: (e) => formatCount(counter(e, 'outboxDepth')) },
-      { label: 'Version', value: (e) => st(e).softwareVersion || '' },
+      { label: 'Rejected batches', num: true, value: (e) => alarming(counter(e, 'batchesRejected'), 'bad'),
+        title: () => 'Summary batches the hub answered REJECTED: never stored, dropped by the edge (the edge and the hub log each reason at error level)' },
+      { label: 'Refused flows', num: true, value: (e) => alarming(counter(e, 'flowsOutOfBounds'), 'warn'),
+        title: () => "Decoded flows refused by the edge's sanity bounds (time window, counters, sampling)" },
+      { label: 'Evictions', num: true, value: (e) => alarming(counter(e, 'tableEvictions'), 'warn'),
+        title: () => "Entries evicted or refused because one of the edge's bounded tables (exporters, templates, buckets, subjects) was full" },
       canWrite ? { label: '', value: (e) => (e.revoked ? '' : h('button', { type: 'button', class: 'danger', onclick: () => void revoke(e) }, 'Revoke')) } : null,
     ].filter(Boolean), edges, { id: 'edges-table', rowAttrs: (e) => ({ 'data-edge': e.edgeId }) })),
     ...edges.map((e) => section(`Exporters of ${e.name || e.edgeId}`, exportersTable(e, nowMs))));
@@ -100,6 +106,12 @@ function exportersOf(edge) {
 function counter(edge, name) {
   const c = st(edge).counters;
   return c ? c[name] : undefined;
+}
+
+/** A counter that should stay 0: a badge when it is not; '—' when the edge does not report it (older edges). */
+function alarming(n, kind) {
+  if (n === undefined || n === null) return '—';
+  return Number(n) > 0 ? badge(formatCount(n), kind) : '0';
 }
 
 function edgeState(e) {
