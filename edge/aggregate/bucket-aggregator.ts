@@ -191,9 +191,11 @@ export interface BucketAggregator {
 
 /**
  * One bucket object, struct-of-arrays: a row per subject that has counts in it, found through the
- * subject's slot in a small open-addressing table (slot + 1 → row), sized to the bucket's rows and
- * not to all known subjects: a flood of datagrams with random times once made every bucket allocate
- * an index for every subject (4.5 GB RSS). ~70 bytes per row and no object per subject.
+ * subject's slot. The few hot buckets (MAX_DENSE_BUCKETS: the current ones) index rows directly by
+ * slot (rowOf, grown on demand to the highest slot they saw: 4 bytes per known subject); every other
+ * bucket uses a small open-addressing table (slot + 1 → row) sized to its own rows. A flood of
+ * datagrams with random times once made every bucket allocate an index of every known subject
+ * (4.5 GB RSS); now that costs at most MAX_DENSE_BUCKETS indexes. ~70 bytes per row, no object per subject.
  */
 interface Bucket {
   startSec: number;
@@ -202,6 +204,8 @@ interface Bucket {
   sealed: boolean;
   legacy: LegacyBucketKey | undefined;
   dirty: boolean;
+  /** Direct index (row + 1, 0 = none) for a dense bucket, else undefined and `table` is used. */
+  rowOf: Int32Array | undefined;
   /** Interleaved [slot + 1, row] pairs; 0 = empty. Power-of-two pairs, at most half full. */
   table: Int32Array;
   tableMask: number;
@@ -217,11 +221,13 @@ interface Bucket {
 }
 
 const INITIAL_ROWS = 16;
+/** Buckets that index rows directly by slot (the hot path's layout); the rest hash. */
+const MAX_DENSE_BUCKETS = 4;
 
-function newBucket(startSec: number, revision: number, sealed: boolean): Bucket {
+function newBucket(startSec: number, revision: number, sealed: boolean, dense: boolean): Bucket {
   return {
-    startSec, revision, sealed, legacy: undefined, dirty: true,
-    table: new Int32Array(INITIAL_ROWS * 4), tableMask: INITIAL_ROWS * 2 - 1,
+    startSec, revision, sealed, legacy: undefined, dirty: true, rowOf: dense ? new Int32Array(1024) : undefined,
+    table: new Int32Array(dense ? 0 : INITIAL_ROWS * 4), tableMask: INITIAL_ROWS * 2 - 1,
     rows: 0, slotOfRow: new Int32Array(INITIAL_ROWS), counts: new Float64Array(INITIAL_ROWS * COUNTERS_PER_ROW),
     kinds: new Uint8Array(INITIAL_ROWS), idBytes: new Uint8Array(256), idLength: 0, idRows: 0,
   };
@@ -232,6 +238,8 @@ function hashOf(slot: number, mask: number): number {
 }
 
 function findRow(b: Bucket, slot: number): number {
+  const rowOf = b.rowOf;
+  if (rowOf !== undefined) return slot < rowOf.length ? rowOf[slot] - 1 : -1;
   const t = b.table;
   const key = slot + 1;
   const mask = b.tableMask;
@@ -255,13 +263,20 @@ function newRow(b: Bucket, slot: number, kind: number): number {
     const counts = new Float64Array(row * 2 * COUNTERS_PER_ROW); counts.set(b.counts); b.counts = counts;
     const kinds = new Uint8Array(row * 2); kinds.set(b.kinds); b.kinds = kinds;
   }
-  if (b.rows * 2 > b.tableMask + 1) { // keep the table at most half full
-    const mask = b.tableMask * 2 + 1;
-    const table = new Int32Array((mask + 1) * 2);
-    for (let r = 0; r < row; r++) tableInsert(table, mask, b.slotOfRow[r], r);
-    b.table = table; b.tableMask = mask;
+  if (b.rowOf !== undefined) {
+    if (slot >= b.rowOf.length) {
+      const rowOf = new Int32Array(Math.max(slot + 1, b.rowOf.length * 2)); rowOf.set(b.rowOf); b.rowOf = rowOf;
+    }
+    b.rowOf[slot] = row + 1;
+  } else {
+    if (b.rows * 2 > b.tableMask + 1) { // keep the table at most half full
+      const mask = b.tableMask * 2 + 1;
+      const table = new Int32Array((mask + 1) * 2);
+      for (let r = 0; r < row; r++) tableInsert(table, mask, b.slotOfRow[r], r);
+      b.table = table; b.tableMask = mask;
+    }
+    tableInsert(b.table, b.tableMask, slot, row);
   }
-  tableInsert(b.table, b.tableMask, slot, row);
   b.slotOfRow[row] = slot;
   b.kinds[row] = kind;
   return row;
@@ -288,6 +303,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   let rowsOfSlot = new Int32Array(1024);
   let activeSubjects = 0;
   let totalRows = 0;
+  let denseBuckets = 0;
   /** Every held bucket object, open, late and restored. */
   const held = new Set<Bucket>();
   /** The bucket object that takes new flows for a start (never a sealed one). */
@@ -324,7 +340,9 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     let bucket = writable.get(startSec);
     if (!bucket) {
       if (held.size >= maxBuckets) return undefined;
-      bucket = newBucket(startSec, nextRevisionFor(startSec), false);
+      const dense = denseBuckets < MAX_DENSE_BUCKETS;
+      if (dense) denseBuckets++;
+      bucket = newBucket(startSec, nextRevisionFor(startSec), false, dense);
       held.add(bucket);
       writable.set(startSec, bucket);
     }
@@ -386,6 +404,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   function drop(bucket: Bucket): void {
     cachedBucket = undefined; cachedStartSec = NaN;
     held.delete(bucket);
+    if (bucket.rowOf !== undefined) denseBuckets--;
     if (writable.get(bucket.startSec) === bucket) writable.delete(bucket.startSec);
     for (let row = 0; row < bucket.rows; row++) {
       const slot = bucket.slotOfRow[row];
@@ -523,7 +542,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
           continue;
         }
         seen.add(identity);
-        const bucket = newBucket(snap.bucketStartSec, snap.revision, true);
+        const bucket = newBucket(snap.bucketStartSec, snap.revision, true, false);
         bucket.legacy = snap.legacy;
         // Migration or dropped rows: rewrite it at the next checkpoint. Otherwise the disk copy is it.
         bucket.dirty = snap.legacy !== undefined;
