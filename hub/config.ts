@@ -15,6 +15,24 @@ export interface HubConfig {
   mqttHost: string;
   /** FLOWBILL_MQTT_URL: use this external broker (mqtt://user:pass@host:port) instead of the embedded one. */
   externalMqttUrl: string | undefined;
+  /**
+   * FLOWBILL_MQTT_MAX_PACKET_BYTES: embedded broker, largest packet (remaining length) an edge or consumer
+   * may send; a larger one closes its connection. The largest legitimate message is a SummaryBatch: a
+   * 10,000-summary batch measures 0.48 MB typical, 1.37 MB worst case (64-char subject ids, 2^53 counters),
+   * so the 2 MiB default fits edges up to FLOWBILL_EDGE_BATCH_MAX_SUMMARIES=10000 (their default is 1000).
+   * Keep it above FLOWBILL_INGEST_MAX_PAYLOAD_BYTES so ingest, not the broker, refuses big batches.
+   */
+  mqttMaxPacketBytes: number;
+  /** FLOWBILL_MQTT_MAX_CONNECT_BYTES: embedded broker, largest packet before authentication (the CONNECT). */
+  mqttMaxConnectBytes: number;
+  /** FLOWBILL_MQTT_CONNECT_TIMEOUT_MS: embedded broker closes a socket not authenticated within this time. */
+  mqttConnectTimeoutMs: number;
+  /** FLOWBILL_MQTT_AUTH_MAX_FAILURES: failed MQTT logins per username, or per address, that lock it. */
+  mqttAuthMaxFailures: number;
+  /** FLOWBILL_MQTT_AUTH_FAILURE_WINDOW_SEC: ...counted within this window. */
+  mqttAuthFailureWindowSec: number;
+  /** FLOWBILL_MQTT_AUTH_LOCKOUT_SEC: how long a locked username or address is refused (a known-good username+address pair is exempt). */
+  mqttAuthLockoutSec: number;
   /** FLOWBILL_PUBLIC_URL: how edges and customers reach this hub (links in mails, provisioning). */
   publicUrl: string;
   /** FLOWBILL_PUBLIC_MQTT_URL: the MQTT URL handed to edges at provisioning. */
@@ -69,6 +87,12 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     mqttPort,
     mqttHost: env.FLOWBILL_MQTT_HOST ?? '127.0.0.1',
     externalMqttUrl: env.FLOWBILL_MQTT_URL || undefined,
+    mqttMaxPacketBytes: intKey(env, 'FLOWBILL_MQTT_MAX_PACKET_BYTES', 2 * 1024 * 1024, 64 * 1024, 268_435_455),
+    mqttMaxConnectBytes: intKey(env, 'FLOWBILL_MQTT_MAX_CONNECT_BYTES', 64 * 1024, 1024, 1024 * 1024),
+    mqttConnectTimeoutMs: intKey(env, 'FLOWBILL_MQTT_CONNECT_TIMEOUT_MS', 10_000, 1000, 300_000),
+    mqttAuthMaxFailures: intKey(env, 'FLOWBILL_MQTT_AUTH_MAX_FAILURES', 10, 1, 10_000),
+    mqttAuthFailureWindowSec: intKey(env, 'FLOWBILL_MQTT_AUTH_FAILURE_WINDOW_SEC', 300, 1, 86_400),
+    mqttAuthLockoutSec: intKey(env, 'FLOWBILL_MQTT_AUTH_LOCKOUT_SEC', 900, 1, 86_400),
     publicUrl: env.FLOWBILL_PUBLIC_URL ?? `http://127.0.0.1:${httpPort}`,
     publicMqttUrl: env.FLOWBILL_PUBLIC_MQTT_URL ?? `mqtt://127.0.0.1:${mqttPort}`,
     adminPassword: env.FLOWBILL_ADMIN_PASSWORD ?? 'admin',

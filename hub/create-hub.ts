@@ -147,7 +147,7 @@ export function createHub(deps: HubDeps) {
     createSeriesRoutes({ series: store, clock }),
     createHubHealthRoutes({
       mqttConnected: () => !!mqttClient?.connected(),
-      counters: () => ({ ingest: { ...ingestor.counters() }, mqtt: dispatcher.counters() }),
+      counters: () => ({ ingest: { ...ingestor.counters() }, mqtt: dispatcher.counters(), ...(broker ? { broker: { ...broker.counters() } } : {}) }),
     }),
     ...modules.flatMap((m) => m.routers ?? []),
     createWebRouter(),
@@ -177,7 +177,9 @@ export function createHub(deps: HubDeps) {
       } else {
         broker = createEmbeddedBroker({
           host: config.mqttHost, port: config.mqttPort, log: log.child({ part: 'broker' }),
-          authority: createMqttAuthority({ verifyMqtt: edges.verifyMqtt, hubSecret }),
+          authority: createMqttAuthority({ verifyMqtt: edges.verifyMqtt, hubSecret }), clock,
+          limits: { maxPacketBytes: config.mqttMaxPacketBytes, maxConnectBytes: config.mqttMaxConnectBytes, connectTimeoutMs: config.mqttConnectTimeoutMs },
+          lockout: { maxFailures: config.mqttAuthMaxFailures, failureWindowMs: config.mqttAuthFailureWindowSec * 1000, lockoutMs: config.mqttAuthLockoutSec * 1000 },
         });
         const { port } = await broker.start();
         const host = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? '127.0.0.1' : config.mqttHost;

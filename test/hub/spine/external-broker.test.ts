@@ -61,6 +61,8 @@ t.test('the hub ingests through an external mosquitto with the documented ACL', 
   ].join('\n'));
   writeFileSync(`${dir}/mosquitto.conf`, [
     `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${passwd}`, `acl_file ${dir}/acl`, 'persistence false',
+    // hub/broker/README.md: client ids bound to credentials, and a maximum packet size.
+    'use_username_as_clientid true', 'max_packet_size 2097152',
     `user ${os.userInfo().username}`, 'log_dest stderr', 'log_type error', '',
   ].join('\n'));
   const broker = spawn('mosquitto', ['-c', `${dir}/mosquitto.conf`], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -70,7 +72,8 @@ t.test('the hub ingests through an external mosquitto with the documented ACL', 
   await hub.start();
   t.teardown(() => hub.stop());
 
-  const edge = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: a.credentials.username, password: a.credentials.password, reconnectPeriod: 0 });
+  const agentClientId = `flowbill-edge-isp1-${a.edge.edgeId}`; // what the edge agent sends
+  const edge = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: a.credentials.username, password: a.credentials.password, clientId: agentClientId, reconnectPeriod: 0 });
   t.teardown(() => edge.end(true));
   const base = `flowbill/v1/isp1/${a.edge.edgeId}`;
   await edge.subscribeAsync(`${base}/ack`, { qos: 1 });
@@ -82,4 +85,11 @@ t.test('the hub ingests through an external mosquitto with the documented ACL', 
   await edge.publishAsync(`flowbill/v1/isp1/${b.edge.edgeId}/summaries`, Buffer.from(encodeBatch(makeBatch(b.edge.edgeId, 'isp1', 1, [makeSummary('if:10.9.9.9/1', bucket, 1)]))), { qos: 1 });
   await new Promise((r) => setTimeout(r, 300));
   t.same((await hub.services.seriesReader.readSeries('isp1', 'if:10.9.9.9/1', bucket, bucket + 300)).map((p) => p.bytesIn), [4242]);
+
+  // use_username_as_clientid: edge B asking for edge A's client id gets its own username instead,
+  // so it cannot take over (or squat) A's session.
+  const squatter = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: b.credentials.username, password: b.credentials.password, clientId: agentClientId, reconnectPeriod: 0 });
+  t.teardown(() => squatter.end(true));
+  await new Promise((r) => setTimeout(r, 300));
+  t.ok(edge.connected, 'edge A was not knocked off');
 });

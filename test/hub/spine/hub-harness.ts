@@ -1,18 +1,19 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { randomBytes } from 'node:crypto';
 import { createManualClock } from '../../../common/clock';
 import type { KeyValueStore } from '../../../common/kv/kv-store';
 import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
-import { silentLogger } from '../../../common/logger';
-import { loadHubConfig } from '../../../hub/config';
+import { silentLogger, type Logger } from '../../../common/logger';
+import { loadHubConfig, type HubConfig } from '../../../hub/config';
 import { createHub } from '../../../hub/create-hub';
 import type { HubContext, HubModule } from '../../../hub/create-hub';
 
 /** A whole hub on ephemeral ports (HTTP and embedded MQTT on 127.0.0.1), memory KV unless given. */
-export async function startTestHub(opts: { kv?: KeyValueStore; nowMs?: number; modules?: (ctx: HubContext) => HubModule[] } = {}) {
+export async function startTestHub(opts: { kv?: KeyValueStore; nowMs?: number; modules?: (ctx: HubContext) => HubModule[]; config?: Partial<HubConfig>; log?: Logger } = {}) {
   const kv = opts.kv ?? createMemoryKvStore();
   const clock = createManualClock(opts.nowMs ?? Date.UTC(2026, 10, 3, 12));
-  const config = loadHubConfig({}, { httpPort: 0, mqttPort: 0, adminPassword: 'admin-pw', dataDir: '/nonexistent', jobsEnabled: false });
-  const hub = createHub({ config, kv, clock, log: silentLogger, modules: opts.modules });
+  const config = loadHubConfig({}, { httpPort: 0, mqttPort: 0, adminPassword: 'admin-pw', dataDir: '/nonexistent', jobsEnabled: false, ...opts.config });
+  const hub = createHub({ config, kv, clock, log: opts.log ?? silentLogger, modules: opts.modules });
   const { httpUrl, mqttUrl } = await hub.start();
   const clients: MqttClient[] = [];
 
@@ -26,8 +27,11 @@ export async function startTestHub(opts: { kv?: KeyValueStore; nowMs?: number; m
   }
   const adminToken = (await api('POST', '/api/v1/login', { username: 'admin', password: 'admin-pw' })).body.token as string;
 
-  /** Connects an mqtt.js client (no reconnects); rejects with the CONNACK error when refused. */
-  async function connect(username: string, password: string, clientId?: string): Promise<MqttClient> {
+  /**
+   * Connects an mqtt.js client (no reconnects); rejects with the CONNACK error when refused.
+   * The default client id is `<username>-t<random>`: the broker binds client ids to the credential.
+   */
+  async function connect(username: string, password: string, clientId = `${username}-t${randomBytes(4).toString('hex')}`): Promise<MqttClient> {
     const c = await mqtt.connectAsync(mqttUrl, { username, password, clientId, reconnectPeriod: 0, connectTimeout: 5000 });
     clients.push(c);
     return c;
