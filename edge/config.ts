@@ -90,7 +90,7 @@ const SPEC: { [K in keyof EdgeAgentConfig]: KeySpec & { env: string } } = {
   checkpointIntervalMs: { env: 'FLOWBILL_EDGE_CHECKPOINT_INTERVAL_MS', kind: 'int', def: 5000, min: 100, max: 300_000 },
   closeGraceSec: { env: 'FLOWBILL_EDGE_CLOSE_GRACE_SEC', kind: 'int', def: 60, min: 0, max: 86_400 },
   outboxMaxBytes: { env: 'FLOWBILL_EDGE_OUTBOX_MAX_BYTES', kind: 'int', def: 512 * 1024 * 1024, min: 1024, max: Number.MAX_SAFE_INTEGER },
-  batchMaxSummaries: { env: 'FLOWBILL_EDGE_BATCH_MAX_SUMMARIES', kind: 'int', def: 1000, min: 1, max: 100_000 },
+  batchMaxSummaries: { env: 'FLOWBILL_EDGE_BATCH_MAX_SUMMARIES', kind: 'int', def: 1000, min: 1, max: 10_000 }, // the hub refuses batches of more (FLOWBILL_INGEST_MAX_BATCH_SUMMARIES)
   heartbeatIntervalMs: { env: 'FLOWBILL_EDGE_HEARTBEAT_INTERVAL_MS', kind: 'int', def: 30_000, min: 100, max: 3_600_000 },
   liveIntervalMs: { env: 'FLOWBILL_EDGE_LIVE_INTERVAL_MS', kind: 'int', def: 5000, min: 0, max: 3_600_000 },
   liveTopN: { env: 'FLOWBILL_EDGE_LIVE_TOP_N', kind: 'int', def: 20, min: 1, max: 1000 },
@@ -102,10 +102,10 @@ const SPEC: { [K in keyof EdgeAgentConfig]: KeySpec & { env: string } } = {
   maxPacketsPerFlow: { env: 'FLOWBILL_EDGE_MAX_PACKETS_PER_FLOW', kind: 'int', def: 2 ** 40, min: 1, max: 2 ** 50 },
   maxSamplingRate: { env: 'FLOWBILL_EDGE_MAX_SAMPLING_RATE', kind: 'int', def: 2 ** 24, min: 1, max: 2 ** 32 },
   maxExporters: { env: 'FLOWBILL_EDGE_MAX_EXPORTERS', kind: 'int', def: 10_000, min: 1, max: 1_000_000 },
-  maxTemplatesPerExporter: { env: 'FLOWBILL_EDGE_MAX_TEMPLATES_PER_EXPORTER', kind: 'int', def: 1024, min: 1, max: 65_536 },
+  maxTemplatesPerExporter: { env: 'FLOWBILL_EDGE_MAX_TEMPLATES_PER_EXPORTER', kind: 'int', def: 256, min: 1, max: 65_536 },
   exporterIdleSec: { env: 'FLOWBILL_EDGE_EXPORTER_IDLE_SEC', kind: 'int', def: 86_400, min: 60, max: 30 * 86_400 },
   maxOpenBuckets: { env: 'FLOWBILL_EDGE_MAX_OPEN_BUCKETS', kind: 'int', def: 400, min: 4, max: 10_000 },
-  maxSubjects: { env: 'FLOWBILL_EDGE_MAX_SUBJECTS', kind: 'int', def: 500_000, min: 1, max: 10_000_000 },
+  maxSubjects: { env: 'FLOWBILL_EDGE_MAX_SUBJECTS', kind: 'int', def: 250_000, min: 1, max: 10_000_000 },
   maxBucketRows: { env: 'FLOWBILL_EDGE_MAX_BUCKET_ROWS', kind: 'int', def: 2_000_000, min: 1000, max: 100_000_000 },
 };
 

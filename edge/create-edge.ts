@@ -79,7 +79,12 @@ const DECODER_EXPIRE_INTERVAL_MS = 5000;
 export function createEdge(deps: EdgeDeps): Edge {
   const { config, clock, log, kv } = deps;
   const once = createOnceLogger(log);
-  const decoder = deps.decoder ?? createFlowDecoder({ log: log.child({ module: 'decode' }) });
+  const decoder = deps.decoder ?? createFlowDecoder({
+    log: log.child({ module: 'decode' }),
+    maxExporters: config.maxExporters,
+    maxTemplatesPerExporter: config.maxTemplatesPerExporter,
+    exporterIdleMs: config.exporterIdleSec * 1000,
+  });
   const aggregator = createBucketAggregator({
     closeGraceSec: config.closeGraceSec, clock, // the clock stamps bucket revisions (content identity)
     maxOpenBuckets: config.maxOpenBuckets, maxSubjects: config.maxSubjects, maxBucketRows: config.maxBucketRows,
@@ -130,7 +135,13 @@ export function createEdge(deps: EdgeDeps): Edge {
   async function applyCollectionConfig(c: CollectionConfig): Promise<void> {
     const same = c.version === collection.version && c.collectionPaused === collection.collectionPaused;
     if (same && started) return; // the retained config is delivered again on every reconnect
-    await saveCollectionConfig(kv, c);
+    try {
+      await saveCollectionConfig(kv, c);
+    } catch (err) {
+      // Disk full: apply it in memory all the same (a pause or new IP groups must take effect now);
+      // the hub's retained config is delivered again on the next connect and saved then.
+      log.error({ err, version: c.version }, 'cannot save the collection config; applied in memory only');
+    }
     if (c.collectionPaused !== collection.collectionPaused) {
       log.warn({ version: c.version, reason: c.pauseReason }, c.collectionPaused ? 'collection PAUSED by the hub: new flows are counted, not billed' : 'collection resumed');
     }
@@ -227,7 +238,9 @@ export function createEdge(deps: EdgeDeps): Edge {
         batchesPublished: p?.batchesPublished ?? 0, batchesAcked: p?.batchesAcked ?? 0, batchesRejected: p?.batchesRejected ?? 0,
         lateFlows: a.lateFlows, unclassifiedFlows, flowsOutOfBounds: refused.total(),
         internalErrors: errors.count(), storeWriteErrors: kv.health?.().writeErrors ?? flushWriteErrors,
-        tableEvictions: refusedHitsOfOldClassifiers + classifier.refusedInterfaceHits(),
+        // Every bounded table's refusals and evictions: decoder (exporters, templates, domains, held
+        // data), classifier (interface subjects), aggregator (buckets, subjects, rows, counter limit).
+        tableEvictions: (d.tableEvictions ?? 0) + refusedHitsOfOldClassifiers + classifier.refusedInterfaceHits() + a.refusedHits,
       },
       exporters: decoder.exporters().map((e) => ({
         address: e.address, netflowVersion: e.netflowVersion, packets: e.packets, flows: e.flows, sequenceGaps: e.sequenceGaps,

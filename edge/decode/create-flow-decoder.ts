@@ -40,7 +40,7 @@ export interface FlowDecoderOptions {
   maxSamplersPerDomain?: number;
   /** Domains over all exporters (default 100,000). */
   maxDomains?: number;
-  /** Estimated heap bytes of compiled templates over all exporters (default 128 MiB). */
+  /** Estimated heap bytes of compiled templates over all exporters (default 32 MiB: ~38k typical templates). */
   maxTemplateBytes?: number;
 }
 
@@ -83,7 +83,7 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
   const maxDomainsPerExporter = Math.max(1, opts.maxDomainsPerExporter ?? 256);
   const maxSamplers = Math.max(1, opts.maxSamplersPerDomain ?? 1024);
   const maxDomains = Math.max(1, opts.maxDomains ?? 100_000);
-  const maxTemplateBytes = opts.maxTemplateBytes ?? 128 * 1024 * 1024;
+  const maxTemplateBytes = opts.maxTemplateBytes ?? 32 * 1024 * 1024;
 
   const exporters = new Map<string, ExporterState>();
   const exporterOrder = createRecencyQueue<ExporterState>();

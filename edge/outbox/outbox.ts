@@ -219,9 +219,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     async remove(seq) {
       const size = index.get(seq);
       if (size === undefined) return false;
-      index.delete(seq);
-      totalBytes -= size;
+      // Delete on disk first: if the write fails (disk full) the batch stays in the index, so the
+      // publisher sees outbox.has(seq) and retries the delete instead of forgetting a stored batch.
       await kv.write([{ type: 'del', key: batchKey(seq) }]);
+      if (index.delete(seq)) totalBytes -= size;
       return true;
     },
 
