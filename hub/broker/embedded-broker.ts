@@ -8,7 +8,7 @@ import { mayPublish, mayUseClientId, maySubscribe, type MqttIdentity } from '../
 import { HUB_MQTT_USERNAME, type MqttAuthority } from '../edges/mqtt-authority';
 import { addressKey, createAuthLockout, type AuthLockoutRules } from './auth-lockout';
 import { guardConnection, realTimers, type GuardedConnection, type Timers } from './guarded-connection';
-import { createRateLimitedLog } from './rate-limited-log';
+import { createRateLimitedLog } from '../../common/rate-limited-log';
 
 export interface BrokerLimits {
   /** Largest remaining length of a packet from an authenticated edge or consumer (config.mqttMaxPacketBytes). */

@@ -1,6 +1,7 @@
 import type { Clock } from '../../common/clock';
 import type { KeyValueStore } from '../../common/kv/kv-store';
 import { createOnceLogger, type Logger } from '../../common/logger';
+import { createRateLimitedLog } from '../../common/rate-limited-log';
 import { edgeTopic, parseEdgeTopic } from '../../common/topics';
 import { AckStatus, ackCodec, summaryBatchCodec, type Ack, type SummaryBatch } from '../../proto/codec';
 import type { MqttPublisher } from '../broker/mqtt-publisher';
@@ -131,11 +132,14 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
     void sent.finally(() => pendingAcks.delete(sent));
   }
 
-  /** REJECTED: the edge drops the batch for good, so it is an error on the hub every time. */
+  // REJECTED: the edge drops the batch for good, so it is an error on the hub, counted every time and
+  // logged at most once a minute per edge (an edge's credentials must not be a way to flood the log).
+  const rejectedLog = createRateLimitedLog({ log: deps.log, clock: deps.clock, intervalMs: 60_000, level: 'error' });
+
   function reject(tenantId: string, edgeId: string, batch: SummaryBatch, reason: string, summariesRefused = batch.summaries.length): Ack {
     counters.batchesRejected++;
     counters.summariesRejected += summariesRefused;
-    deps.log.error({ edgeId, tenantId, seq: batch.seq, summaries: batch.summaries.length, reason }, 'summary batch REJECTED: the edge drops it');
+    rejectedLog.warn(`rejected:${edgeId}`, { edgeId, tenantId, seq: batch.seq, summaries: batch.summaries.length, reason }, 'summary batch REJECTED: the edge drops it');
     const ack: Ack = { edgeId, seq: batch.seq, status: AckStatus.REJECTED, reason };
     sendAck(tenantId, edgeId, ack);
     return ack;

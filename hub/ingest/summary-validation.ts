@@ -1,6 +1,7 @@
 import { parseSubjectId } from '../../common/subject-id';
 import { SubjectKind, type Summary } from '../../proto/codec';
 import type { SummaryInput } from '../store/summary-store';
+import { isValidSummaryCount } from '../../proto/summary-limits';
 
 /** A validated summary as ingest hands it to the store: the store's input plus its revision. */
 export interface IngestSummary extends SummaryInput {
@@ -10,8 +11,8 @@ export interface IngestSummary extends SummaryInput {
 export const BUCKET_SEC = 300;
 /** 2000-01-01: anything earlier is an unset clock on the edge, not traffic. */
 const EARLIEST_BUCKET_SEC = 946_684_800;
-/** 2^50 (~1.1e15): 5 minutes at ~30 Tbit/s. Far above any link, far below 2^53 after a month of sums. */
-export const MAX_COUNT = 2 ** 50;
+/** The largest count of one summary (2^50): proto/summary-limits.ts, shared with the edge. */
+export { MAX_SUMMARY_COUNT as MAX_COUNT } from '../../proto/summary-limits';
 
 export interface ValidationLimits {
   nowSec: number;
@@ -39,7 +40,7 @@ export function validateSummary(s: Summary, limits: ValidationLimits): { ok: tru
   if (s.bucketStartSec + BUCKET_SEC > limits.nowSec + limits.maxClockSkewSec) return { ok: false, reason: `bucket ${s.bucketStartSec} has not ended yet (edge clock ahead?)`, retryLater: true };
   if (!Number.isInteger(s.revision) || s.revision < 0 || s.revision > 0xffff_ffff) return { ok: false, reason: `revision ${s.revision} out of range` };
   const counts = [s.bytesIn, s.bytesOut, s.packetsIn, s.packetsOut, s.flowsIn, s.flowsOut];
-  if (!counts.every((c) => Number.isInteger(c) && c >= 0 && c <= MAX_COUNT)) return { ok: false, reason: `counts out of range for ${s.subjectId} at ${s.bucketStartSec}` };
+  if (!counts.every(isValidSummaryCount)) return { ok: false, reason: `counts out of range for ${s.subjectId} at ${s.bucketStartSec}` };
   return {
     ok: true,
     input: {

@@ -5,7 +5,7 @@ import { createManualClock } from '../../../common/clock';
 import { silentLogger, type Logger } from '../../../common/logger';
 import { addressKey, createAuthLockout } from '../../../hub/broker/auth-lockout';
 import { createFrameScanner } from '../../../hub/broker/mqtt-frame-scanner';
-import { createRateLimitedLog } from '../../../hub/broker/rate-limited-log';
+import { createRateLimitedLog } from '../../../common/rate-limited-log';
 import { mayUseClientId, type MqttIdentity } from '../../../hub/edges/mqtt-acl';
 
 /** MQTT 3.1.1 §2.2.3 variable byte integer. */

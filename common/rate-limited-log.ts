@@ -1,12 +1,14 @@
-import type { Clock } from '../../common/clock';
-import type { Logger } from '../../common/logger';
+import type { Clock } from './clock';
+import type { Logger } from './logger';
 
 /**
- * "A counter and a log line" for hostile input: at most one WARN line per key per intervalMs;
+ * "A counter and a log line" for hostile input: at most one line per key per intervalMs (WARN, or
+ * ERROR for events that lose data, such as a REJECTED batch);
  * occurrences in between are summed and reported as `suppressed` on the key's next line. Callers
  * count every occurrence in their own counters. Keys are bounded (oldest forgotten first).
  */
-export function createRateLimitedLog(deps: { log: Logger; clock: Clock; intervalMs: number; maxKeys?: number }) {
+export function createRateLimitedLog(deps: { log: Logger; clock: Clock; intervalMs: number; maxKeys?: number; level?: 'warn' | 'error' }) {
+  const level = deps.level ?? 'warn';
   const maxKeys = deps.maxKeys ?? 10_000;
   const state = new Map<string, { lastMs: number; suppressed: number }>();
   return {
@@ -22,7 +24,7 @@ export function createRateLimitedLog(deps: { log: Logger; clock: Clock; interval
       const suppressed = s?.suppressed ?? 0;
       state.delete(key);
       state.set(key, { lastMs: nowMs, suppressed: 0 });
-      deps.log.warn(suppressed ? { ...fields, suppressedSinceLastLine: suppressed } : fields, `${msg} (at most one line per ${Math.round(deps.intervalMs / 1000)} s for this source; all are counted)`);
+      deps.log[level](suppressed ? { ...fields, suppressedSinceLastLine: suppressed } : fields, `${msg} (at most one line per ${Math.round(deps.intervalMs / 1000)} s for this source; all are counted)`);
       return true;
     },
   };
