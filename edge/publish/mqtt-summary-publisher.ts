@@ -9,7 +9,7 @@
  * - A batch leaves the outbox ONLY on the hub's Ack message (STORED / DUPLICATE, or REJECTED which
  *   is counted and logged). MQTT PUBACK is not proof of storage: aedes sends it before the hub has
  *   handled the message (NOTES). Unacked batches are sent again after a reconnect or ackTimeoutMs.
- *   The hub stores (edge_id, seq) at most once, so resending is always safe.
+ *   The hub stores each summary's content identity at most once, so resending is always safe.
  * - Heartbeat: ONLINE status with counters and exporters every heartbeatIntervalMs (retained).
  * - Malformed ack / config payloads: counted, logged once per kind, never thrown.
  * - Ticks and MQTT event handlers run guarded (common/ticker.ts): a throw is counted in
@@ -21,6 +21,7 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock } from '../../common/clock';
+import { createRateLimitedLog } from '../../common/rate-limited-log';
 import type { Logger } from '../../common/logger';
 import { createOnceLogger } from '../../common/logger';
 import { createSafeTicker, guardTick, type ErrorRecorder, type Timers } from '../../common/ticker';
@@ -95,6 +96,9 @@ export interface MqttSummaryPublisher {
 
 export function createMqttSummaryPublisher(deps: MqttSummaryPublisherDeps): MqttSummaryPublisher {
   const { config, outbox, clock, log, kv } = deps;
+  // Loud (error level, counted in batchesRejected every time) but at most a line every 10 s, with
+  // the number suppressed: a hub rejecting a backlog must not bury the rest of the log.
+  const rejectedLog = createRateLimitedLog({ log, clock, intervalMs: 10_000, level: 'error' });
   const once = createOnceLogger(log);
   const topics = {
     summaries: edgeTopic(config.tenantId, config.edgeId, 'summaries'),
@@ -182,7 +186,7 @@ export function createMqttSummaryPublisher(deps: MqttSummaryPublisherDeps): Mqtt
     if (!outbox.has(ack.seq)) { pump(); return; } // a second ack for a resent batch
     if (ack.status === AckStatus.REJECTED) {
       stats.batchesRejected++;
-      log.error({ seq: ack.seq, reason: ack.reason, batchesRejected: stats.batchesRejected },
+      rejectedLog.warn('rejected', { seq: ack.seq, reason: ack.reason, batchesRejected: stats.batchesRejected },
         `hub REJECTED summary batch ${ack.seq}: ${ack.reason || '(no reason given)'}; its billing data is dropped from the outbox`);
     } else {
       stats.batchesAcked++;
