@@ -122,6 +122,9 @@ t.test('hub down for a day: the edge keeps collecting, and every byte arrives ex
     const chunk = traffic(START_MS + h * 3600_000, 4 * 60_000, 4, 100 + h);
     during.push(...chunk);
     writePcap(path.join(dir, `during-${h}.pcap`), chunk);
+    // The edge's clock is the traffic's time when it arrives: flows more than 10 minutes ahead of
+    // the edge's clock are refused by its sanity bounds (edge/validate/flow-bounds.ts).
+    stack.clock.setMs(START_MS + h * 3600_000);
     await runSoftflowd({ pcapPath: path.join(dir, `during-${h}.pcap`), target, version: 9 });
     await new Promise((r) => setTimeout(r, 300));
     stack.clock.setMs(START_MS + h * 3600_000 + 15 * 60_000);
