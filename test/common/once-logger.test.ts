@@ -1,14 +1,10 @@
 import t from 'tap';
-import { createOnceLogger, type Logger } from '../../common/logger';
+import { captureWarnings } from '../helpers/capture-logger';
+import { createOnceLogger } from '../../common/logger';
 
 function captureLogger() {
-  const lines: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
-  const log: Logger = {
-    debug() {}, info() {}, error() {},
-    warn(obj, msg) { lines.push({ obj: obj as Record<string, unknown>, msg }); },
-    child() { return log; },
-  };
-  return { log, lines };
+  const { log, warnings } = captureWarnings();
+  return { log, lines: warnings };
 }
 
 t.test('one line per key, as before', async (t) => {

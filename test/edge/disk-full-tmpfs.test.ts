@@ -7,6 +7,7 @@
  * are LevelDB's real I/O.
  */
 import t from 'tap';
+import { outboxTotals } from './helpers/outbox-totals';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, rmdirSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +19,6 @@ import { silentLogger } from '../../common/logger';
 import { createManualTimers } from '../../common/ticker';
 import { openLevelKvStore } from '../../common/kv/level-kv-store';
 import { openReopeningKvStore } from '../../common/kv/reopening-kv-store';
-import { collect, prefixRange, type KeyValueStore } from '../../common/kv/kv-store';
-import { summaryBatchCodec } from '../../proto/codec';
 import { buildV5, type V5Flow } from '../../edge/demo/netflow-v5-writer';
 
 const T0 = 1_700_000_100_000;
@@ -48,14 +47,6 @@ if (!mounted.dir) {
     rmdirSync(dir);
   });
 
-  async function outboxTotals(kv: KeyValueStore) {
-    let bytesIn = 0, bytesOut = 0, batches = 0;
-    for (const [, v] of await collect(kv, prefixRange('outbox/batch/'))) {
-      batches++;
-      for (const s of summaryBatchCodec.decode(v).summaries) { bytesIn += s.bytesIn; bytesOut += s.bytesOut; }
-    }
-    return { bytesIn, bytesOut, batches };
-  }
 
   /** Fill the filesystem to the last byte: ENOSPC ends the filler. */
   function fillDisk(file: string): number {

@@ -4,6 +4,7 @@
  * compared to the byte: what the outbox holds against what was ingested.
  */
 import t from 'tap';
+import { outboxTotals } from './helpers/outbox-totals';
 import { createEdge } from '../../edge/create-edge';
 import { loadEdgeConfig } from '../../edge/config';
 import { createManualClock } from '../../common/clock';
@@ -11,8 +12,6 @@ import { silentLogger } from '../../common/logger';
 import { createManualTimers } from '../../common/ticker';
 import { createMemoryKvStore } from '../../common/kv/memory-kv-store';
 import { createReopeningKvStore } from '../../common/kv/reopening-kv-store';
-import { collect, prefixRange, type KeyValueStore } from '../../common/kv/kv-store';
-import { summaryBatchCodec } from '../../proto/codec';
 import { buildV5 } from '../../edge/demo/netflow-v5-writer';
 import { createFaultyKv } from '../common/helpers/faulty-kv-store';
 
@@ -24,14 +23,6 @@ function datagram(nowMs: number, bytes: number, seq: number) {
   return buildV5([{ src: [198, 51, 100, 1], dst: [203, 0, 113, 9], inputIf: 1, outputIf: 2, packets: 3, bytes, startMs: nowMs - 2000, endMs: nowMs - 1000 }], { nowMs, sequence: seq });
 }
 
-async function outboxTotals(kv: KeyValueStore) {
-  let bytesIn = 0, bytesOut = 0, batches = 0;
-  for (const [, v] of await collect(kv, prefixRange('outbox/batch/'))) {
-    batches++;
-    for (const s of summaryBatchCodec.decode(v).summaries) { bytesIn += s.bytesIn; bytesOut += s.bytesOut; }
-  }
-  return { bytesIn, bytesOut, batches };
-}
 
 function setup() {
   const backing = createMemoryKvStore();

@@ -4,19 +4,11 @@
  * tableEvictions, and the exporters that keep sending keep their state.
  */
 import t from 'tap';
-import type { Logger } from '../../../common/logger';
+import { captureWarnings } from '../../helpers/capture-logger';
 import { createFlowDecoder } from '../../../edge/decode/create-flow-decoder';
 import { ip4, ipfixMessage, ipfixOptionsTemplate, ipfixTemplate, set, u32, v5Packet, v9Packet, v9Template } from './packet-builder';
 
-function captureLogger() {
-  const warnings: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
-  const log: Logger = {
-    debug() {}, info() {}, error() {},
-    warn(obj, msg) { warnings.push({ obj: obj as Record<string, unknown>, msg }); },
-    child() { return log; },
-  };
-  return { log, warnings };
-}
+const captureLogger = captureWarnings;
 
 const T0 = 1_700_000_000;
 const TEMPLATE: Array<[number, number]> = [[8, 4], [12, 4], [1, 4], [2, 4]];

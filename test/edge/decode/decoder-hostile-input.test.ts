@@ -4,7 +4,7 @@
  * and the counter it moves.
  */
 import t from 'tap';
-import type { Logger } from '../../../common/logger';
+import { captureWarnings } from '../../helpers/capture-logger';
 import { readUint } from '../../../edge/decode/byte-reader';
 import { createFlowDecoder } from '../../../edge/decode/create-flow-decoder';
 import type { FlowRecord } from '../../../edge/decode/flow-record';
@@ -14,12 +14,7 @@ import {
 } from './packet-builder';
 
 function captureLogger() {
-  const warnings: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
-  const log: Logger = {
-    debug() {}, info() {}, error() {},
-    warn(obj, msg) { warnings.push({ obj: obj as Record<string, unknown>, msg }); },
-    child() { return log; },
-  };
+  const { log, warnings } = captureWarnings();
   const kinds = () => warnings.map((w) => w.obj.kind);
   return { log, warnings, kinds };
 }
