@@ -75,7 +75,9 @@ export function activate(sub: Subscription, book: PriceBook, nowMs: number): Tra
   assertEligible(sub, book);
   const wasCollecting = a.status === 'trial' && nowMs < a.trialEndsAtMs!;
   const addon: NetflowAddon = {
-    visible: a.visible, status: 'active', trialUsed: true, // activation uses up the trial offer trialStartedAtMs: a.trialStartedAtMs, trialEndsAtMs: a.trialEndsAtMs,
+    visible: a.visible, status: 'active', trialUsed: true, // activation uses up the trial offer
+    // The trial's dates stay: summaries of buckets collected during the trial still arrive after it.
+    trialStartedAtMs: a.trialStartedAtMs, trialEndsAtMs: a.trialEndsAtMs,
     activatedAtMs: nowMs, renew: true,
     collectingSinceMs: wasCollecting ? a.collectingSinceMs : nowMs,
   };

@@ -126,3 +126,11 @@ t.test('collection over a bucket: refused only when paused for the whole 5-minut
     }
   }
 });
+
+t.test('activation during the trial keeps the trial dates (the account history and trial-window buckets need them)', async (t) => {
+  const trial = addon.startTrial(midSub(), book, t0).sub;
+  const active = addon.activate(trial, book, t0 + 2 * DAY_MS).sub;
+  t.equal(active.addon.trialStartedAtMs, t0);
+  t.equal(active.addon.trialEndsAtMs, trial.addon.trialEndsAtMs);
+  t.equal(addon.collectionAllowedDuring(active, t0 + 60_000, t0 + 360_000).allowed, true, 'a bucket collected during the trial is still stored');
+});
