@@ -6,12 +6,12 @@
  * pid watched is the program's own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { freeTcpPort, freeUdpPort } from '../test/helpers/free-ports';
+export { freeTcpPort, freeUdpPort };
 export const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function arg(name: string, def: string): string {
@@ -19,21 +19,6 @@ export function arg(name: string, def: string): string {
   return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : def;
 }
 
-export async function freeTcpPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-export async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 /** VmRSS of a pid in bytes, or undefined when the process is gone. */
 export function rssOf(pid: number | undefined): number | undefined {

@@ -13,6 +13,16 @@ export function summary(subjectId: string, bucketStartSec: number, bytesIn: numb
 }
 
 /** The contract every SummaryStore over a KeyValueStore backend must pass (see hub/store/summary-store.ts). */
+/** The same store, whose writes fail ("disk full") while `fail` is true. */
+function failingWrites(kv: KeyValueStore): KeyValueStore & { fail: boolean } {
+  const flaky = {
+    fail: true,
+    get: (k: string) => kv.get(k), getMany: (ks: string[]) => kv.getMany(ks), entries: (r: Parameters<KeyValueStore['entries']>[0]) => kv.entries(r), close: () => kv.close(),
+    write: async (ops: Parameters<KeyValueStore['write']>[0]) => { if (flaky.fail) throw new Error('disk full'); await kv.write(ops); },
+  };
+  return flaky;
+}
+
 export function summaryStoreContract(t: Test, open: () => Promise<KeyValueStore>): void {
   t.test('add is additive; readSeries returns sorted points in [from, to) with only reported buckets', async (t) => {
     const kv = await open();
@@ -119,18 +129,14 @@ export function summaryStoreContract(t: Test, open: () => Promise<KeyValueStore>
 
   t.test('guard: a failing write leaves neither the series nor the guard ops behind', async (t) => {
     const kv = await open();
-    let fail = true;
-    const flaky: KeyValueStore = {
-      get: (k) => kv.get(k), getMany: (ks) => kv.getMany(ks), entries: (r) => kv.entries(r), close: () => kv.close(),
-      write: async (ops) => { if (fail) throw new Error('disk full'); await kv.write(ops); },
-    };
+    const flaky = failingWrites(kv);
     const store = createKvSummaryStore(flaky);
     const marker = new TextEncoder().encode('m');
     const guard = async (s: readonly SummaryInput[]) => ((await kv.get('test-marker')) ? undefined : { ops: [{ type: 'put' as const, key: 'test-marker', value: marker }], summaries: [...s] });
     await t.rejects(store.add('isp1', [summary('ipg:a', DAY0, 5)], guard), /disk full/);
     t.equal(await kv.get('test-marker'), undefined);
     t.same(await store.readSeries('isp1', 'ipg:a', DAY0, DAY0 + 300), []);
-    fail = false;
+    flaky.fail = false;
     t.same(await store.add('isp1', [summary('ipg:a', DAY0, 5)], guard), { applied: true, stored: 1 });
     t.same(await store.add('isp1', [summary('ipg:a', DAY0, 5)], guard), { applied: false, stored: 0 });
     t.same((await store.readSeries('isp1', 'ipg:a', DAY0, DAY0 + 300)).map((p) => p.bytesIn), [5]);
@@ -153,14 +159,10 @@ export function summaryStoreContract(t: Test, open: () => Promise<KeyValueStore>
 
   t.test('a failing write rejects that add only; later adds still run', async (t) => {
     const kv = await open();
-    let fail = true;
-    const flaky: KeyValueStore = {
-      get: (k) => kv.get(k), getMany: (ks) => kv.getMany(ks), entries: (r) => kv.entries(r), close: () => kv.close(),
-      write: async (ops) => { if (fail) throw new Error('disk full'); await kv.write(ops); },
-    };
+    const flaky = failingWrites(kv);
     const store = createKvSummaryStore(flaky);
     await t.rejects(store.add('isp1', [summary('ipg:a', DAY0, 5)]), /disk full/);
-    fail = false;
+    flaky.fail = false;
     await store.add('isp1', [summary('ipg:a', DAY0, 6)]);
     t.same((await store.readSeries('isp1', 'ipg:a', DAY0, DAY0 + 300)).map((p) => p.bytesIn), [6], 'the failed add left nothing behind');
     await kv.close();

@@ -23,11 +23,4 @@ export function createTestIo(overrides: Partial<CliIo> = {}): CliIo & { out: str
   return io;
 }
 
-/** An ephemeral UDP port that was free a moment ago. */
-export async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+export { freeUdpPort } from '../../helpers/free-ports';
