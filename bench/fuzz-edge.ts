@@ -22,8 +22,7 @@ import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildV5, type V5Flow } from '../edge/demo/netflow-v5-writer';
-import { buildV9Datagram, type V9Flow } from '../edge/demo/netflow-v9-writer';
+import { legitTraffic } from '../test/fuzz/legit-traffic';
 import { createDatagramFuzzer, defaultInteropDir, loadInteropCorpus, LEGIT_PREFIX } from '../test/fuzz/datagram-mutator';
 import { arg, freeTcpPort, freeUdpPort, mib, repoRoot, sleep, spawnChild, startHubProcess, setUpOperator, subjectTotals, type Child, type HubProcess } from './fuzz-stack';
 
@@ -155,23 +154,15 @@ async function main(): Promise<number> {
   const curBucketMs = prevBucketMs + 300_000; // the end of the bucket the valid flows are in
   const endMs = Math.max(prevBucketMs + 500, Math.min(nowMs - 1000, prevBucketMs + 299_000));
   if (curBucketMs > nowMs) console.log(`valid traffic goes to the bucket of the trial start; waiting ${((curBucketMs - nowMs) / 1000).toFixed(0)} s for it to close`);
-  let expectedBytes = 0, expectedPackets = 0;
-  const v5: V5Flow[] = [];
-  const v9: V9Flow[] = [];
-  for (let i = 0; i < 90; i++) {
-    const bytes = 1500 + i * 101, packets = 1 + (i % 5);
-    expectedBytes += 2 * bytes;
-    expectedPackets += 2 * packets;
-    v5.push({ src: [203, 0, 113, 1 + i], dst: [198, 18, 77, 1 + i], inputIf: 1, outputIf: 2, packets, bytes, startMs: endMs - 400, endMs });
-    v9.push({ src: Uint8Array.of(203, 0, 113, 7), dst: Uint8Array.of(198, 18, 77, 100 + i), inputIf: 3, outputIf: 4, packets, bytes, startMs: endMs - 400, endMs, srcPort: 443, dstPort: 40000 + i, protocol: 6 });
-  }
+  const legit = legitTraffic({ count: 90, nowMs, endMsOf: () => endMs, v9SourceId: 1 });
+  const { expectedBytes, expectedPackets } = legit;
   const legitV5 = dgram.createSocket('udp4');
   const legitV9 = dgram.createSocket('udp4');
   await new Promise<void>((r) => legitV5.bind({ address: '127.0.0.1', port: 0 }, () => r()));
   await new Promise<void>((r) => legitV9.bind({ address: '127.0.0.2', port: 0 }, () => r()));
   const send = (s: dgram.Socket, b: Uint8Array) => new Promise<void>((r) => s.send(b, udpPort, '127.0.0.1', () => r()));
-  for (let i = 0; i < v5.length; i += 30) await send(legitV5, buildV5(v5.slice(i, i + 30), { nowMs, sequence: i }));
-  for (let i = 0; i < v9.length; i += 20) await send(legitV9, buildV9Datagram({ nowMs, bootMs: nowMs - 7_200_000, sequence: i / 20, sourceId: 1, withTemplate: true, flows: v9.slice(i, i + 20) }));
+  for (const d of legit.v5Datagrams) await send(legitV5, d);
+  for (const d of legit.v9Datagrams) await send(legitV9, d);
   legitV5.close();
   legitV9.close();
 

@@ -3,7 +3,7 @@
  * every module) and a real edge (UDP socket, LevelDB, MQTT), sharing one manual clock so a test can
  * close 5-minute buckets without waiting for them. Timers (MQTT keepalive, checkpoints) stay real.
  */
-import net from 'node:net';
+import { freeTcpPort } from '../helpers/free-ports';
 import path from 'node:path';
 import { createManualClock } from '../../common/clock';
 import { openLevelKvStore } from '../../common/kv/level-kv-store';
@@ -15,13 +15,6 @@ import { loadHubConfig } from '../../hub/config';
 import { createHub } from '../../hub/create-hub';
 import { createHubModules } from '../../hub/hub-modules';
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +31,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 export async function createStack(dir: string, opts: { startMs: number; operatorId: string; ipGroups: { name: string; prefixes: string[] }[] }) {
   const clock = createManualClock(opts.startMs);
-  const mqttPort = await freePort();
+  const mqttPort = await freeTcpPort();
   const hubConfig = loadHubConfig({}, {
     httpPort: 0, mqttPort, adminPassword: 'admin-pw', dataDir: path.join(dir, 'hub'), jobsEnabled: false,
     publicMqttUrl: `mqtt://127.0.0.1:${mqttPort}`,

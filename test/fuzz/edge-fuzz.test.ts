@@ -12,8 +12,7 @@
 import t from 'tap';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildV5, type V5Flow } from '../../edge/demo/netflow-v5-writer';
-import { buildV9Datagram, type V9Flow } from '../../edge/demo/netflow-v9-writer';
+import { legitTraffic } from './legit-traffic';
 import { createDatagramFuzzer, defaultExporterPool, defaultInteropDir, loadInteropCorpus, type FuzzDatagram } from './datagram-mutator';
 import { LEGIT_GROUP, minimize, saveRegression, startEdgeFuzzHarness, toHex, type Finding } from './edge-harness';
 
@@ -96,22 +95,11 @@ t.test(`edge survives ${COUNT} fuzzed datagrams (seed ${SEED}, ${corpus.length} 
 
   // ---- valid traffic afterwards: v5 from one exporter, v9 (template in every datagram) from another.
   const legitStart = h.findings.length;
-  let expectedIn = 0, expectedPackets = 0;
   const nowMs = h.clock.nowMs();
-  const v5Flows: V5Flow[] = [];
-  const v9Flows: V9Flow[] = [];
-  for (let i = 0; i < 60; i++) {
-    const bytes = 1000 + i * 37, packets = 1 + (i % 7);
-    expectedIn += 2 * bytes;
-    expectedPackets += 2 * packets;
-    const endMs = nowMs - 1000 - i * 10;
-    v5Flows.push({ src: [203, 0, 113, 10 + (i % 50)], dst: [198, 18, 77, 1 + i], inputIf: 1, outputIf: 2, packets, bytes, startMs: endMs - 500, endMs });
-    v9Flows.push({ src: Uint8Array.of(203, 0, 113, 10), dst: Uint8Array.of(198, 18, 77, 100 + i), inputIf: 3, outputIf: 4, packets, bytes, startMs: endMs - 500, endMs, srcPort: 443, dstPort: 50000, protocol: 6 });
-  }
-  for (let i = 0; i < v5Flows.length; i += 30) h.ingest(buildV5(v5Flows.slice(i, i + 30), { nowMs, sequence: i }), '192.0.2.250');
-  for (let i = 0; i < v9Flows.length; i += 20) {
-    h.ingest(buildV9Datagram({ nowMs, bootMs: nowMs - 3_600_000, sequence: i / 20, sourceId: 7, withTemplate: true, flows: v9Flows.slice(i, i + 20) }), '192.0.2.251');
-  }
+  const legitSent = legitTraffic({ count: 60, nowMs, endMsOf: (i) => nowMs - 1000 - i * 10, v9SourceId: 7 });
+  const { expectedBytes: expectedIn, expectedPackets } = legitSent;
+  for (const d of legitSent.v5Datagrams) h.ingest(d, '192.0.2.250');
+  for (const d of legitSent.v9Datagrams) h.ingest(d, '192.0.2.251');
   // Close every bucket: past the grace, then a final flush.
   await h.advance(400_000);
   await h.advance(6_000);
@@ -122,7 +110,7 @@ t.test(`edge survives ${COUNT} fuzzed datagrams (seed ${SEED}, ${corpus.length} 
   t.same(h.findings.slice(legitStart).map((f) => f.kind), [], 'no findings while counting valid traffic');
   t.equal(bytesIn, expectedIn, `valid traffic counted to the byte after the fuzz (${bytesIn} of ${expectedIn})`);
   t.equal(packetsIn, expectedPackets, 'packets too');
-  t.equal(flowsIn, 120, 'and flows');
+  t.equal(flowsIn, legitSent.expectedFlows, 'and flows (120)');
   t.equal(legit.reduce((a, x) => a + x.bytesOut, 0), 0, 'nothing out of the legit group');
   await h.close();
   t.same(h.findings.slice(legitStart).map((f) => f.kind), [], 'clean stop');

@@ -2,6 +2,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { freeTcpPort } from '../../helpers/free-ports';
 import os from 'node:os';
 import mqtt from 'mqtt';
 import { createManualClock } from '../../../common/clock';
@@ -15,13 +16,6 @@ import { nextMessage } from './hub-harness';
 
 const hasMosquitto = spawnSync('mosquitto', ['-h']).error === undefined && spawnSync('mosquitto_passwd', ['-h']).error === undefined;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -38,7 +32,7 @@ async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
 
 t.test('the hub ingests through an external mosquitto with the documented ACL', { skip: hasMosquitto ? false : 'mosquitto not installed' }, async (t) => {
   const dir = t.testdir({});
-  const port = await freePort();
+  const port = await freeTcpPort();
   const nowMs = Date.UTC(2026, 10, 3, 12);
   const kv = createMemoryKvStore();
   const hubSecret = 'hub-secret-for-test';
