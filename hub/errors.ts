@@ -13,6 +13,10 @@ export const HUB_ERRORS = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  // identity: a session whose user must change the password may only read /me, log out or change it
+  PASSWORD_CHANGE_REQUIRED: 403,
+  // identity: the current password given to a password change is wrong (403, not 401: the session is fine)
+  CURRENT_PASSWORD_WRONG: 403,
   // edges and ingest
   EDGE_REVOKED: 403,
   ENROLLMENT_TOKEN_INVALID: 401,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { KeyValueStore } from '../../common/kv/kv-store';
+import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import { SAFE_ID } from '../../common/topics';
@@ -8,7 +8,9 @@ import type { Principal, Role } from '../http/principal';
 import { hashPassword } from './password-hash';
 
 export interface Operator { operatorId: string; name: string; createdAtMs: number }
-export interface User { userId: string; username: string; role: Role; operatorId?: string; passwordHash: string; createdAtMs: number }
+export interface User { userId: string; username: string; role: Role; operatorId?: string; passwordHash: string; createdAtMs: number;
+  /** The password was generated or reset by someone else: the user must set their own before anything else. */
+  mustChangePassword?: boolean }
 export interface Session { token: string; principal: Principal; expiresAtMs: number }
 
 /**
@@ -32,7 +34,7 @@ export function createIdentityStore(kv: KeyValueStore) {
     async listOperators(): Promise<Operator[]> {
       return (await collect(kv, prefixRange('op/'))).map(([, v]) => decodeJson<Operator>(v));
     },
-    async createUser(input: { username: string; password: string; role: Role; operatorId?: string }, nowMs: number): Promise<User> {
+    async createUser(input: { username: string; password: string; role: Role; operatorId?: string; mustChangePassword?: boolean }, nowMs: number): Promise<User> {
       if (!/^[A-Za-z0-9_.@-]{1,128}$/.test(input.username)) throw hubError('VALIDATION_FAILED', 'username: 1-128 of [A-Za-z0-9_.@-]');
       if (input.password.length < 4) throw hubError('VALIDATION_FAILED', 'password: at least 4 characters');
       if (input.role !== 'super_admin' && !input.operatorId) throw hubError('VALIDATION_FAILED', 'operator users need an operatorId');
@@ -40,6 +42,7 @@ export function createIdentityStore(kv: KeyValueStore) {
       const user: User = {
         userId: randomUUID(), username: input.username, role: input.role, operatorId: input.operatorId,
         passwordHash: await hashPassword(input.password), createdAtMs: nowMs,
+        ...(input.mustChangePassword ? { mustChangePassword: true } : {}),
       };
       await kv.write([
         { type: 'put', key: `user/${user.userId}`, value: encodeJson(user) },
@@ -64,6 +67,28 @@ export function createIdentityStore(kv: KeyValueStore) {
     getSession: (token: string) => getJson<Session>(`session/${token}`),
     async deleteSession(token: string): Promise<void> {
       await kv.write([{ type: 'del', key: `session/${token}` }]);
+    },
+    /** Replaces a user's password (scrypt-hashed, never kept in clear) and sets or clears the forced change. */
+    async setPassword(userId: string, password: string, opts: { mustChangePassword: boolean }): Promise<User> {
+      const user = await getJson<User>(`user/${userId}`);
+      if (!user) throw hubError('NOT_FOUND', `no user ${userId}`);
+      const { mustChangePassword: _old, ...rest } = user;
+      const updated: User = { ...rest, passwordHash: await hashPassword(password), ...(opts.mustChangePassword ? { mustChangePassword: true } : {}) };
+      await kv.write([{ type: 'put', key: `user/${userId}`, value: encodeJson(updated) }]);
+      return updated;
+    },
+    /**
+     * Ends every session of a user (after a password change or reset) except the one under `keepToken`.
+     * A scan of session/: changes are rare, and it needs no per-user index kept in step with expiry.
+     */
+    async deleteUserSessions(userId: string, keepToken?: string): Promise<number> {
+      const keepKey = keepToken === undefined ? undefined : `session/${keepToken}`;
+      const dels: KvOp[] = [];
+      for await (const [key, value] of kv.entries(prefixRange('session/'))) {
+        if (key !== keepKey && decodeJson<Session>(value).principal.userId === userId) dels.push({ type: 'del', key });
+      }
+      if (dels.length) await kv.write(dels);
+      return dels.length;
     },
   };
 }
