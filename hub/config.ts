@@ -2,8 +2,14 @@
  * Hub configuration: read from the environment once at start, validated, frozen.
  * Every key has a default that works on one machine. A bad value fails fast naming the key.
  */
+import { parseSecretKeyHex } from './security/key-ring';
+import type { CookieSecureMode } from './http/session-cookie';
+
+/** `npm start`'s demo super_admin password (admin / admin), never used by `npm run hub`. */
+export const DEMO_ADMIN_PASSWORD = 'admin';
+
 export interface HubConfig {
-  /** FLOWBILL_HUB_DATA_DIR: LevelDB and mail outbox live here. */
+  /** FLOWBILL_HUB_DATA_DIR: LevelDB, the mail outbox and (without FLOWBILL_SECRET_KEY) secret-keys.json live here. */
   dataDir: string;
   /** FLOWBILL_HTTP_PORT: web UI and JSON API. */
   httpPort: number;
@@ -33,20 +39,50 @@ export interface HubConfig {
   mqttAuthFailureWindowSec: number;
   /** FLOWBILL_MQTT_AUTH_LOCKOUT_SEC: how long a locked username or address is refused (a known-good username+address pair is exempt). */
   mqttAuthLockoutSec: number;
+  /** FLOWBILL_LOGIN_MAX_FAILURES_PER_USERNAME: failed HTTP logins of one name (within its tenant) that lock it. */
+  loginMaxFailuresPerUsername: number;
+  /** FLOWBILL_LOGIN_MAX_FAILURES_PER_ADDRESS: failed HTTP logins from one address (IPv6: /64) that lock it; higher, a NAT'd office is one address. */
+  loginMaxFailuresPerAddress: number;
+  /** FLOWBILL_LOGIN_FAILURE_WINDOW_SEC: ...counted within this window. */
+  loginFailureWindowSec: number;
+  /** FLOWBILL_LOGIN_LOCKOUT_SEC: the first HTTP login lock lasts this long; each following one twice as long... */
+  loginLockoutSec: number;
+  /** FLOWBILL_LOGIN_MAX_LOCKOUT_SEC: ...up to this (a name+address that logged in before is exempt from both locks). */
+  loginMaxLockoutSec: number;
   /** FLOWBILL_PUBLIC_URL: how edges and customers reach this hub (links in mails, provisioning). */
   publicUrl: string;
   /** FLOWBILL_PUBLIC_MQTT_URL: the MQTT URL handed to edges at provisioning. */
   publicMqttUrl: string;
-  /** FLOWBILL_ADMIN_PASSWORD: the super_admin's password, set on first start (user "admin"). */
-  adminPassword: string;
-  /** FLOWBILL_SECRET_KEY: 64 hex chars (32 bytes) for AES-256-GCM of stored customer passwords. */
-  secretKeyHex: string;
+  /**
+   * FLOWBILL_ADMIN_PASSWORD: the super_admin's password, set on first start (user "admin"). Unset: the first
+   * start prints a generated one-time password that must be changed at the first login (`npm start`'s demo
+   * uses DEMO_ADMIN_PASSWORD instead).
+   */
+  adminPassword: string | undefined;
+  /**
+   * FLOWBILL_SECRET_KEY: 64 hex chars (32 bytes), the current AES-256-GCM key of stored customer passwords.
+   * Unset: the hub keeps its keys in <dataDir>/secret-keys.json, generated on first start (mode 0600).
+   */
+  secretKeyHex: string | undefined;
+  /** FLOWBILL_SECRET_KEYS_RETIRED: comma-separated 64-hex keys that only open (a rotation's old keys); the hub re-seals their values at start. */
+  retiredSecretKeysHex: readonly string[];
   /** FLOWBILL_SMTP_URL: smtp://user:pass@host:port; unset = write mails to <dataDir>/mail-outbox. */
   smtpUrl: string | undefined;
   /** FLOWBILL_MAIL_FROM: sender address of report and welcome mails. */
   mailFrom: string;
+  /**
+   * FLOWBILL_MAIL_OUTBOX_RETENTION_DAYS: without SMTP, .eml files in <dataDir>/mail-outbox are deleted this
+   * many days after they were written (they may carry a customer's password); with SMTP, a message that
+   * could not be delivered for this long is reported and deleted.
+   */
+  mailOutboxRetentionDays: number;
   /** FLOWBILL_SESSION_TTL_HOURS: web/API session lifetime. */
   sessionTtlHours: number;
+  /**
+   * FLOWBILL_COOKIE_SECURE: auto | on | off. The session cookie's Secure attribute (sent over https only);
+   * auto = on when FLOWBILL_PUBLIC_URL is https (behind a TLS proxy too). off only for plain-HTTP setups.
+   */
+  cookieSecure: CookieSecureMode;
   /** FLOWBILL_JOBS: "on" runs the node-cron jobs (billing, trials, invoices, retention); "off" for tests. */
   jobsEnabled: boolean;
   /**
@@ -63,8 +99,6 @@ export interface HubConfig {
   ingestDedupHorizonDays: number;
 }
 
-const DEV_SECRET = '00'.repeat(32);
-
 function intKey(env: NodeJS.ProcessEnv, key: string, def: number, min: number, max: number): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return def;
@@ -76,10 +110,15 @@ function intKey(env: NodeJS.ProcessEnv, key: string, def: number, min: number, m
 export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HubConfig> = {}): Readonly<HubConfig> {
   const httpPort = intKey(env, 'FLOWBILL_HTTP_PORT', 8080, 0, 65535);
   const mqttPort = intKey(env, 'FLOWBILL_MQTT_PORT', 1883, 0, 65535);
-  const secretKeyHex = env.FLOWBILL_SECRET_KEY ?? DEV_SECRET;
-  if (!/^[0-9a-fA-F]{64}$/.test(secretKeyHex)) throw new Error('config FLOWBILL_SECRET_KEY: expected 64 hex characters (32 bytes)');
+  const secretKeyHex = env.FLOWBILL_SECRET_KEY || undefined;
+  if (secretKeyHex !== undefined) parseSecretKeyHex(secretKeyHex, 'config FLOWBILL_SECRET_KEY');
+  const retiredSecretKeysHex = (env.FLOWBILL_SECRET_KEYS_RETIRED ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  retiredSecretKeysHex.forEach((k, i) => parseSecretKeyHex(k, `config FLOWBILL_SECRET_KEYS_RETIRED (key #${i + 1})`));
+  const loginLockoutSec = intKey(env, 'FLOWBILL_LOGIN_LOCKOUT_SEC', 300, 1, 86_400);
   const jobs = env.FLOWBILL_JOBS ?? 'on';
   if (jobs !== 'on' && jobs !== 'off') throw new Error(`config FLOWBILL_JOBS=${jobs}: expected on or off`);
+  const cookieSecure = env.FLOWBILL_COOKIE_SECURE || 'auto';
+  if (cookieSecure !== 'auto' && cookieSecure !== 'on' && cookieSecure !== 'off') throw new Error(`config FLOWBILL_COOKIE_SECURE=${cookieSecure}: expected auto, on or off`);
   const config: HubConfig = {
     dataDir: env.FLOWBILL_HUB_DATA_DIR ?? './data/hub',
     httpPort,
@@ -93,13 +132,21 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     mqttAuthMaxFailures: intKey(env, 'FLOWBILL_MQTT_AUTH_MAX_FAILURES', 10, 1, 10_000),
     mqttAuthFailureWindowSec: intKey(env, 'FLOWBILL_MQTT_AUTH_FAILURE_WINDOW_SEC', 300, 1, 86_400),
     mqttAuthLockoutSec: intKey(env, 'FLOWBILL_MQTT_AUTH_LOCKOUT_SEC', 900, 1, 86_400),
+    loginMaxFailuresPerUsername: intKey(env, 'FLOWBILL_LOGIN_MAX_FAILURES_PER_USERNAME', 8, 1, 10_000),
+    loginMaxFailuresPerAddress: intKey(env, 'FLOWBILL_LOGIN_MAX_FAILURES_PER_ADDRESS', 50, 1, 100_000),
+    loginFailureWindowSec: intKey(env, 'FLOWBILL_LOGIN_FAILURE_WINDOW_SEC', 900, 1, 86_400),
+    loginLockoutSec,
+    loginMaxLockoutSec: intKey(env, 'FLOWBILL_LOGIN_MAX_LOCKOUT_SEC', Math.max(3600, loginLockoutSec), loginLockoutSec, 7 * 86_400),
     publicUrl: env.FLOWBILL_PUBLIC_URL ?? `http://127.0.0.1:${httpPort}`,
     publicMqttUrl: env.FLOWBILL_PUBLIC_MQTT_URL ?? `mqtt://127.0.0.1:${mqttPort}`,
-    adminPassword: env.FLOWBILL_ADMIN_PASSWORD ?? 'admin',
+    adminPassword: env.FLOWBILL_ADMIN_PASSWORD || undefined,
     secretKeyHex,
+    retiredSecretKeysHex: Object.freeze(retiredSecretKeysHex),
     smtpUrl: env.FLOWBILL_SMTP_URL || undefined,
     mailFrom: env.FLOWBILL_MAIL_FROM ?? 'flowbill@localhost',
+    mailOutboxRetentionDays: intKey(env, 'FLOWBILL_MAIL_OUTBOX_RETENTION_DAYS', 7, 1, 3650),
     sessionTtlHours: intKey(env, 'FLOWBILL_SESSION_TTL_HOURS', 12, 1, 24 * 30),
+    cookieSecure,
     jobsEnabled: jobs === 'on',
     ingestMaxPayloadBytes: intKey(env, 'FLOWBILL_INGEST_MAX_PAYLOAD_BYTES', 1536 * 1024, 1024, 256 * 1024 * 1024),
     ingestMaxBatchSummaries: intKey(env, 'FLOWBILL_INGEST_MAX_BATCH_SUMMARIES', 10_000, 1, 1_000_000),

@@ -10,7 +10,7 @@ import { createWebRouter } from '../web/serve-web';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
 import { createHubMqttClient } from './broker/hub-mqtt-client';
 import type { MqttPublisher } from './broker/mqtt-publisher';
-import type { HubConfig } from './config';
+import { DEMO_ADMIN_PASSWORD, type HubConfig } from './config';
 import { createCollectionConfigStore } from './edges/collection-config-store';
 import { createEdgeConfigPusher } from './edges/edge-config-pusher';
 import { createEdgeRegistry, type EdgeRegistry } from './edges/edge-registry';
@@ -19,15 +19,24 @@ import { createEdgeStatusTracker } from './edges/edge-status-tracker';
 import { createLiveFlowsCache } from './edges/live-flows-cache';
 import { createMqttAuthority, HUB_MQTT_USERNAME } from './edges/mqtt-authority';
 import { authenticate } from './http/authenticate';
+import { csrfGuard } from './http/csrf-guard';
+import { securityHeaders } from './http/security-headers';
+import { sessionCookiePolicy, sessionCookieSecure } from './http/session-cookie';
+import { createSafeTicker, type Timers } from '../common/ticker';
+import { requirePasswordChange } from './http/require-password-change';
 import { errorMiddleware } from './http/error-middleware';
 import { createIdentityRoutes } from './identity/identity-routes';
 import { createIdentityStore, type IdentityStore } from './identity/identity-store';
-import { randomSecret } from './identity/password-hash';
+import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE_RULES } from './security/login-throttle';
+import { randomSecret, verifyPassword } from './identity/password-hash';
+import { oneTimePassword } from './identity/password-policy';
+import { createPasswordRoutes } from './identity/password-routes';
 import { createBatchIngestor } from './ingest/batch-ingestor';
 import { createHubHealthRoutes } from './ingest/hub-health-routes';
 import { createMessageDispatcher, HUB_SUBSCRIPTIONS } from './ingest/message-dispatcher';
 import type { CollectionPolicy, EdgeConfigPusher, SeriesReader } from './ports';
 import type { CustomerLoginVerifier } from './ports-customer';
+import { createEphemeralKeyRing, keyRingFromHex, type KeyRing } from './security/key-ring';
 import { createKvSummaryStore } from './store/kv-summary-store';
 import { createSeriesRoutes } from './store/series-routes';
 
@@ -63,6 +72,8 @@ export interface HubContext {
   purgeOperatorData(operatorId: string): Promise<void>;
   /** The hub's MQTT client (usable after start). */
   mqtt: MqttPublisher;
+  /** Keys of secrets stored at rest (customer passwords): see hub/security/key-ring.ts. */
+  secretKeys: KeyRing;
 }
 
 export interface HubDeps {
@@ -71,6 +82,13 @@ export interface HubDeps {
   clock: Clock;
   log: Logger;
   modules?: (ctx: HubContext) => HubModule[];
+  /**
+   * Keys of secrets stored at rest; main passes hub/security/key-ring-file.ts's ring. Without one:
+   * config.secretKeyHex (+ retired keys) if set, else a random key for this process only (tests).
+   */
+  secretKeys?: KeyRing;
+  /** Interval timers of the hub's periodic work (the hourly session purge); tests pass createManualTimers(). */
+  timers?: Timers;
 }
 
 const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, async collectionAllowedDuring() { return { allowed: true }; } };
@@ -106,9 +124,9 @@ export function createHub(deps: HubDeps) {
     collectionAllowedDuring: (operatorId, fromMs, toMs) => collectionPolicy().collectionAllowedDuring(operatorId, fromMs, toMs),
   };
   const customers: CustomerLoginVerifier = {
-    async verify(username, password) {
+    async verify(operatorId, username, password) {
       const verifier = modules.find((m) => m.customerLoginVerifier)?.customerLoginVerifier;
-      return verifier ? verifier.verify(username, password) : undefined;
+      return verifier ? verifier.verify(operatorId, username, password) : undefined;
     },
   };
 
@@ -133,21 +151,36 @@ export function createHub(deps: HubDeps) {
     const { deletedKeys } = await store.purgeOperator(operatorId);
     log.info({ operatorId, deletedKeys }, 'operator series purged');
   };
-  const ctx: HubContext = { config, kv, clock, log, identity, seriesReader: store, edgeConfigPusher: pusher, edges, purgeOperatorData, mqtt };
+  const ctx: HubContext = { config, kv, clock, log, identity, seriesReader: store, edgeConfigPusher: pusher, edges, purgeOperatorData, mqtt, secretKeys: resolveSecretKeys(deps) };
   modules = deps.modules?.(ctx) ?? [];
 
+  const loginThrottle = createLoginThrottle({
+    clock, log: log.child({ part: 'login' }),
+    rules: {
+      maxFailuresPerUsername: config.loginMaxFailuresPerUsername, maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+      failureWindowMs: config.loginFailureWindowSec * 1000, lockoutMs: config.loginLockoutSec * 1000, maxLockoutMs: config.loginMaxLockoutSec * 1000,
+      maxTrackedKeys: DEFAULT_LOGIN_THROTTLE_RULES.maxTrackedKeys,
+    },
+  });
+
   const app = new Koa();
+  app.use(securityHeaders());
   app.use(errorMiddleware(log));
-  app.use(bodyParser());
+  // Before the body is read: a non-JSON or cross-origin state change is refused unparsed (http/csrf-guard.ts).
+  app.use(csrfGuard({ publicUrl: config.publicUrl }));
+  app.use(bodyParser({ enableTypes: ['json'] }));
+  app.use(sessionCookiePolicy({ secure: sessionCookieSecure(config.cookieSecure, config.publicUrl) }));
   app.use(authenticate(identity, clock));
+  app.use(requirePasswordChange(identity));
   const routers: Router[] = [
-    createIdentityRoutes({ identity, clock, sessionTtlHours: config.sessionTtlHours, customers }),
+    createIdentityRoutes({ identity, clock, sessionTtlHours: config.sessionTtlHours, customers, throttle: loginThrottle }),
+    createPasswordRoutes({ identity, log: log.child({ part: 'identity' }) }),
     createEdgeRoutes({ registry: edges, status, liveFlows, configs, pusher, operatorExists: async (id) => !!(await identity.getOperator(id)), log,
       onSubjectRemoved: async (operatorId, subjectId) => { for (const m of modules) await m.unmanageSubject?.(operatorId, subjectId); } }),
     createSeriesRoutes({ series: store, clock }),
     createHubHealthRoutes({
       mqttConnected: () => !!mqttClient?.connected(),
-      counters: () => ({ ingest: { ...ingestor.counters() }, mqtt: dispatcher.counters(), ...(broker ? { broker: { ...broker.counters() } } : {}) }),
+      counters: () => ({ ingest: { ...ingestor.counters() }, mqtt: dispatcher.counters(), ...(broker ? { broker: { ...broker.counters() } } : {}), login: loginThrottle.counters() }),
     }),
     ...modules.flatMap((m) => m.routers ?? []),
     createWebRouter(),
@@ -156,11 +189,36 @@ export function createHub(deps: HubDeps) {
 
   let server: http.Server | undefined;
   let started: HubModule[] = [];
+  const ticker = createSafeTicker({ log, clock, timers: deps.timers });
 
+  /**
+   * The first super_admin, "admin". With config.adminPassword (FLOWBILL_ADMIN_PASSWORD, or the demo's
+   * password) it gets that one: whoever set it chose it. Otherwise a generated one-time password,
+   * printed here once and stored only hashed, which must be changed before anything else. A later
+   * start without a password finding admin still on the demo's password forces a change too (a data
+   * dir first made by `npm start`, then run for real).
+   */
   async function ensureAdmin(): Promise<void> {
-    if (await identity.findUserByName('admin')) return;
-    await identity.createUser({ username: 'admin', password: config.adminPassword, role: 'super_admin' }, clock.nowMs());
-    log.info('created the super_admin user "admin"');
+    const existing = await identity.findUserByName('admin');
+    if (existing) {
+      if (config.adminPassword === undefined && !existing.mustChangePassword && (await verifyPassword(DEMO_ADMIN_PASSWORD, existing.passwordHash))) {
+        await identity.setPassword(existing.userId, DEMO_ADMIN_PASSWORD, { mustChangePassword: true });
+        log.warn(`the super_admin "admin" still has the demo password "${DEMO_ADMIN_PASSWORD}": it must be changed at the next login`);
+      } else if (existing.mustChangePassword) {
+        log.warn('the super_admin "admin" has not changed its one-time password yet (it was printed at the first start)');
+      }
+      return;
+    }
+    if (config.adminPassword !== undefined) {
+      await identity.createUser({ username: 'admin', password: config.adminPassword, role: 'super_admin' }, clock.nowMs());
+      log.info('created the super_admin user "admin" with the configured password');
+      return;
+    }
+    const password = oneTimePassword();
+    await identity.createUser({ username: 'admin', password, role: 'super_admin', mustChangePassword: true }, clock.nowMs());
+    // The one place it is ever shown: not stored in clear, not printed again.
+    log.warn({ username: 'admin', oneTimePassword: password },
+      `created the super_admin user "admin" with the one-time password ${password} (shown only now; it must be changed at the first login)`);
   }
 
   return {
@@ -168,7 +226,15 @@ export function createHub(deps: HubDeps) {
     services: { seriesReader: store, summaryStore: store, purgeOperatorData, edgeConfigPusher: pusher, identity, edges, configs, status, liveFlows, ingestor, dispatcher, mqtt, policy },
 
     async start(): Promise<{ httpUrl: string; mqttUrl: string }> {
+      // Usernames of older versions (one global namespace) move to login-names.ts before admin is looked up.
+      const names = await identity.migrateLegacyLogins();
+      if (names.migrated > 0) log.info({ migrated: names.migrated }, `moved ${names.migrated} username(s) into their tenant's (or the platform's) namespace of login names`);
+      if (names.conflicts.length > 0) log.error({ usernames: names.conflicts.slice(0, 20) }, `${names.conflicts.length} user(s) differ only in letter case from another login of their namespace; they cannot log in until renamed`);
       await ensureAdmin();
+      // Expired sessions are deleted when presented, and purged now and hourly (also any stored under
+      // the old plaintext-token key: those users log in again).
+      await identity.purgeExpiredSessions(clock.nowMs());
+      ticker.every('session-purge', 3600_000, () => identity.purgeExpiredSessions(clock.nowMs()), { unref: true });
       let mqttUrl: string;
       if (config.externalMqttUrl) {
         // External broker: ACLs are the broker's job (see hub/broker/README.md).
@@ -187,6 +253,9 @@ export function createHub(deps: HubDeps) {
         mqttClient = createHubMqttClient({ url: mqttUrl, username: HUB_MQTT_USERNAME, password: hubSecret, clientId: 'flowbill-hub', log, onMessage: dispatcher.dispatch });
       }
       await mqttClient.connect(HUB_SUBSCRIPTIONS);
+      // Consumers' billing truth: what a crash left committed but not yet on .../stored goes out now.
+      const waitingStored = await ingestor.resumeRepublish();
+      if (waitingStored) log.info({ waitingStored }, 'republishing StoredBatches left waiting by the last run');
       await pusher.pushAll();
       for (const m of modules) {
         await m.start?.();
@@ -203,6 +272,7 @@ export function createHub(deps: HubDeps) {
     },
 
     async stop(): Promise<void> {
+      ticker.stopAll();
       const s = server;
       server = undefined;
       if (s) {
@@ -223,3 +293,11 @@ export function createHub(deps: HubDeps) {
 }
 
 export type Hub = ReturnType<typeof createHub>;
+
+function resolveSecretKeys(deps: HubDeps): KeyRing {
+  if (deps.secretKeys) return deps.secretKeys;
+  const { secretKeyHex, retiredSecretKeysHex } = deps.config;
+  if (secretKeyHex !== undefined) return keyRingFromHex(secretKeyHex, retiredSecretKeysHex, 'config secretKeyHex');
+  deps.log.warn('no secret key given to createHub: customer passwords are sealed with a random key of this process and cannot be read after a restart (hub/main.ts loads the real key)');
+  return createEphemeralKeyRing();
+}

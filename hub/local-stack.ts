@@ -15,7 +15,8 @@ import { createDemoExporter, DEMO_IP_GROUPS } from '../edge/demo/demo-exporter';
 export interface LocalStackOptions {
   httpUrl: string;
   mqttUrl: string;
-  adminPassword: string;
+  /** The super_admin's password (FLOWBILL_ADMIN_PASSWORD, or the demo's); a one-time one cannot set anything up. */
+  adminPassword: string | undefined;
   /** Where the local edge keeps its LevelDB and its provisioned config. */
   edgeDataDir: string;
   udpPort: number;
@@ -49,6 +50,7 @@ function apiClient(httpUrl: string) {
 export async function startLocalStack(opts: LocalStackOptions): Promise<{ stop(): Promise<void> }> {
   const { log } = opts;
   const api = apiClient(opts.httpUrl);
+  if (opts.adminPassword === undefined) throw new Error('--with-edge sets the local edge up as admin: set FLOWBILL_ADMIN_PASSWORD, or use --demo');
   await api.login('admin', opts.adminPassword);
   await api.call('POST', '/operators', { operatorId: OPERATOR, name: 'Demo ISP' }, ['CONFLICT']);
   await api.call('POST', `/operators/${OPERATOR}/users`, { username: 'noc', password: 'flowbill', role: 'operator_admin' }, ['LOGIN_TAKEN']);
@@ -85,7 +87,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<{ stop()
 
   const demo = opts.demo ? createDemoExporter({ host: '127.0.0.1', port: udpPort, log: log.child({ component: 'demo' }) }) : undefined;
   if (demo) await demo.start();
-  log.info(`log in at ${opts.httpUrl} as noc / flowbill (operator "demo") or admin / <FLOWBILL_ADMIN_PASSWORD>`);
+  const adminLogin = opts.demo && !process.env.FLOWBILL_ADMIN_PASSWORD ? `admin / ${opts.adminPassword}` : 'admin / <FLOWBILL_ADMIN_PASSWORD>';
+  log.info(`log in at ${opts.httpUrl} as noc / flowbill (operator "demo") or ${adminLogin}`);
 
   return {
     async stop() {

@@ -8,10 +8,12 @@ import path from 'node:path';
 import { systemClock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
 import { createLogger } from '../common/logger';
-import { loadHubConfig } from './config';
+import { DEMO_ADMIN_PASSWORD, loadHubConfig } from './config';
 import { createHub } from './create-hub';
 import { createHubModules } from './hub-modules';
 import { startLocalStack } from './local-stack';
+import { loadHubKeyRing } from './security/key-ring-file';
+import { describeRotation, rotateSecretKeyFile } from './security/key-ring-rotation';
 
 /** `--with-edge`: also run one local edge in this process; `--demo`: and a demo exporter feeding it. */
 const withEdge = process.argv.includes('--with-edge');
@@ -19,12 +21,17 @@ const demo = process.argv.includes('--demo');
 
 async function main(): Promise<void> {
   const log = createLogger('flowbill-hub');
-  const config = loadHubConfig();
+  // The demo keeps the well-known admin / admin (unless FLOWBILL_ADMIN_PASSWORD says otherwise); a real
+  // hub without FLOWBILL_ADMIN_PASSWORD gets a one-time password at its first start (create-hub.ts).
+  const config = loadHubConfig(process.env, demo ? { adminPassword: process.env.FLOWBILL_ADMIN_PASSWORD || DEMO_ADMIN_PASSWORD } : {});
   await mkdir(config.dataDir, { recursive: true });
+  // Before the database: a key file readable by others stops the start before anything is served.
+  const { ring: secretKeys } = await loadHubKeyRing({ ...config, nowMs: systemClock.nowMs(), log });
   const kv = await openLevelKvStore(path.join(config.dataDir, 'db'));
-  const hub = createHub({ config, kv, clock: systemClock, log, modules: createHubModules });
+  const hub = createHub({ config, kv, clock: systemClock, log, modules: createHubModules, secretKeys });
   const { httpUrl, mqttUrl } = await hub.start();
-  log.info({ httpUrl, mqttUrl, publicMqttUrl: config.publicMqttUrl, dataDir: path.resolve(config.dataDir) }, `flowbill hub ready: web UI and API at ${httpUrl}, MQTT at ${mqttUrl}`);
+  const demoLogin = demo && config.adminPassword === DEMO_ADMIN_PASSWORD ? ` (demo: log in as admin / ${DEMO_ADMIN_PASSWORD})` : '';
+  log.info({ httpUrl, mqttUrl, publicMqttUrl: config.publicMqttUrl, dataDir: path.resolve(config.dataDir) }, `flowbill hub ready: web UI and API at ${httpUrl}, MQTT at ${mqttUrl}${demoLogin}`);
   const localStack = withEdge
     ? await startLocalStack({
       httpUrl, mqttUrl, adminPassword: config.adminPassword, demo, log,
@@ -54,8 +61,24 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((err) => {
+/** `npm run hub -- rotate-secret-key`, with the hub stopped: hub/security/key-ring-rotation.ts. */
+async function rotateSecretKey(): Promise<void> {
+  const config = loadHubConfig();
+  const dbDir = path.join(config.dataDir, 'db');
+  const kv = await openLevelKvStore(dbDir).catch((err: Error & { cause?: Error }) => {
+    throw new Error(`cannot open ${dbDir} (${err.cause?.message ?? err.message}): stop the hub first, LevelDB admits one process`);
+  });
+  try {
+    const report = await rotateSecretKeyFile({ ...config, kv, nowMs: systemClock.nowMs() });
+    for (const line of describeRotation(report)) console.log(line);
+  } finally {
+    await kv.close();
+  }
+}
+
+const rotating = process.argv[2] === 'rotate-secret-key';
+(rotating ? rotateSecretKey() : main()).catch((err) => {
   // Config errors name the key; print them plainly and exit non-zero.
-  console.error(`flowbill hub failed to start: ${(err as Error).message}`);
+  console.error(`flowbill hub ${rotating ? 'rotate-secret-key failed' : 'failed to start'}: ${(err as Error).message}`);
   process.exit(1);
 });

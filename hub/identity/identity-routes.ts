@@ -1,54 +1,61 @@
 import Router from '@koa/router';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../common/clock';
+import { CodedError } from '../../common/coded-error';
 import { hubError } from '../errors';
-import type { Principal } from '../http/principal';
 import { assertOperatorAccess, principalOf, requireRole } from '../http/principal';
 import type { CustomerLoginVerifier } from '../ports-customer';
+import type { LoginThrottle } from '../security/login-throttle';
 import type { IdentityStore } from './identity-store';
-import { verifyPassword } from './password-hash';
+import { createLoginAuthenticator } from './login-authenticator';
 import { readBody } from '../http/request-body';
 
-import { SESSION_COOKIE } from '../http/authenticate';
+import { clearSessionCookie, setSessionCookie } from '../http/session-cookie';
 
-interface Deps { identity: IdentityStore; clock: Clock; sessionTtlHours: number; customers?: CustomerLoginVerifier }
+/** throttle: brute-force limits of /login (hub/security/login-throttle.ts), shared with the hub's counters. */
+interface Deps { identity: IdentityStore; clock: Clock; sessionTtlHours: number; customers?: CustomerLoginVerifier; throttle: LoginThrottle }
 
 /**
  * Login issues an opaque session token, returned in the body (for API clients: "Authorization: Bearer")
  * and as an HttpOnly cookie (for the web UI). Customers' sessions carry their login, not a user id.
+ * POST /login {username, password, operatorId?}: operatorId is the organization (tenant); see
+ * login-authenticator.ts for how accounts are found without it. A throttled attempt answers 429
+ * TOO_MANY_ATTEMPTS with Retry-After.
  */
 export function createIdentityRoutes(deps: Deps): Router {
   const router = new Router({ prefix: '/api/v1' });
+  const logins = createLoginAuthenticator({ identity: deps.identity, customers: deps.customers, throttle: deps.throttle, nowMs: () => deps.clock.nowMs() });
 
   router.post('/login', async (ctx) => {
-    const { username, password } = readBody(ctx) as { username?: string; password?: string };
+    const { username, password, operatorId } = readBody(ctx) as { username?: string; password?: string; operatorId?: unknown };
     if (typeof username !== 'string' || typeof password !== 'string') throw hubError('BAD_REQUEST', 'username and password are required');
-    const nowMs = deps.clock.nowMs();
-    let principal: Principal | undefined;
-    const user = await deps.identity.findUserByName(username);
-    if (user && (await verifyPassword(password, user.passwordHash))) {
-      principal = { userId: user.userId, username: user.username, role: user.role, operatorId: user.operatorId };
-    } else if (!user && deps.customers) {
-      const customer = await deps.customers.verify(username, password);
-      if (customer) principal = { userId: `customer:${customer.customerLogin}`, username, role: 'customer', operatorId: customer.operatorId, customerLogin: customer.customerLogin };
+    if (operatorId !== undefined && operatorId !== null && typeof operatorId !== 'string') throw hubError('BAD_REQUEST', 'operatorId: a string');
+    let principal;
+    try {
+      // An empty organization field (the web form) means none.
+      principal = await logins.authenticate({ username, password, operatorId: operatorId || undefined, address: ctx.ip });
+    } catch (err) {
+      if (err instanceof CodedError && err.code === 'TOO_MANY_ATTEMPTS') ctx.set('Retry-After', String(err.details?.retryAfterSec));
+      throw err;
     }
-    if (!principal) throw hubError('INVALID_CREDENTIALS', 'wrong username or password');
+    const nowMs = deps.clock.nowMs();
     const token = randomBytes(24).toString('base64url');
     const expiresAtMs = nowMs + deps.sessionTtlHours * 3600_000;
     await deps.identity.putSession({ token, principal, expiresAtMs });
-    ctx.cookies.set(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', expires: new Date(expiresAtMs) });
+    setSessionCookie(ctx, token, expiresAtMs);
     ctx.body = { token, principal, expiresAtMs };
   });
 
   router.post('/logout', async (ctx) => {
     const token = ctx.state.sessionToken as string | undefined;
     if (token) await deps.identity.deleteSession(token);
-    ctx.cookies.set(SESSION_COOKIE, '', { expires: new Date(0) });
+    clearSessionCookie(ctx);
     ctx.body = { ok: true };
   });
 
   router.get('/me', async (ctx) => {
-    ctx.body = { principal: principalOf(ctx) };
+    // mustChangePassword: set by http/require-password-change.ts; the web UI then shows only the change page.
+    ctx.body = { principal: principalOf(ctx), mustChangePassword: ctx.state.mustChangePassword === true };
   });
 
   router.get('/operators', requireRole('super_admin', 'operator_admin', 'operator_readonly'), async (ctx) => {
@@ -77,6 +84,7 @@ export function createIdentityRoutes(deps: Deps): Router {
     if (role !== 'operator_admin' && role !== 'operator_readonly') throw hubError('VALIDATION_FAILED', 'role must be operator_admin or operator_readonly');
     if (typeof username !== 'string' || typeof password !== 'string') throw hubError('BAD_REQUEST', 'username and password are required');
     if (!(await deps.identity.getOperator(ctx.params.operatorId))) throw hubError('NOT_FOUND', `no operator ${ctx.params.operatorId}`);
+    // The name is claimed in this operator's namespace only: LOGIN_TAKEN never reveals another tenant's names.
     const user = await deps.identity.createUser({ username, password, role, operatorId: ctx.params.operatorId }, deps.clock.nowMs());
     ctx.status = 201;
     ctx.body = { user: { userId: user.userId, username: user.username, role: user.role, operatorId: user.operatorId } };
