@@ -12,6 +12,7 @@ const ADMINS = ['super_admin'];
  */
 const ROUTES = [
   { pattern: '/login', page: 'login', roles: null },
+  { pattern: '/change-password', page: 'change-password', roles: OPERATOR_ROLES },
   { pattern: '/dashboard', page: 'dashboard', roles: OPERATOR_ROLES, nav: 'Dashboard', needsOperator: true },
   { pattern: '/sources', page: 'sources', roles: OPERATOR_ROLES, nav: 'Sources', needsOperator: true },
   { pattern: '/live', page: 'live', roles: OPERATOR_ROLES, nav: 'Live flows', needsOperator: true },
@@ -28,12 +29,16 @@ const ROUTES = [
 ];
 
 const OPERATOR_KEY = 'flowbill.operatorId';
+/** Titles of pages without a nav label. */
+const TITLES = { login: 'Log in', 'change-password': 'Change password' };
 
 const state = {
   principal: null,
   /** The operator (tenant) the pages work on: the user's own, or super_admin's choice. */
   operatorId: null,
   operators: [],
+  /** The hub requires a new password before anything else (GET /me's mustChangePassword): only that page shows. */
+  mustChangePassword: false,
   cleanups: [],
   renderSeq: 0,
 };
@@ -81,6 +86,12 @@ function renderNav(currentPattern) {
   const session = document.getElementById('session');
   const p = state.principal;
   if (!p) { nav.replaceChildren(); session.replaceChildren(); return; }
+  if (state.mustChangePassword) {
+    nav.replaceChildren();
+    session.replaceChildren(h('span', { class: 'who', title: p.role }, `${p.username} · ${p.role.replace('_', ' ')}`),
+      h('button', { type: 'button', class: 'link', id: 'logout', onclick: logout }, 'Log out'));
+    return;
+  }
   const links = ROUTES.filter((r) => r.nav && r.roles && r.roles.includes(p.role))
     .filter((r) => !(r.needsOperator && p.role === 'super_admin' && !state.operatorId))
     .map((r) => h('a', { href: `#${r.pattern}`, class: currentPattern && (currentPattern === r.pattern || currentPattern.startsWith(`${r.pattern}/`)) ? 'active' : undefined }, r.nav));
@@ -99,6 +110,7 @@ function renderNav(currentPattern) {
     parts.push(h('span', { class: 'muted' }, p.operatorId));
   }
   parts.push(h('span', { class: 'who', title: p.role }, `${p.username} · ${p.role.replace('_', ' ')}`));
+  if (OPERATOR_ROLES.includes(p.role)) parts.push(h('button', { type: 'button', class: 'link', id: 'change-password-link', onclick: () => navigate('/change-password') }, 'Password'));
   parts.push(h('button', { type: 'button', class: 'link', id: 'logout', onclick: logout }, 'Log out'));
   session.replaceChildren(...parts);
 }
@@ -115,11 +127,41 @@ async function loadOperators() {
   else if (!state.operatorId && state.operators.length === 1) state.operatorId = state.operators[0].operatorId;
 }
 
-/** Called by the login page and at start: remember who is logged in and pick the tenant. */
-export async function setPrincipal(principal) {
+/**
+ * Called by the login page and at start: remember who is logged in and pick the tenant. Without
+ * mustChangePassword (the login answer has no such field) GET /me says whether the hub requires a
+ * new password first; customers never have to (their password is their operator's access record).
+ */
+export async function setPrincipal(principal, mustChangePassword) {
   state.principal = principal;
   state.operatorId = principal && principal.role !== 'super_admin' ? principal.operatorId || null : null;
-  if (principal && principal.role === 'super_admin') await loadOperators();
+  if (principal && principal.role !== 'customer' && mustChangePassword === undefined) {
+    try { mustChangePassword = !!(await api('/me')).mustChangePassword; } catch { mustChangePassword = false; }
+  }
+  state.mustChangePassword = !!principal && !!mustChangePassword;
+  if (principal && principal.role === 'super_admin' && !state.mustChangePassword) await loadOperators();
+}
+
+/** The forced change is done: load what the lock kept away, then open the role's home page. */
+async function passwordChanged() {
+  await setPrincipal(state.principal, false);
+  navigate(homeFor(state.principal));
+}
+
+/**
+ * The pages' API: a 403 PASSWORD_CHANGE_REQUIRED (the user's password was reset while this page was
+ * open) switches the shell to the change page.
+ */
+async function pageApi(path, options) {
+  try {
+    return await api(path, options);
+  } catch (err) {
+    if (err && err.code === 'PASSWORD_CHANGE_REQUIRED' && state.principal && !state.mustChangePassword) {
+      state.mustChangePassword = true;
+      navigate('/change-password');
+    }
+    throw err;
+  }
 }
 
 /** The super_admin's operator list changed (created one): refresh the header's selector. */
@@ -139,6 +181,7 @@ async function route() {
   const view = document.getElementById('view');
   const { path, query } = parseHash();
   const p = state.principal;
+  if (p && state.mustChangePassword && path !== '/change-password') { navigate('/change-password'); return; }
   const m = matchRoute(path);
   if (!m || (m.route.roles && (!p || !m.route.roles.includes(p.role))) || (m.route.page === 'login' && p)) {
     const home = homeFor(p);
@@ -146,7 +189,7 @@ async function route() {
   }
   const { route: r, params } = m || matchRoute(homeFor(p));
   renderNav(r.pattern);
-  document.title = `${r.nav || (r.page === 'login' ? 'Log in' : r.page)} · flowbill`;
+  document.title = `${r.nav || TITLES[r.page] || r.page} · flowbill`;
   view.dataset.page = r.page;
   if (r.needsOperator && !state.operatorId) {
     view.replaceChildren(h('h1', {}, r.nav || r.page), h('div', { class: 'notice' }, 'Choose an operator in the header to see its data.'));
@@ -159,7 +202,9 @@ async function route() {
     query,
     principal: p,
     operatorId: state.operatorId,
-    api,
+    api: pageApi,
+    mustChangePassword: state.mustChangePassword,
+    passwordChanged,
     navigate,
     setPrincipal,
     refreshOperators,
@@ -186,7 +231,7 @@ async function start() {
   });
   try {
     const me = await api('/me');
-    await setPrincipal(me.principal || null);
+    await setPrincipal(me.principal || null, !!me.mustChangePassword);
   } catch {
     await setPrincipal(null);
   }

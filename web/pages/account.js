@@ -25,7 +25,12 @@ export async function render(ctx) {
   const canWrite = WRITERS.includes(ctx.principal.role);
   const message = h('div', { id: 'account-message' });
   const body = h('div', { id: 'account' });
+  // Operator users change their own password here (super_admins also from the header's "Password").
+  const password = ctx.principal.role === 'super_admin' ? null : section('Password',
+    h('p', { class: 'row' }, h('span', { class: 'muted' }, `Signed in as ${ctx.principal.username}.`),
+      h('a', { href: '#/change-password', class: 'btn secondary', id: 'account-change-password' }, 'Change password')));
   ctx.el.append(h('h1', {}, 'Account'), message, body);
+  if (password) ctx.el.append(password);
   let busy = false;
 
   async function act(label, method, path, payload) {
