@@ -1,23 +1,26 @@
 /**
  * The modules the hub runs beside its spine, wired in one place: commerce (subscriptions, NetFlow
  * add-on, invoices; its collection policy gates ingest), billing (95th-percentile plans, bills,
- * reports), access (customers' NetFlow access records and their logins). Mail is shared.
+ * reports), access (customers' NetFlow access records and their logins). Mail (the Mailer they share
+ * and its outbox job) starts first.
  */
 import type { HubContext, HubModule } from './create-hub';
 import { createCommerceModule } from './commerce/commerce-module';
 import { createBillingModule } from './billing/billing-module';
 import { createAccessModule } from './access/access-module';
-import { createMailer } from './mail/create-mailer';
+import { createMailModule } from './mail/mail-module';
 
 export function createHubModules(ctx: HubContext): HubModule[] {
   const { kv, clock, log, config } = ctx;
-  const mailer = createMailer(config, log);
+  // First, so start() has tightened the outbox before another module's start may send.
+  const mail = createMailModule({ config, clock, log, startJobs: config.jobsEnabled });
+  const { mailer } = mail;
   const commerce = createCommerceModule({
     kv, clock, log, identity: ctx.identity, startJobs: config.jobsEnabled,
     edgeConfigPusher: ctx.edgeConfigPusher,
     purgeOperatorData: (operatorId) => ctx.purgeOperatorData(operatorId),
   });
   const billing = createBillingModule({ kv, clock, log, seriesReader: ctx.seriesReader, mailer, startJobs: config.jobsEnabled });
-  const access = createAccessModule({ kv, clock, log, config, seriesReader: ctx.seriesReader, mailer, identity: ctx.identity });
-  return [commerce, billing, access];
+  const access = createAccessModule({ kv, clock, log, config, secretKeys: ctx.secretKeys, seriesReader: ctx.seriesReader, mailer });
+  return [mail, commerce, billing, access];
 }

@@ -7,11 +7,7 @@ import type { AccessRecord, Client, CustomerLogin, Service, ServiceType } from '
 import { ENTITY_ID, SERVICE_TYPES } from './access-model';
 import type { RecordFields } from './record-input';
 import type { SecretBox } from './secret-box';
-
-/** What the repository needs to know about operator users: their usernames and customers' share one namespace. */
-export interface OperatorUsernames {
-  isUsernameTaken(username: string): Promise<boolean>;
-}
+import { loginNamesOf, tenantNamespace, type LoginClaim } from '../identity/login-names';
 
 /**
  * AccessRepository: clients, services, access records and customer logins over the KeyValueStore port.
@@ -21,20 +17,26 @@ export interface OperatorUsernames {
  *   access/service/<op>/<serviceId>        Service
  *   access/record/<op>/<recordId>          AccessRecord
  *   access/service-record/<op>/<serviceId> recordId   (one record per service)
- *   access/login/<username>                CustomerLogin (usernames are global: /api/v1/login has no tenant)
+ *   access/login/<op>/<username>           CustomerLogin (older versions: access/login/<username>, moved at start)
  *
+ * A customer login's username is claimed in its tenant's namespace of login names
+ * (hub/identity/login-names.ts), shared with that operator's users and no one else's.
  * Every mutation runs alone (one queue per repository) and writes all its keys in one atomic batch,
- * so a check ("is this username free?") and the write that relies on it cannot interleave with another.
+ * together with its login-name claims, so a check ("is this username free?") and the write that
+ * relies on it cannot interleave with another (operator users' creations included).
  */
-export function createAccessRepository(deps: { kv: KeyValueStore; secrets: SecretBox; operatorUsers: OperatorUsernames }) {
+export function createAccessRepository(deps: { kv: KeyValueStore; secrets: SecretBox }) {
   const { kv, secrets } = deps;
+  const loginNames = loginNamesOf(kv);
   const K = {
     client: (op: string, id: string) => `access/client/${op}/${id}`,
     service: (op: string, id: string) => `access/service/${op}/${id}`,
     record: (op: string, id: string) => `access/record/${op}/${id}`,
     serviceRecord: (op: string, serviceId: string) => `access/service-record/${op}/${serviceId}`,
-    login: (username: string) => `access/login/${username}`,
+    login: (op: string, username: string) => `access/login/${op}/${username}`,
   };
+  const claimOf = (operatorId: string, username: string): LoginClaim =>
+    ({ namespace: tenantNamespace(operatorId), name: username, owner: { kind: 'customer', operatorId, username } });
   const getJson = async <T>(key: string): Promise<T | undefined> => {
     const v = await kv.get(key);
     return v ? decodeJson<T>(v) : undefined;
@@ -82,25 +84,27 @@ export function createAccessRepository(deps: { kv: KeyValueStore; secrets: Secre
   }
 
   /**
-   * Ops that bind `username` to this client, applying the password change. A username held by an
-   * operator user, another client or another operator is LOGIN_TAKEN; the same client's login is reused.
+   * Ops that bind `username` to this client, applying the password change, and the login-name claim
+   * they need. A username held by another client of this operator is LOGIN_TAKEN here, one held by an
+   * operator user of this operator (or a case variant of another login) when the claim is committed;
+   * the same client's login is reused. Other operators' names are not looked at.
    */
-  async function loginOps(operatorId: string, clientId: string, username: string, fields: RecordFields, nowMs: number): Promise<KvOp[]> {
-    const existing = await getJson<CustomerLogin>(K.login(username));
-    if (!existing && (await deps.operatorUsers.isUsernameTaken(username))) throw hubError('LOGIN_TAKEN', `username ${username} is taken`);
-    if (existing && (existing.operatorId !== operatorId || existing.clientId !== clientId)) throw hubError('LOGIN_TAKEN', `username ${username} is taken`);
-    if (existing && fields.password === undefined && !fields.clearPassword) return [];
+  async function loginOps(operatorId: string, clientId: string, username: string, fields: RecordFields, nowMs: number): Promise<{ ops: KvOp[]; claim: LoginClaim[] }> {
+    const existing = await getJson<CustomerLogin>(K.login(operatorId, username));
+    if (existing && existing.clientId !== clientId) throw hubError('LOGIN_TAKEN', `username ${username} is taken`);
+    const claim = [claimOf(operatorId, username)];
+    if (existing && fields.password === undefined && !fields.clearPassword) return { ops: [], claim };
     const login: CustomerLogin = existing ?? { username, operatorId, clientId, updatedAtMs: nowMs };
     if (fields.password !== undefined) login.password = secrets.seal(fields.password, aad(login));
     if (fields.clearPassword) delete login.password;
     login.updatedAtMs = nowMs;
-    return [put(K.login(username), login)];
+    return { ops: [put(K.login(operatorId, username), login)], claim };
   }
 
-  /** Deletes the login when `exceptRecordId` was its last record. */
-  async function orphanLoginOps(operatorId: string, username: string, exceptRecordId: string): Promise<KvOp[]> {
+  /** Deletes the login (and releases its name) when `exceptRecordId` was its last record. */
+  async function orphanLoginOps(operatorId: string, username: string, exceptRecordId: string): Promise<{ ops: KvOp[]; release: LoginClaim[] }> {
     const others = (await recordsOfLogin(operatorId, username)).filter((r) => r.recordId !== exceptRecordId);
-    return others.length === 0 ? [{ type: 'del', key: K.login(username) }] : [];
+    return others.length === 0 ? { ops: [{ type: 'del', key: K.login(operatorId, username) }], release: [claimOf(operatorId, username)] } : { ops: [], release: [] };
   }
 
   const repo = {
@@ -176,8 +180,8 @@ export function createAccessRepository(deps: { kv: KeyValueStore; secrets: Secre
       if (fields.netflowUrl) record.netflowUrl = fields.netflowUrl;
       if (fields.group) record.group = fields.group;
       if (fields.ipAddress) record.ipAddress = fields.ipAddress;
-      const ops = await loginOps(operatorId, service.clientId, record.username, fields, nowMs);
-      await kv.write([...ops, put(K.record(operatorId, record.recordId), record), put(K.serviceRecord(operatorId, serviceId), record.recordId)]);
+      const { ops, claim } = await loginOps(operatorId, service.clientId, record.username, fields, nowMs);
+      await loginNames.commit({ claim, ops: [...ops, put(K.record(operatorId, record.recordId), record), put(K.serviceRecord(operatorId, serviceId), record.recordId)] });
       return record;
     }),
     updateRecord: (operatorId: string, recordId: string, fields: RecordFields, nowMs: number) => exclusive(async () => {
@@ -192,14 +196,14 @@ export function createAccessRepository(deps: { kv: KeyValueStore; secrets: Secre
       if (record.group === undefined && record.ipAddress === undefined) throw hubError('VALIDATION_FAILED', 'group or ipAddress: give at least one', { field: 'group' });
       if (fields.username !== undefined) record.username = fields.username;
       record.updatedAtMs = nowMs;
-      if (oldUsername !== record.username && fields.password === undefined && !fields.clearPassword && !(await getJson(K.login(record.username)))) {
+      if (oldUsername !== record.username && fields.password === undefined && !fields.clearPassword && !(await getJson(K.login(operatorId, record.username)))) {
         // Renaming to a fresh login keeps the password the customer already has.
-        const carried = await repo.revealPassword(oldUsername);
+        const carried = await repo.revealPassword(operatorId, oldUsername);
         if (carried !== undefined) fields = { ...fields, password: carried };
       }
-      const ops = await loginOps(operatorId, record.clientId, record.username, fields, nowMs);
-      if (oldUsername !== record.username) ops.push(...(await orphanLoginOps(operatorId, oldUsername, recordId)));
-      await kv.write([...ops, put(K.record(operatorId, recordId), record)]);
+      const { ops, claim } = await loginOps(operatorId, record.clientId, record.username, fields, nowMs);
+      const orphan = oldUsername !== record.username ? await orphanLoginOps(operatorId, oldUsername, recordId) : { ops: [], release: [] };
+      await loginNames.commit({ claim, release: orphan.release, ops: [...orphan.ops, ...ops, put(K.record(operatorId, recordId), record)] });
       return record;
     }),
     getRecord: (operatorId: string, recordId: string) => getJson<AccessRecord>(K.record(operatorId, recordId)),
@@ -211,25 +215,90 @@ export function createAccessRepository(deps: { kv: KeyValueStore; secrets: Secre
     recordsOfLogin,
     deleteRecord: (operatorId: string, recordId: string) => exclusive(async () => {
       const record = await mustGet<AccessRecord>(K.record(operatorId, recordId), `access record ${recordId}`);
-      await kv.write([
-        ...(await orphanLoginOps(operatorId, record.username, recordId)),
+      const orphan = await orphanLoginOps(operatorId, record.username, recordId);
+      await loginNames.commit({ release: orphan.release, ops: [
+        ...orphan.ops,
         { type: 'del', key: K.record(operatorId, recordId) },
         { type: 'del', key: K.serviceRecord(operatorId, record.serviceId) },
-      ]);
+      ] });
     }),
 
     // ── logins ─────────────────────────────────────────────────────────────────
-    getLogin: (username: string) => getJson<CustomerLogin>(K.login(username)),
-    async hasPassword(username: string): Promise<boolean> {
-      return (await repo.getLogin(username))?.password !== undefined;
+    getLogin: (operatorId: string, username: string) => getJson<CustomerLogin>(K.login(operatorId, username)),
+    async hasPassword(operatorId: string, username: string): Promise<boolean> {
+      return (await repo.getLogin(operatorId, username))?.password !== undefined;
     },
     /** The plaintext password, for the welcome mail and the client area only; undefined if none is stored. */
-    async revealPassword(username: string): Promise<string | undefined> {
-      const login = await repo.getLogin(username);
+    async revealPassword(operatorId: string, username: string): Promise<string | undefined> {
+      const login = await repo.getLogin(operatorId, username);
       return login?.password ? secrets.open(login.password, aad(login)) : undefined;
     },
+    /**
+     * Moves logins stored by older versions under access/login/<username> (one namespace for every
+     * tenant) to access/login/<op>/<username> and claims each name in its tenant. Idempotent; run at
+     * start, before HTTP listens. A name that now collides within its tenant (a case variant of another
+     * login or of an operator user) is left where it was and returned: it cannot log in until renamed.
+     */
+    migrateLegacyLogins: () => exclusive(async (): Promise<{ migrated: number; conflicts: string[] }> => {
+      const out = { migrated: 0, conflicts: [] as string[] };
+      for (const [key, value] of await collect(kv, prefixRange('access/login/'))) {
+        if (key.slice('access/login/'.length).includes('/')) continue; // already per tenant
+        const login = decodeJson<CustomerLogin>(value);
+        try {
+          await loginNames.commit({ claim: [claimOf(login.operatorId, login.username)], ops: [put(K.login(login.operatorId, login.username), login), { type: 'del', key }] });
+          out.migrated++;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'LOGIN_TAKEN') throw err;
+          out.conflicts.push(`${tenantNamespace(login.operatorId)}/${login.username}`);
+        }
+      }
+      return out;
+    }),
+    /**
+     * Re-seals every stored customer password that is not sealed under the current key (after a key
+     * rotation, or a v1 value from before key ids), in the repository's queue so no write interleaves.
+     * Idempotent. A value no key opens is counted and left as it is: that customer cannot log in until
+     * the operator sets a new password (or restores the key).
+     */
+    resealSecrets: () => exclusive(async (): Promise<ResealReport> => {
+      const report: ResealReport = { resealed: 0, legacyZeroKey: 0, alreadyCurrent: 0, unopenableUsernames: [], kidsStillInUse: [] };
+      const stillInUse = new Set<string>();
+      let ops: KvOp[] = [];
+      for (const [key, value] of await collect(kv, prefixRange('access/login/'))) {
+        const login = decodeJson<CustomerLogin>(value);
+        if (!login.password) continue;
+        if (!secrets.needsResealing(login.password)) { report.alreadyCurrent++; continue; }
+        try {
+          const { plaintext, legacyZeroKey } = secrets.openForResealing(login.password, aad(login));
+          login.password = secrets.seal(plaintext, aad(login));
+          ops.push(put(key, login));
+          report.resealed++;
+          if (legacyZeroKey) report.legacyZeroKey++;
+        } catch {
+          report.unopenableUsernames.push(login.username);
+          if (login.password.v === 2) stillInUse.add(login.password.kid);
+        }
+        if (ops.length >= 500) { await kv.write(ops); ops = []; }
+      }
+      if (ops.length > 0) await kv.write(ops);
+      report.kidsStillInUse = [...stillInUse];
+      return report;
+    }),
   };
   return repo;
+}
+
+/** What AccessRepository.resealSecrets did. */
+export interface ResealReport {
+  /** Values re-sealed under the current key... */
+  resealed: number;
+  /** ...of which this many were v1 values under the public all-zero key of old installs. */
+  legacyZeroKey: number;
+  alreadyCurrent: number;
+  /** Logins whose stored password no key opens (left unchanged). */
+  unopenableUsernames: string[];
+  /** Key ids other than the current one still named by stored values (only unopenable ones). */
+  kidsStillInUse: string[];
 }
 
 export type AccessRepository = ReturnType<typeof createAccessRepository>;

@@ -16,7 +16,7 @@ t.test('provision → check → revoke → check, and a customer login, on the r
   const sent: unknown[] = [];
   const h = await startTestHub({
     modules: ((ctx?: HubContext) => [createAccessModule({
-      kv: ctx!.kv, clock: ctx!.clock, log: ctx!.log, config: ctx!.config, seriesReader: ctx!.seriesReader, identity: ctx!.identity,
+      kv: ctx!.kv, clock: ctx!.clock, log: ctx!.log, config: ctx!.config, secretKeys: ctx!.secretKeys, seriesReader: ctx!.seriesReader,
       mailer: { async send(m) { sent.push(m); return { id: 'm1' }; } },
     })]),
   });

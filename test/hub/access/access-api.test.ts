@@ -9,7 +9,9 @@ import { errorMiddleware } from '../../../hub/http/error-middleware';
 import { authenticate } from '../../../hub/http/authenticate';
 import { createIdentityStore } from '../../../hub/identity/identity-store';
 import { createIdentityRoutes } from '../../../hub/identity/identity-routes';
+import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE_RULES } from '../../../hub/security/login-throttle';
 import { createAccessModule } from '../../../hub/access/access-module';
+import { keyRingFromHex } from '../../../hub/security/key-ring';
 import type { MailMessage, SeriesPoint, SeriesReader, SubjectInfo } from '../../../hub/ports';
 import { callApi } from '../../helpers/test-app';
 
@@ -47,12 +49,12 @@ async function setup() {
   const seriesReader = fakeSeriesReader();
   const ipGroups = { async listIpGroups(op: string) { return op === 'isp1' ? [{ name: 'alice-net', prefixes: ['203.0.113.0/29'] }, { name: 'bob-dedi', prefixes: ['198.51.100.0/24'] }] : []; } };
   const access = createAccessModule({
-    kv, clock, log: silentLogger, seriesReader, mailer, identity, ipGroups,
-    config: { publicUrl: 'https://hub.example.net/', secretKeyHex: '5a'.repeat(32) },
+    kv, clock, log: silentLogger, seriesReader, mailer, ipGroups,
+    config: { publicUrl: 'https://hub.example.net/' }, secretKeys: keyRingFromHex('5a'.repeat(32)),
   });
   const app = new Koa();
   app.use(errorMiddleware(silentLogger)).use(bodyParser()).use(authenticate(identity, clock));
-  for (const r of [createIdentityRoutes({ identity, clock, sessionTtlHours: 1, customers: access.customerLoginVerifier }), ...access.routers]) app.use(r.routes()).use(r.allowedMethods());
+  for (const r of [createIdentityRoutes({ identity, clock, sessionTtlHours: 1, customers: access.customerLoginVerifier, throttle: createLoginThrottle({ rules: DEFAULT_LOGIN_THROTTLE_RULES, clock, log: silentLogger }) }), ...access.routers]) app.use(r.routes()).use(r.allowedMethods());
 
   const tokens = new Map<string, string>();
   const login = async (username: string, password: string) => callApi(app, 'POST', '/api/v1/login', { body: { username, password } });
@@ -99,7 +101,7 @@ t.test('operators create clients, services and records; passwords are encrypted 
   t.equal(r1.clientId, 'alice', 'client detected from the service');
   t.equal(r1.clientName, 'Alice Ltd');
   t.equal(r1.hasPassword, true);
-  t.equal(r1.effectiveNetflowUrl, 'https://hub.example.net/customer');
+  t.equal(r1.effectiveNetflowUrl, 'https://hub.example.net/customer?org=isp1', 'the hub\'s own view, with the organization for the login page');
   t.equal(r2.hasPassword, true, 'the second service reuses the login, and its password');
   const list = await boss('GET', '/api/v1/operators/isp1/access-records');
   t.equal(list.body.records.length, 3);
@@ -160,7 +162,7 @@ t.test('customers log in with their record credentials and see only their enable
   t.equal((await s.login('alice', 'wrong-password')).status, 401);
   const res = await s.login('alice', 'alice-secret-1');
   t.equal(res.status, 200);
-  t.same(res.body.principal, { userId: 'customer:alice', username: 'alice', role: 'customer', operatorId: 'isp1', customerLogin: 'alice' });
+  t.same(res.body.principal, { userId: 'customer:isp1/alice', username: 'alice', role: 'customer', operatorId: 'isp1', customerLogin: 'alice' });
   const alice = await s.as('alice', 'alice-secret-1');
   const subjects = (await alice('GET', '/api/v1/customer/subjects')).body.subjects.map((x: { subjectId: string }) => x.subjectId);
   // vps-1: its IP group; vps-2 (203.0.113.0/28): the operator's group alice-net (203.0.113.0/29) lies inside it.
@@ -218,7 +220,7 @@ t.test('client area: Network usage section; password only when the operator enab
   const { boss, r1 } = await seed(s);
   const area = async () => (await boss('GET', '/api/v1/operators/isp1/services/vps-1/client-area')).body.section;
   let section = await area();
-  t.same(section, { title: 'Network usage', buttonLabel: 'View traffic', buttonUrl: 'https://hub.example.net/customer', username: 'alice', group: 'IP group alice-vps', ipAddress: '' });
+  t.same(section, { title: 'Network usage', buttonLabel: 'View traffic', buttonUrl: 'https://hub.example.net/customer?org=isp1', username: 'alice', group: 'IP group alice-vps', ipAddress: '' });
   await boss('PATCH', `/api/v1/operators/isp1/access-records/${r1.recordId}`, { showPasswordInClientArea: true, netflowUrl: 'https://portal.example.com/traffic' });
   section = await area();
   t.equal(section.password, 'alice-secret-1');
@@ -239,13 +241,13 @@ t.test('welcome mail: merge fields rendered and sent through the Mailer; disable
   const mail = s.sent[0];
   t.same(mail.to, ['alice@example.com']);
   t.equal(mail.subject, 'Your VPS Small is ready');
-  t.match(mail.text, /https:\/\/hub\.example\.net\/customer/);
+  t.match(mail.text, /https:\/\/hub\.example\.net\/customer\?org=isp1\n/);
   t.match(mail.text, /Username: alice\n/);
   t.match(mail.text, /Password: alice-secret-1\n/);
   t.match(mail.text, /Group: alice-vps\n/);
   t.notMatch(mail.text, /IP address/);
   t.notMatch(mail.text, /INTERNAL/);
-  t.match(mail.html, /<a href="https:\/\/hub\.example\.net\/customer">/);
+  t.match(mail.html, /<a href="https:\/\/hub\.example\.net\/customer\?org=isp1">/);
 
   const custom = await boss('POST', url, {
     dryRun: true, to: ['ops@example.com'], subject: 'Hi {$client_name}',
@@ -253,7 +255,7 @@ t.test('welcome mail: merge fields rendered and sent through the Mailer; disable
     html: '<p>{$client_name}</p>',
   });
   t.equal(s.sent.length, 1, 'dry run sends nothing');
-  t.equal(custom.body.message.text, 'U=alice P=alice-secret-1 G=alice-vps IP= URL=https://hub.example.net/customer {$unknown_field}');
+  t.equal(custom.body.message.text, 'U=alice P=alice-secret-1 G=alice-vps IP= URL=https://hub.example.net/customer?org=isp1 {$unknown_field}');
   await boss('PATCH', '/api/v1/operators/isp1/clients/alice', { name: 'Alice <&> Co' });
   const escaped = await boss('POST', url, { dryRun: true, html: '<p>{$client_name}</p>' });
   t.equal(escaped.body.message.html, '<p>Alice &lt;&amp;&gt; Co</p>');
@@ -270,11 +272,10 @@ t.test('welcome mail: merge fields rendered and sent through the Mailer; disable
 t.test('a wrong secret key refuses customer logins instead of crashing', async (t) => {
   const s = await setup();
   await seed(s);
-  const identity = createIdentityStore(s.kv);
   const other = createAccessModule({
-    kv: s.kv, clock: s.clock, log: silentLogger, seriesReader: fakeSeriesReader(), mailer: { send: async () => ({ id: 'x' }) }, identity,
-    config: { publicUrl: 'http://x', secretKeyHex: '77'.repeat(32) },
+    kv: s.kv, clock: s.clock, log: silentLogger, seriesReader: fakeSeriesReader(), mailer: { send: async () => ({ id: 'x' }) },
+    config: { publicUrl: 'http://x' }, secretKeys: keyRingFromHex('77'.repeat(32)),
   });
-  t.equal(await other.customerLoginVerifier.verify('alice', 'alice-secret-1'), undefined);
-  t.same(await s.access.customerLoginVerifier.verify('alice', 'alice-secret-1'), { operatorId: 'isp1', customerLogin: 'alice' });
+  t.equal(await other.customerLoginVerifier.verify('isp1', 'alice', 'alice-secret-1'), undefined);
+  t.same(await s.access.customerLoginVerifier.verify('isp1', 'alice', 'alice-secret-1'), { operatorId: 'isp1', customerLogin: 'alice' });
 });

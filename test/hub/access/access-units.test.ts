@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createSecretBox } from '../../../hub/access/secret-box';
+import { keyRingFromHex } from '../../../hub/security/key-ring';
 import { renderMergeTemplate } from '../../../hub/access/merge-template';
 import { normalizeCustomerIp, parseGroupEntry, spanContains } from '../../../hub/access/ip-scope';
 import { resolveVisibleSubjects } from '../../../hub/access/customer-scope';
@@ -8,7 +9,7 @@ import type { AccessRecord } from '../../../hub/access/access-model';
 const KEY = 'ab'.repeat(32);
 
 t.test('secret box: AES-256-GCM round trip, fresh IV each time, tamper and wrong login detected', async (t) => {
-  const box = createSecretBox(KEY);
+  const box = createSecretBox(keyRingFromHex(KEY));
   const a = box.seal('hunter2-long', 'login/alice');
   const b = box.seal('hunter2-long', 'login/alice');
   t.not(a.ivB64, b.ivB64, 'a random IV per encryption');
@@ -20,8 +21,8 @@ t.test('secret box: AES-256-GCM round trip, fresh IV each time, tamper and wrong
   t.throws(() => box.open(a, 'login/bob'), 'bound to its login');
   const flipped = Buffer.from(a.ciphertextB64, 'base64'); flipped[0] ^= 1;
   t.throws(() => box.open({ ...a, ciphertextB64: flipped.toString('base64') }, 'login/alice'), 'tampering fails the tag');
-  t.throws(() => createSecretBox('cd'.repeat(32)).open(a, 'login/alice'), 'another key fails');
-  t.throws(() => createSecretBox('short'), /64 hex/);
+  t.throws(() => createSecretBox(keyRingFromHex('cd'.repeat(32))).open(a, 'login/alice'), 'another key fails');
+  t.throws(() => keyRingFromHex('short'), /64 hex/);
 });
 
 t.test('merge template: variables, if/else, nesting, unknowns verbatim, HTML escaping', async (t) => {
