@@ -11,12 +11,19 @@ export const HUB_ERRORS = {
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
+  // http/csrf-guard: a state-changing request that is not JSON, or not from the hub's own pages
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CSRF_REJECTED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   // identity: a session whose user must change the password may only read /me, log out or change it
   PASSWORD_CHANGE_REQUIRED: 403,
   // identity: the current password given to a password change is wrong (403, not 401: the session is fine)
   CURRENT_PASSWORD_WRONG: 403,
+  // identity: login refused without checking the password, after repeated failures (Retry-After says until when)
+  TOO_MANY_ATTEMPTS: 429,
+  // identity: login without organization matched accounts in several tenants; give operatorId
+  ORGANIZATION_REQUIRED: 409,
   // edges and ingest
   EDGE_REVOKED: 403,
   ENROLLMENT_TOKEN_INVALID: 401,

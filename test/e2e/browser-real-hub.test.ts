@@ -12,6 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildV9Datagram, V9_MAX_RECORDS, type V9Flow } from '../../edge/demo/netflow-v9-writer';
+import { CONTENT_SECURITY_POLICY } from '../../hub/http/security-headers';
 import { createStack, waitFor } from './stack';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -126,11 +127,14 @@ if (!existsSync(CHROMIUM)) {
     page.on('response', (res) => { if (res.status() >= 400 && !(res.status() === 401 && res.url().endsWith('/api/v1/me'))) errors.push(`HTTP ${res.status()} ${res.url()}`); });
     page.on('requestfailed', (req) => errors.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
     page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
+    // The hub's CSP (hub/http/security-headers.ts): any violation is a console error, failing the last test.
+    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
     return page;
   }
 
   async function login(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(`${stack.httpUrl}/`);
+    const res = await page.goto(`${stack.httpUrl}/`);
+    if (res?.headers()['content-security-policy'] !== CONTENT_SECURITY_POLICY) errors.push(`the page came without the hub's CSP: ${res?.headers()['content-security-policy']}`);
     await page.waitForSelector('#username');
     await page.fill('#username', username);
     await page.fill('#password', password);
@@ -219,6 +223,13 @@ if (!existsSync(CHROMIUM)) {
       await page.waitForSelector('#records-table');
       t.match(await page.textContent('#records-table'), /cust-b-login[\s\S]*VPS B1/);
       await shot(page, 'customers');
+    });
+
+    await t.test('log out: a cookie POST through the CSRF guard ends the session', async (t) => {
+      await page.click('#logout');
+      await page.waitForSelector('#username');
+      const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
+      t.equal(me, 401, 'the session is gone (the page\'s fetch still sends the cookie, were it set)');
     });
     await page.close();
   });

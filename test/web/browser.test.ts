@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { CONTENT_SECURITY_POLICY } from '../../hub/http/security-headers';
 import { NOW_MS, startStubHub, type StubHub } from './stub-hub';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -50,6 +51,8 @@ if (!existsSync(CHROMIUM)) {
     // A 401 from /me before login is expected; anything else failing to load is a bug.
     page.on('response', (res) => { if (res.status() >= 400 && !(res.status() === 401 && res.url().endsWith('/api/v1/me'))) errors.push(`HTTP ${res.status()} ${res.url()}`); });
     page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
+    // The stub serves the hub's CSP (hub/http/security-headers.ts): a violation is a console error too.
+    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
     return page;
   }
 
@@ -69,6 +72,31 @@ if (!existsSync(CHROMIUM)) {
     const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(text);
     if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
   }
+
+  t.test('the pages run under the hub\'s Content-Security-Policy, and a violation would be caught', async (t) => {
+    const page = await newPage();
+    const res = await page.goto(`${hub.url}/`);
+    t.equal(res?.headers()['content-security-policy'], CONTENT_SECURITY_POLICY);
+    t.equal(res?.headers()['x-frame-options'], 'DENY');
+    await page.waitForSelector('#username');
+    // Controls: an inline script and a style attribute are blocked and reported, so the final "no
+    // errors" check would see a page that needs either.
+    const before = errors.length;
+    const reported = page.waitForEvent('console', { predicate: (m) => /CSP violation: style-src/.test(m.text()) });
+    await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.inlineScriptRan = true';
+      document.head.append(s);
+      document.body.setAttribute('style', 'background: red');
+    });
+    await reported;
+    t.equal(await page.evaluate(() => (window as unknown as { inlineScriptRan?: boolean }).inlineScriptRan), undefined, 'the inline script did not run');
+    t.not(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 0, 0)', 'the style attribute was not applied');
+    const caught = errors.splice(before);
+    t.ok(caught.some((e) => /CSP violation: script-src/.test(e)), `inline script reported (${caught.join(' | ')})`);
+    t.ok(caught.some((e) => /CSP violation: style-src/.test(e)), 'style attribute reported');
+    await page.close();
+  });
 
   t.test('a wrong password shows the hub\'s error on the login page', async (t) => {
     const page = await newPage();

@@ -10,6 +10,8 @@ import { bodyParser } from '@koa/bodyparser';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMiddleware } from '../../hub/http/error-middleware';
+import { csrfGuard } from '../../hub/http/csrf-guard';
+import { securityHeaders } from '../../hub/http/security-headers';
 import { hubError } from '../../hub/errors';
 import { silentLogger } from '../../common/logger';
 import type { Principal } from '../../hub/http/principal';
@@ -97,8 +99,11 @@ export async function startStubHub(): Promise<StubHub> {
   const p95Out = toBps(p95Of(samples.bytesOut));
 
   const app = new Koa();
+  // The hub's own security headers (CSP…) and CSRF guard, so the pages are tested under both.
+  app.use(securityHeaders());
   app.use(errorMiddleware(silentLogger));
-  app.use(bodyParser());
+  app.use(csrfGuard({ publicUrl: 'http://127.0.0.1' }));
+  app.use(bodyParser({ enableTypes: ['json'] }));
   app.use(async (ctx, next) => {
     const token = ctx.cookies.get('fb_session');
     const p = token ? sessions.get(token) : undefined;
