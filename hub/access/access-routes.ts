@@ -4,7 +4,7 @@ import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
 import type { HubConfig } from '../config';
 import { hubError } from '../errors';
-import { assertOperatorAccess, OPERATOR_READERS, OPERATOR_WRITERS } from '../http/principal';
+import { assertOperatorAccess, OPERATOR_READERS, OPERATOR_WRITERS, principalOf } from '../http/principal';
 import { readBody } from '../http/request-body';
 import type { Mailer } from '../ports';
 import type { AccessRecord } from './access-model';
@@ -37,7 +37,7 @@ export function createAccessRoutes(deps: Deps): Router {
   const now = () => deps.clock.nowMs();
 
   async function recordView(op: string, r: AccessRecord) {
-    const [service, client, hasPassword] = await Promise.all([repo.getService(op, r.serviceId), repo.getClient(op, r.clientId), repo.hasPassword(r.username)]);
+    const [service, client, hasPassword] = await Promise.all([repo.getService(op, r.serviceId), repo.getClient(op, r.clientId), repo.hasPassword(op, r.username)]);
     return {
       recordId: r.recordId, serviceId: r.serviceId, serviceLabel: service?.label ?? null, serviceType: service?.type ?? null,
       clientId: r.clientId, clientName: client?.name ?? null, enabled: r.enabled,
@@ -86,14 +86,26 @@ export function createAccessRoutes(deps: Deps): Router {
   router.patch('/services/:serviceId', async (ctx) => { ctx.body = { service: await repo.updateService(writer(ctx), ctx.params.serviceId, readBody(ctx), now()) }; });
   router.delete('/services/:serviceId', async (ctx) => { await repo.deleteService(writer(ctx), ctx.params.serviceId); ctx.status = 204; });
 
-  /** What the billing panel's client area shows for this service: the "Network usage" section, or null. */
+  /**
+   * What the billing panel's client area shows for this service: the "Network usage" section, or null.
+   * Readers see the section; the plaintext password only goes to roles that may manage access records
+   * (they could set it anyway), and only where the operator enabled showPasswordInClientArea on an
+   * enabled record. A read-only caller gets `passwordHidden: true` instead: no plaintext, no length.
+   */
   router.get('/services/:serviceId/client-area', async (ctx) => {
     const op = reader(ctx);
+    const mayReveal = OPERATOR_WRITERS.includes(principalOf(ctx).role);
     const service = await repo.getService(op, ctx.params.serviceId);
     if (!service) throw hubError('NOT_FOUND', `no service ${ctx.params.serviceId}`);
     const record = await repo.getRecordOfService(op, service.serviceId);
-    const password = record?.enabled && record.showPasswordInClientArea ? await repo.revealPassword(record.username) : undefined;
-    ctx.body = { serviceId: service.serviceId, section: buildClientAreaSection(record, { publicUrl: deps.config.publicUrl, password }) };
+    let password: string | undefined;
+    let passwordHidden = false;
+    if (record?.enabled && record.showPasswordInClientArea) {
+      // A read-only caller never makes the hub decrypt the password; it only learns that one exists.
+      if (mayReveal) password = await repo.revealPassword(record.operatorId, record.username);
+      else passwordHidden = await repo.hasPassword(record.operatorId, record.username);
+    }
+    ctx.body = { serviceId: service.serviceId, section: buildClientAreaSection(record, { publicUrl: deps.config.publicUrl, password, passwordHidden }) };
   });
 
   // ── access records ───────────────────────────────────────────────────────────
@@ -150,7 +162,7 @@ export function createAccessRoutes(deps: Deps): Router {
     else if (Array.isArray(body.to) && body.to.every((a) => typeof a === 'string' && /^[^\s@]+@[^\s@]+$/.test(a))) to = body.to as string[];
     else throw hubError('VALIDATION_FAILED', 'to: a list of e-mail addresses', { field: 'to' });
     if (to.length === 0) throw hubError('VALIDATION_FAILED', 'to: the client has no e-mail address; give one', { field: 'to' });
-    const password = record.enabled ? await repo.revealPassword(record.username) : undefined;
+    const password = record.enabled ? await repo.revealPassword(record.operatorId, record.username) : undefined;
     const values = { ...serviceMergeValues(service, client.name), ...netflowMergeValues(record, { publicUrl: deps.config.publicUrl, password }) };
     const htmlTemplate = str('html', body.text === undefined ? DEFAULT_WELCOME_HTML : undefined);
     const message = {

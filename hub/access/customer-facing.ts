@@ -7,9 +7,13 @@ import type { MergeValues } from './merge-template';
  * fields, so internal notes (and anything added to AccessRecord later) cannot leak by accident.
  */
 
-/** The traffic view the button opens: the record's NetFlow URL, else the hub's own customer view. */
-export function effectiveNetflowUrl(record: Pick<AccessRecord, 'netflowUrl'>, publicUrl: string): string {
-  return record.netflowUrl ?? `${publicUrl.replace(/\/+$/, '')}/customer`;
+/**
+ * The traffic view the button opens: the record's NetFlow URL, else the hub's own customer view with
+ * the customer's organization (?org=), which the login page then sends along: one login name may
+ * exist in several tenants (hub/identity/login-names.ts).
+ */
+export function effectiveNetflowUrl(record: Pick<AccessRecord, 'netflowUrl' | 'operatorId'>, publicUrl: string): string {
+  return record.netflowUrl ?? `${publicUrl.replace(/\/+$/, '')}/customer?org=${encodeURIComponent(record.operatorId)}`;
 }
 
 export interface ClientAreaSection {
@@ -20,12 +24,17 @@ export interface ClientAreaSection {
   /** The NetFlow group as the customer reads it ('' when the record has only an address). */
   group: string;
   ipAddress: string;
-  /** Present only when the operator enabled showPasswordInClientArea and a password is stored. */
+  /**
+   * Present only when the operator enabled showPasswordInClientArea, a password is stored, and the
+   * caller may see it (access-routes.ts: roles that manage access records).
+   */
   password?: string;
+  /** True instead of `password` when one would be shown but the caller may not see it (no length, no hint). */
+  passwordHidden?: true;
 }
 
 /** The "Network usage" section of a service's client-area page; null when the record is missing or disabled. */
-export function buildClientAreaSection(record: AccessRecord | undefined, opts: { publicUrl: string; password?: string }): ClientAreaSection | null {
+export function buildClientAreaSection(record: AccessRecord | undefined, opts: { publicUrl: string; password?: string; passwordHidden?: boolean }): ClientAreaSection | null {
   if (!record || !record.enabled) return null;
   const section: ClientAreaSection = {
     title: 'Network usage',
@@ -36,6 +45,7 @@ export function buildClientAreaSection(record: AccessRecord | undefined, opts: {
     ipAddress: record.ipAddress ?? '',
   };
   if (record.showPasswordInClientArea && opts.password !== undefined) section.password = opts.password;
+  else if (record.showPasswordInClientArea && opts.passwordHidden) section.passwordHidden = true;
   return section;
 }
 

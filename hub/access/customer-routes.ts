@@ -31,9 +31,9 @@ export function createCustomerRoutes(deps: Deps): Router {
   async function scope(ctx: Context): Promise<{ operatorId: string; records: AccessRecord[]; subjects: SubjectInfo[]; visible: Set<string> }> {
     const p = principalOf(ctx);
     if (!p.operatorId || !p.customerLogin) throw hubError('FORBIDDEN', 'not a customer session');
-    const login = await deps.repo.getLogin(p.customerLogin);
-    // A login deleted or re-created under another tenant must not keep serving the old session.
-    const records = login && login.operatorId === p.operatorId ? await deps.repo.recordsOfLogin(p.operatorId, p.customerLogin) : [];
+    const login = await deps.repo.getLogin(p.operatorId, p.customerLogin);
+    // A deleted login must not keep serving the old session (logins are per tenant: p.operatorId's only).
+    const records = login ? await deps.repo.recordsOfLogin(p.operatorId, p.customerLogin) : [];
     const enabled = records.filter((r) => r.enabled);
     const subjects = enabled.length ? await deps.seriesReader.listSubjects(p.operatorId) : [];
     const ipGroups = deps.ipGroups && enabled.some((r) => r.ipAddress) ? await deps.ipGroups.listIpGroups(p.operatorId) : [];

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
 import { mayPublish, mayUseClientId, maySubscribe, type MqttIdentity } from '../edges/mqtt-acl';
 import { HUB_MQTT_USERNAME, type MqttAuthority } from '../edges/mqtt-authority';
-import { addressKey, createAuthLockout, type AuthLockoutRules } from './auth-lockout';
+import { addressKey, createAuthLockout, type AuthLockoutRules } from '../security/auth-lockout';
 import { guardConnection, realTimers, type GuardedConnection, type Timers } from './guarded-connection';
 import { createRateLimitedLog } from '../../common/rate-limited-log';
 
@@ -80,7 +80,7 @@ const clip = (s: string | undefined, n = 100) => (s === undefined ? undefined : 
  *   identity's session [MQTT-3.1.4-2]; a refused id gets CONNACK 0x02. A zero-length client id
  *   (aedes assigns a unique one) is allowed.
  * - Failed logins are counted per username and per address and lock them for a while
- *   (auth-lockout.ts); a locked attempt gets CONNACK 0x05 without its password being checked.
+ *   (hub/security/auth-lockout.ts); a locked attempt gets CONNACK 0x05 without its password being checked.
  * - Refusals are counted every time and logged at most once per source per logIntervalMs; all
  *   refused filters of one SUBSCRIBE make one line.
  * Also closes the live connections of a revoked edge (disconnectEdge).

@@ -1,29 +1,52 @@
-// Login: POST /api/v1/login {username, password} → {token, principal}; the hub sets the HttpOnly
-// session cookie, so the page keeps nothing but the principal in memory.
+// Login: POST /api/v1/login {username, password, operatorId?} → {token, principal}; the hub sets the
+// HttpOnly session cookie, so the page keeps nothing but the principal in memory.
+// Organization (operatorId) is optional: a name held in several organizations needs it only when the
+// password matches more than one (ORGANIZATION_REQUIRED). A link with ?org=<operatorId> (customers'
+// NetFlow link in the welcome mail) fills it in and keeps the field out of the way.
 import { h, errorBox } from '../dom.js';
 
+function orgFromUrl(ctx) {
+  const fromHash = ctx.query && ctx.query.org;
+  return fromHash || new URLSearchParams(location.search).get('org') || '';
+}
+
 export async function render(ctx) {
+  const presetOrg = orgFromUrl(ctx);
   const message = h('div', { id: 'login-message' });
   const username = h('input', { name: 'username', id: 'username', autocomplete: 'username', required: true, autofocus: true });
   const password = h('input', { name: 'password', id: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const organization = h('input', { name: 'organization', id: 'organization', autocomplete: 'organization', value: presetOrg, placeholder: 'only if asked' });
+  const organizationLabel = h('label', { id: 'organization-label' }, 'Organization', organization);
+  // Through the CSSOM: the stylesheet's label { display: grid } would win over the hidden attribute.
+  const showOrganization = (show) => { organizationLabel.style.display = show ? '' : 'none'; };
+  showOrganization(presetOrg === '');
   const submit = h('button', { type: 'submit', id: 'login-submit' }, 'Log in');
   const form = h('form', { class: 'stack', onsubmit: async (e) => {
     e.preventDefault();
     submit.disabled = true;
     message.replaceChildren();
     try {
-      const res = await ctx.api('/login', { method: 'POST', body: { username: username.value, password: password.value } });
+      const body = { username: username.value, password: password.value };
+      const org = organization.value.trim();
+      if (org) body.operatorId = org;
+      const res = await ctx.api('/login', { method: 'POST', body });
       await ctx.setPrincipal(res.principal);
       ctx.navigate('/'); // the shell sends each role to its home page
     } catch (err) {
       message.replaceChildren(errorBox(err));
-      password.select();
+      if (err && err.code === 'ORGANIZATION_REQUIRED') {
+        showOrganization(true);
+        organization.focus();
+      } else {
+        password.select();
+      }
     } finally {
       submit.disabled = false;
     }
   } },
   h('label', {}, 'Username', username),
   h('label', {}, 'Password', password),
+  organizationLabel,
   h('div', {}, submit));
   ctx.el.append(h('div', { class: 'card login' }, h('h1', {}, 'Log in to flowbill'), message, form,
     h('p', { class: 'muted' }, 'Operators and their customers use the same page; customers see only their own traffic.')));

@@ -8,6 +8,8 @@ import { errorMiddleware } from '../../../hub/http/error-middleware';
 import { authenticate } from '../../../hub/http/authenticate';
 import { createIdentityStore } from '../../../hub/identity/identity-store';
 import { createIdentityRoutes } from '../../../hub/identity/identity-routes';
+import { tenantNamespace } from '../../../hub/identity/login-names';
+import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE_RULES } from '../../../hub/security/login-throttle';
 import { callApi } from '../../helpers/test-app';
 
 async function setup() {
@@ -17,10 +19,12 @@ async function setup() {
   await identity.createOperator('isp1', 'ISP One', clock.nowMs());
   await identity.createOperator('isp2', 'ISP Two', clock.nowMs());
   await identity.createUser({ username: 'noc1', password: 'pw-noc1', role: 'operator_readonly', operatorId: 'isp1' }, clock.nowMs());
-  const customers = { verify: async (u: string, p: string) => (u === 'cust' && p === 'cpw' ? { operatorId: 'isp1', customerLogin: 'cust' } : undefined) };
+  // A customer login as hub/access makes one: its name claimed in its tenant, its password checked by the verifier.
+  await identity.loginNames.commit({ claim: [{ namespace: tenantNamespace('isp1'), name: 'cust', owner: { kind: 'customer', operatorId: 'isp1', username: 'cust' } }] });
+  const customers = { verify: async (op: string, u: string, p: string) => (op === 'isp1' && u === 'cust' && p === 'cpw' ? { operatorId: 'isp1', customerLogin: 'cust' } : undefined) };
   const app = new Koa();
   app.use(errorMiddleware(silentLogger)).use(bodyParser()).use(authenticate(identity, clock));
-  const routes = createIdentityRoutes({ identity, clock, sessionTtlHours: 1, customers });
+  const routes = createIdentityRoutes({ identity, clock, sessionTtlHours: 1, customers, throttle: createLoginThrottle({ rules: DEFAULT_LOGIN_THROTTLE_RULES, clock, log: silentLogger }) });
   app.use(routes.routes());
   const login = async (username: string, password: string) => callApi(app, 'POST', '/api/v1/login', { body: { username, password } });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { createManualClock } from '../../../common/clock';
 import { silentLogger, type Logger } from '../../../common/logger';
-import { addressKey, createAuthLockout } from '../../../hub/broker/auth-lockout';
+import { addressKey, createAuthLockout } from '../../../hub/security/auth-lockout';
 import { createFrameScanner } from '../../../hub/broker/mqtt-frame-scanner';
 import { createRateLimitedLog } from '../../../common/rate-limited-log';
 import { mayUseClientId, type MqttIdentity } from '../../../hub/edges/mqtt-acl';
