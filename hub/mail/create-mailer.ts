@@ -1,35 +1,31 @@
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { systemClock, type Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
 import type { HubConfig } from '../config';
-import type { MailMessage, Mailer } from '../ports';
-import { createOutboxMailer, toNodemailer } from './outbox-mailer';
+import type { HubMailer } from './hub-mailer';
+import { DAY_MS } from './mail-retry-policy';
+import { createMailSpool } from './mail-spool';
+import { createOutboxMailer } from './outbox-mailer';
+import { createSmtpMailer, type RawMailTransport } from './smtp-mailer';
 
-/** Where messages go when there is no SMTP server, or when it refuses them. */
+/** The outbox folder: every message is spooled here first; without SMTP it is the delivery. */
 export function outboxDirOf(config: Pick<HubConfig, 'dataDir'>): string {
   return path.join(config.dataDir, 'mail-outbox');
 }
 
+export type MailerConfig = Pick<HubConfig, 'dataDir' | 'smtpUrl' | 'mailFrom'> & Partial<Pick<HubConfig, 'mailOutboxRetentionDays'>>;
+
 /**
- * The hub's Mailer: SMTP (nodemailer) when config.smtpUrl is set, else .eml files in
- * <dataDir>/mail-outbox. An SMTP failure does not lose the message: it is written to the outbox and
- * logged once per failure, so a report can still be found and forwarded by hand.
+ * The hub's Mailer: SMTP (nodemailer) when config.smtpUrl is set, spooling through the outbox until
+ * the server accepts; else .eml files in <dataDir>/mail-outbox. See hub-mailer.ts.
  */
-export function createMailer(config: Pick<HubConfig, 'dataDir' | 'smtpUrl' | 'mailFrom'>, log: Logger): Mailer {
+export function createMailer(config: MailerConfig, log: Logger, opts: { clock?: Clock; transport?: RawMailTransport } = {}): HubMailer {
   const mailLog = log.child({ module: 'mail' });
-  const outbox = createOutboxMailer({ outboxDir: outboxDirOf(config), from: config.mailFrom, log: mailLog });
-  if (!config.smtpUrl) return outbox;
-  const smtp = nodemailer.createTransport(config.smtpUrl);
-  return {
-    async send(message: MailMessage) {
-      try {
-        const info = await smtp.sendMail(toNodemailer(message, config.mailFrom));
-        return { id: String(info.messageId) };
-      } catch (err) {
-        // Never the URL: it may carry the SMTP password.
-        mailLog.error({ err: (err as Error).message, to: message.to, subject: message.subject }, 'SMTP send failed; message kept in the outbox');
-        return outbox.send(message);
-      }
-    },
-  };
+  const clock = opts.clock ?? systemClock;
+  const spool = createMailSpool({ dir: outboxDirOf(config), clock });
+  const retentionMs = (config.mailOutboxRetentionDays ?? 7) * DAY_MS;
+  if (!config.smtpUrl && !opts.transport) return createOutboxMailer({ spool, from: config.mailFrom, clock, retentionMs, log: mailLog });
+  const transport = opts.transport ?? nodemailer.createTransport(config.smtpUrl);
+  return createSmtpMailer({ spool, transport, from: config.mailFrom, clock, retentionMs, log: mailLog });
 }

@@ -1,41 +1,53 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
-import type { MailMessage, Mailer } from '../ports';
+import type { MailMessage } from '../ports';
+import type { HubMailer, MailSweepReport } from './hub-mailer';
+import { isExpired } from './mail-retry-policy';
+import type { MailSpool } from './mail-spool';
+import { renderEml } from './render-eml';
 
 /**
- * A Mailer that writes each message as an RFC 5322 .eml file (MIME, attachments included) into a
- * folder, for hubs with no SMTP server: nothing is lost, and a person can open the files in any mail
- * client. nodemailer's streamTransport builds the exact bytes an SMTP server would have received.
- * Files are written to a temporary name and renamed, so a reader never sees half a message.
+ * The Mailer of a hub with no SMTP server: each message is an .eml file in the outbox folder, which a
+ * person opens in any mail client or forwards. The folder is the delivery, so nothing is retried; but
+ * a welcome mail carries a customer's password, so a file is deleted retentionMs after it was written
+ * (sweep) instead of being kept forever.
  */
-export function createOutboxMailer(opts: { outboxDir: string; from: string; log: Logger }): Mailer {
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
-  let dirReady: Promise<unknown> | undefined;
-  return {
-    async send(message: MailMessage) {
-      dirReady ??= mkdir(opts.outboxDir, { recursive: true });
-      await dirReady;
-      const info = await transport.sendMail(toNodemailer(message, opts.from));
-      const id = `${Date.now()}-${randomBytes(6).toString('hex')}`;
-      const file = path.join(opts.outboxDir, `${id}.eml`);
-      await writeFile(`${file}.tmp`, info.message as Buffer);
-      await rename(`${file}.tmp`, file);
-      opts.log.info({ file, to: message.to, subject: message.subject }, 'mail written to outbox (no SMTP configured)');
-      return { id };
-    },
-  };
-}
+export function createOutboxMailer(opts: { spool: MailSpool; from: string; clock: Clock; retentionMs: number; log: Logger }): HubMailer {
+  const { spool, log } = opts;
+  let running: Promise<MailSweepReport> | undefined;
 
-export function toNodemailer(message: MailMessage, from: string) {
+  async function pass(): Promise<MailSweepReport> {
+    const nowMs = opts.clock.nowMs();
+    let purged = 0;
+    let waiting = 0;
+    for (const mail of await spool.list()) {
+      if (!isExpired(mail.spooledAtMs, nowMs, opts.retentionMs)) { waiting++; continue; }
+      await spool.remove(mail);
+      purged++;
+    }
+    if (purged > 0) log.info({ purged, waiting, outboxDir: spool.dir }, 'outbox mails past their retention deleted (FLOWBILL_MAIL_OUTBOX_RETENTION_DAYS)');
+    return { delivered: 0, failed: 0, purged, waiting };
+  }
+
   return {
-    from,
-    to: message.to,
-    subject: message.subject,
-    text: message.text,
-    ...(message.html ? { html: message.html } : {}),
-    attachments: (message.attachments ?? []).map((a) => ({ filename: a.filename, content: Buffer.from(a.content), contentType: a.contentType })),
+    mode: 'outbox',
+    outboxDir: spool.dir,
+    async send(message: MailMessage) {
+      const mail = spool.allocate();
+      await spool.write(mail, await renderEml(message, opts.from));
+      // Recipients and id only: the subject and body are the operator's templates and may hold a password.
+      log.info({ mailId: mail.id, to: message.to }, 'mail written to the outbox (no SMTP configured)');
+      return { id: mail.id };
+    },
+    async prepare() {
+      return { waiting: (await spool.prepare()).length };
+    },
+    sweep() {
+      running ??= pass().finally(() => { running = undefined; });
+      return running;
+    },
+    async idle() {
+      await running?.catch(() => undefined);
+    },
   };
 }
