@@ -1,10 +1,12 @@
 /**
  * The MQTT topic scheme, flowbill/v1/<tenant>/<edge>/<kind>. Tenant and edge ids are restricted
  * to [A-Za-z0-9_-] so they can never contain MQTT wildcards or separators.
+ * Kinds: summaries (edge -> hub, raw input), ack (hub -> edge), status, config, live, and stored
+ * (hub -> consumers: what the hub stored, the billing truth; proto/flowbill.proto StoredBatch).
  */
 export const TOPIC_ROOT = 'flowbill/v1';
-export type TopicKind = 'summaries' | 'ack' | 'status' | 'config' | 'live';
-export const TOPIC_KINDS: readonly TopicKind[] = ['summaries', 'ack', 'status', 'config', 'live'];
+export type TopicKind = 'summaries' | 'ack' | 'status' | 'config' | 'live' | 'stored';
+export const TOPIC_KINDS: readonly TopicKind[] = ['summaries', 'ack', 'status', 'config', 'live', 'stored'];
 export const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function edgeTopic(tenantId: string, edgeId: string, kind: TopicKind): string {

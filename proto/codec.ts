@@ -42,6 +42,16 @@ export interface SummaryBatch {
   summaries: Summary[];
 }
 
+/** What the hub stored (published on .../stored): see StoredBatch in flowbill.proto. */
+export interface StoredBatch {
+  edgeId: string;
+  tenantId: string;
+  storedSeq: number;
+  edgeSeq: number;
+  storedAtMs: number;
+  summaries: Summary[];
+}
+
 export interface Ack {
   edgeId: string;
   seq: number;
@@ -143,6 +153,7 @@ function codecFor<T>(typeName: string): Codec<T> {
 }
 
 export const summaryBatchCodec = codecFor<SummaryBatch>('flowbill.v1.SummaryBatch');
+export const storedBatchCodec = codecFor<StoredBatch>('flowbill.v1.StoredBatch');
 export const ackCodec = codecFor<Ack>('flowbill.v1.Ack');
 export const edgeStatusCodec = codecFor<EdgeStatus>('flowbill.v1.EdgeStatus');
 export const edgeConfigCodec = codecFor<EdgeConfig>('flowbill.v1.EdgeConfig');

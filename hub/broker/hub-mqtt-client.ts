@@ -62,7 +62,7 @@ export function createHubMqttClient(deps: HubMqttClientDeps): MqttPublisher & {
       } catch (err) {
         // mqtt.js rejects when any filter got SUBACK 0x80.
         await c.endAsync(true);
-        throw new Error(`the broker refused the hub's subscriptions to ${filters.join(', ')} (${(err as Error).message}); with an external broker, its ACL must let the hub user read flowbill/v1/+/+/{summaries,status,live} and write .../{ack,config}`);
+        throw new Error(`the broker refused the hub's subscriptions to ${filters.join(', ')} (${(err as Error).message}); with an external broker, its ACL must let the hub user read flowbill/v1/+/+/{summaries,status,live} and write .../{ack,config,stored}`);
       }
     },
 

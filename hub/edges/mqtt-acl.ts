@@ -12,7 +12,9 @@ const CLIENT_ID_SUFFIX = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const EDGE_PUBLISHES: readonly TopicKind[] = ['summaries', 'status', 'live'];
 const EDGE_SUBSCRIBES: readonly TopicKind[] = ['ack', 'config'];
-const CONSUMER_SUBSCRIBES: readonly TopicKind[] = ['summaries', 'status', 'live'];
+// `stored` (what the hub stored: the billing truth) is written by the hub alone: an edge may neither
+// publish it (it would forge billing data) nor read it; consumers read it.
+const CONSUMER_SUBSCRIBES: readonly TopicKind[] = ['summaries', 'status', 'live', 'stored'];
 
 /**
  * An edge publishes only flowbill/v1/<its tenant>/<its edge>/{summaries,status,live}.
@@ -28,8 +30,8 @@ export function mayPublish(who: MqttIdentity, topic: string): boolean {
 
 /**
  * An edge subscribes only to its own ack and config, with no wildcards. A consumer subscribes to
- * flowbill/v1/<its tenant>/<edge or +>/{summaries,status,live}; '#' and a '+' in the tenant or kind
- * level would reach past its tenant or into acks/configs, so they are refused.
+ * flowbill/v1/<its tenant>/<edge or +>/{summaries,status,live,stored}; '#' and a '+' in the tenant or
+ * kind level would reach past its tenant or into acks/configs, so they are refused.
  */
 export function maySubscribe(who: MqttIdentity, filter: string): boolean {
   if (who.kind === 'hub') return true;

@@ -6,9 +6,10 @@ import { edgeTopic, parseEdgeTopic } from '../../common/topics';
 import { AckStatus, ackCodec, summaryBatchCodec, type Ack, type SummaryBatch } from '../../proto/codec';
 import type { MqttPublisher } from '../broker/mqtt-publisher';
 import type { CollectionPolicy } from '../ports';
-import type { SummaryStore } from '../store/summary-store';
+import type { SummaryStore, WriteGuard } from '../store/summary-store';
 import { classifyRuns } from './content-dedup';
 import { createDedupGuards, tooOldReason, type GuardedSummary } from './dedup-guard';
+import { createStoredRepublisher, type StoredRepublisherCounters } from './stored-republisher';
 import { BUCKET_SEC, checkBatchSeq, validateSummary } from './summary-validation';
 
 /** Ingest asks only this of the edge registry. */
@@ -16,7 +17,7 @@ export interface EdgeLookup {
   getEdge(edgeId: string): Promise<{ edgeId: string; operatorId: string; revoked: boolean } | undefined>;
 }
 
-export interface IngestCounters {
+export interface IngestCounters extends StoredRepublisherCounters {
   batchesReceived: number;
   batchesStored: number;
   /** Every summary of the batch had been applied by an earlier delivery (any seq). */
@@ -47,6 +48,8 @@ export interface IngestCounters {
   ackPublishErrors: number;
   /** Batches left unacked because a bucket has not ended yet by the hub's clock: the edge resends them. */
   batchesDeferred: number;
+  /** Gauge: StoredBatches committed but not yet accepted by the broker (stored-republisher.ts). */
+  storedBatchesWaiting: number;
 }
 
 /** Resource limits against hostile or broken input (HubConfig ingest* keys). */
@@ -92,19 +95,25 @@ export interface BatchIngestorDeps {
  *     and their series update and marker updates go in ONE atomic KV write. The seq plays no part in
  *     dedup (only the ack carries it), so a poisoned or reused seq, a rewound edge re-sending a bucket
  *     under a new seq, or different batch boundaries neither block nor double count anything;
- *  5. only after that write completed, publish the Ack (QoS 1): STORED when anything new was applied
- *     (reason lists refusals and duplicates), DUPLICATE when every summary had been applied, REJECTED
- *     when nothing could be stored (error log every time). If the write fails there is no ack: the
- *     edge keeps the batch and resends it. handle() resolves once the write is done and the ack handed
- *     to the client (not once the broker PUBACKed it: see sendAck).
+ *     The same write puts a StoredBatch of exactly the applied summaries in the republication outbox
+ *     (stored-republisher.ts): consumers read what the hub stored on flowbill/v1/<tenant>/<edge>/stored;
+ *  5. only after that write completed, the Ack (QoS 1): STORED when anything new was applied (reason
+ *     lists refusals and duplicates), DUPLICATE when every summary had been applied, REJECTED when
+ *     nothing could be stored (error log, rate-limited). STORED and DUPLICATE are published only after
+ *     the edge's waiting StoredBatches were accepted by the broker, so an acked batch has always been
+ *     republished; if that fails, no ack (the edge resends, and the resend republishes). If the write
+ *     fails there is no ack: the edge keeps the batch and resends it. handle() resolves once the write
+ *     is done, without waiting for the broker (see sendAck); flushAcks() waits for the acks.
  */
 export function createBatchIngestor(deps: BatchIngestorDeps) {
-  const counters: IngestCounters = {
+  // The republisher keeps its own counters; counters() merges them in.
+  const counters: Omit<IngestCounters, keyof StoredRepublisherCounters | 'storedBatchesWaiting'> = {
     batchesReceived: 0, batchesStored: 0, batchesDuplicate: 0, batchesRejected: 0, malformedBatches: 0,
     batchesOversized: 0, batchesTooManySummaries: 0, batchesImplausibleSeq: 0,
     summariesStored: 0, summariesRejected: 0, summariesDuplicate: 0, summariesTooOld: 0, summariesPaused: 0, summariesOverSubjectLimit: 0,
     markersPruned: 0, storeErrors: 0, ackPublishErrors: 0, batchesDeferred: 0,
   };
+  const republisher = createStoredRepublisher({ kv: deps.kv, publisher: deps.publisher, clock: deps.clock, log: deps.log });
   const once = createOnceLogger(deps.log);
   const maxClockSkewSec = deps.maxClockSkewSec ?? 300;
   const limits: IngestLimits = { ...DEFAULT_INGEST_LIMITS, ...deps.limits };
@@ -118,8 +127,11 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
    * client holds its own PUBACK for the incoming batch until handle() resolves, and the PUBACK for
    * this ack arrives on that same connection, so waiting for it here would deadlock the client.
    */
-  function sendAck(tenantId: string, edgeId: string, ack: Ack): void {
+  function sendAck(tenantId: string, edgeId: string, ack: Ack, afterRepublish = false): void {
     const sent = (async () => {
+      // Billing truth first: the edge's StoredBatches must be with the broker before the edge may
+      // forget the batch. Failed: no ack (counted and logged by the republisher); the edge resends.
+      if (afterRepublish && !(await republisher.flushEdge(edgeId))) return;
       try {
         await deps.publisher.publish(edgeTopic(tenantId, edgeId, 'ack'), ackCodec.encode(ack), { qos: 1, retain: false });
       } catch (err) {
@@ -148,16 +160,27 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
   const reasonsText = (reasons: Map<string, number>) => [...reasons].map(([r, n]) => (n > 1 ? `${r} (${n}x)` : r)).join('; ');
 
   return {
-    counters: (): IngestCounters => ({ ...counters }),
+    counters: (): IngestCounters => ({ ...counters, ...republisher.counters(), storedBatchesWaiting: republisher.waitingCount() }),
 
-    /** Resolves when every ack started so far was accepted by the broker or failed (for stop and tests). */
+    /**
+     * Resolves when every ack and republication started so far was accepted by the broker or failed
+     * (for stop and tests).
+     */
     async flushAcks(): Promise<void> {
-      await Promise.all([...pendingAcks]);
+      while (pendingAcks.size) await Promise.all([...pendingAcks]);
+      await republisher.idle();
     },
+
+    /**
+     * At start, once the hub's MQTT client is connected: republishes in the background the
+     * StoredBatches a crash left waiting (their edges may never resend). Returns how many.
+     */
+    resumeRepublish: (): Promise<number> => republisher.resume(),
 
     /** Handles one message from flowbill/v1/<tenant>/<edge>/summaries; resolves with the ack it sent, if any. */
     async handle(topic: string, payload: Uint8Array): Promise<Ack | undefined> {
       counters.batchesReceived++;
+      republisher.retryFailed();
       const t = parseEdgeTopic(topic);
       if (!t || t.kind !== 'summaries') {
         counters.malformedBatches++;
@@ -238,7 +261,17 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
       }
       if (accepted.length === 0) return reject(t.tenantId, t.edgeId, batch, reasonsText(reasons));
 
-      const { guard, outcome } = guards.guardFor(t.edgeId, batch.seq, nowMs);
+      const { guard: dedupGuard, outcome } = guards.guardFor(t.edgeId, batch.seq, nowMs);
+      let republish: { commit(): void } | undefined;
+      // What the dedup guard lets through is exactly what the store adds: the same atomic write puts
+      // it in the republication outbox.
+      const guard: WriteGuard<GuardedSummary> = async (summaries) => {
+        const write = await dedupGuard(summaries);
+        if (!write) return undefined;
+        const outbox = await republisher.prepare(operatorId, t.edgeId, batch.seq, write.summaries);
+        republish = outbox;
+        return { ops: [...write.ops, ...outbox.ops], summaries: write.summaries };
+      };
       let stored: number;
       try {
         ({ stored } = await deps.store.add(operatorId, accepted, guard));
@@ -247,7 +280,10 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
         deps.log.error({ edgeId: t.edgeId, seq: batch.seq, err }, 'could not store a summary batch; no ack, the edge will resend');
         return undefined;
       }
-      if (stored > 0) guards.committed(t.edgeId, outcome, nowMs);
+      if (stored > 0) {
+        guards.committed(t.edgeId, outcome, nowMs);
+        republish?.commit();
+      }
       if (outcome.prune && stored > 0) counters.markersPruned += outcome.prune.deletedKeys;
 
       const plan = outcome.plan;
@@ -278,7 +314,7 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
       } else {
         return reject(t.tenantId, t.edgeId, batch, reasonText, refusedCount);
       }
-      sendAck(t.tenantId, t.edgeId, ack);
+      sendAck(t.tenantId, t.edgeId, ack, true);
       return ack;
     },
   };

@@ -46,9 +46,9 @@ t.test('an edge cannot publish to another edge topic, nor subscribe to another e
   const edge = await h.connect(a.credentials.username, a.credentials.password);
   const granted = await grantedQos(edge, [
     `flowbill/v1/isp1/${b.edge.edgeId}/ack`, `flowbill/v1/isp2/${c.edge.edgeId}/config`, 'flowbill/v1/isp1/+/ack', '#',
-    `flowbill/v1/isp1/${a.edge.edgeId}/summaries`,
+    `flowbill/v1/isp1/${a.edge.edgeId}/summaries`, `flowbill/v1/isp1/${a.edge.edgeId}/stored`,
   ]);
-  t.same(granted, [128, 128, 128, 128, 128]);
+  t.same(granted, [128, 128, 128, 128, 128, 128]);
   const closed = waitForClose(edge);
   edge.publish(`flowbill/v1/isp1/${b.edge.edgeId}/summaries`, Buffer.from(encodeBatch(makeBatch(b.edge.edgeId, 'isp1', 1, [makeSummary('ipg:x', BUCKET, 99)]))), { qos: 1 });
   await closed;
@@ -62,8 +62,11 @@ t.test('consumer credentials are read-only and limited to their tenant', async (
   const res = await h.admin('POST', '/api/v1/operators/isp1/consumers', { name: 'billing export' });
   t.equal(res.status, 201);
   const consumer = await h.connect(res.body.credentials.username, res.body.credentials.password);
-  const granted = await grantedQos(consumer, ['flowbill/v1/isp1/+/summaries', 'flowbill/v1/isp1/+/status', 'flowbill/v1/isp2/+/summaries', 'flowbill/v1/isp1/+/ack', 'flowbill/v1/+/+/summaries', '#']);
-  t.same(granted, [1, 1, 128, 128, 128, 128]);
+  const granted = await grantedQos(consumer, [
+    'flowbill/v1/isp1/+/summaries', 'flowbill/v1/isp1/+/status', 'flowbill/v1/isp1/+/stored', 'flowbill/v1/isp2/+/summaries', 'flowbill/v1/isp2/+/stored',
+    'flowbill/v1/isp1/+/ack', 'flowbill/v1/+/+/summaries', '#',
+  ]);
+  t.same(granted, [1, 1, 1, 128, 128, 128, 128, 128]);
   const edge = await h.connect(a.credentials.username, a.credentials.password);
   const seen = nextMessage(consumer, `flowbill/v1/isp1/${a.edge.edgeId}/summaries`);
   await edge.publishAsync(`flowbill/v1/isp1/${a.edge.edgeId}/summaries`, Buffer.from(encodeBatch(makeBatch(a.edge.edgeId, 'isp1', 1, []))), { qos: 1 });

@@ -10,7 +10,7 @@ import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
 import { silentLogger } from '../../../common/logger';
 import { loadHubConfig } from '../../../hub/config';
 import { createHub } from '../../../hub/create-hub';
-import { ackCodec, AckStatus } from '../../../proto/codec';
+import { ackCodec, AckStatus, storedBatchCodec } from '../../../proto/codec';
 import { encodeBatch, makeBatch, makeSummary } from './ingest-fixtures';
 import { nextMessage } from './hub-harness';
 
@@ -41,15 +41,18 @@ t.test('the hub ingests through an external mosquitto with the documented ACL', 
   await hub.services.identity.createOperator('isp1', 'ISP 1', nowMs);
   const a = await hub.services.edges.createEdge('isp1', 'pop-a');
   const b = await hub.services.edges.createEdge('isp1', 'pop-b');
+  const consumer = (await hub.services.edges.createConsumer('isp1', 'billing')).credentials;
 
   const passwd = `${dir}/passwd`;
   writeFileSync(passwd, '');
-  for (const [u, p] of [['flowbill-hub', hubSecret], [a.credentials.username, a.credentials.password], [b.credentials.username, b.credentials.password]]) {
+  for (const [u, p] of [['flowbill-hub', hubSecret], [a.credentials.username, a.credentials.password], [b.credentials.username, b.credentials.password], [consumer.username, consumer.password]]) {
     t.equal(spawnSync('mosquitto_passwd', ['-b', passwd, u, p]).status, 0);
   }
   writeFileSync(`${dir}/acl`, [
     'user flowbill-hub', 'topic read flowbill/v1/+/+/summaries', 'topic read flowbill/v1/+/+/status', 'topic read flowbill/v1/+/+/live',
-    'topic write flowbill/v1/+/+/ack', 'topic write flowbill/v1/+/+/config', '',
+    'topic write flowbill/v1/+/+/ack', 'topic write flowbill/v1/+/+/config', 'topic write flowbill/v1/+/+/stored', '',
+    `user ${consumer.username}`, 'topic read flowbill/v1/isp1/+/summaries', 'topic read flowbill/v1/isp1/+/status', 'topic read flowbill/v1/isp1/+/live',
+    'topic read flowbill/v1/isp1/+/stored', '',
     'pattern write flowbill/v1/+/%u/summaries', 'pattern write flowbill/v1/+/%u/status', 'pattern write flowbill/v1/+/%u/live',
     'pattern read flowbill/v1/+/%u/ack', 'pattern read flowbill/v1/+/%u/config', '',
   ].join('\n'));
@@ -71,10 +74,20 @@ t.test('the hub ingests through an external mosquitto with the documented ACL', 
   t.teardown(() => edge.end(true));
   const base = `flowbill/v1/isp1/${a.edge.edgeId}`;
   await edge.subscribeAsync(`${base}/ack`, { qos: 1 });
-  const ackMsg = nextMessage(edge, `${base}/ack`);
+  const reader = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: consumer.username, password: consumer.password, clientId: consumer.username, clean: false, reconnectPeriod: 0 });
+  t.teardown(() => reader.end(true));
+  await reader.subscribeAsync('flowbill/v1/isp1/+/stored', { qos: 1 });
+  const storedMsgs: Buffer[] = [];
+  reader.on('message', (topic, payload) => { if (topic === `${base}/stored`) storedMsgs.push(payload); });
+  // The ACL has no write on stored for edges: mosquitto drops a forged StoredBatch.
   const bucket = nowMs / 1000 - 3600;
+  await edge.publishAsync(`${base}/stored`, Buffer.from(storedBatchCodec.encode({ edgeId: a.edge.edgeId, tenantId: 'isp1', storedSeq: 1, edgeSeq: 1, storedAtMs: 0, summaries: [makeSummary('if:10.9.9.9/1', bucket, 10 ** 12)] })), { qos: 1 });
+  const ackMsg = nextMessage(edge, `${base}/ack`);
+  const storedMsg = nextMessage(reader, `${base}/stored`);
   await edge.publishAsync(`${base}/summaries`, Buffer.from(encodeBatch(makeBatch(a.edge.edgeId, 'isp1', 1, [makeSummary('if:10.9.9.9/1', bucket, 4242)]))), { qos: 1 });
   t.equal(ackCodec.decode(await ackMsg).status, AckStatus.STORED);
+  t.same(storedBatchCodec.decode(await storedMsg).summaries.map((s) => s.bytesIn), [4242], 'the consumer reads what the hub stored');
+  t.equal(storedMsgs.length, 1, 'and nothing forged by the edge');
   // mosquitto drops a publish to another edge's topic (MQTT 3.1.1 has no negative PUBACK).
   await edge.publishAsync(`flowbill/v1/isp1/${b.edge.edgeId}/summaries`, Buffer.from(encodeBatch(makeBatch(b.edge.edgeId, 'isp1', 1, [makeSummary('if:10.9.9.9/1', bucket, 1)]))), { qos: 1 });
   await new Promise((r) => setTimeout(r, 300));

@@ -26,7 +26,10 @@ function setup(opts: { kv?: KeyValueStore; limits?: Partial<IngestLimits>; log?:
   const clock = createManualClock((opts.nowSec ?? T0_SEC + DAY) * 1000);
   const store = createKvSummaryStore(kv);
   const rec = recordingPublisher();
-  const ingestor = createBatchIngestor({ store, kv, edges, policy: allowAll, publisher: rec.publisher, clock, log: opts.log ?? silentLogger, limits: opts.limits });
+  const raw = createBatchIngestor({ store, kv, edges, policy: allowAll, publisher: rec.publisher, clock, log: opts.log ?? silentLogger, limits: opts.limits });
+  // STORED and DUPLICATE acks follow the StoredBatch republication in the background (and its outbox
+  // entry is deleted after it): handle() here also waits for them.
+  const ingestor: typeof raw = { ...raw, handle: async (topic, payload) => { const ack = await raw.handle(topic, payload); await raw.flushAcks(); return ack; } };
   const send = async (seq: number, summaries: Summary[], extra: Parameters<typeof makeBatch>[4] = {}) => ingestor.handle(TOPIC, encodeBatch(makeBatch('edge-a', 'isp1', seq, summaries, extra)));
   const bytesIn = async (subjectId: string, bucket = T0_SEC) => (await store.readSeries('isp1', subjectId, bucket, bucket + 300)).map((p) => p.bytesIn);
   const snapshot = async () => collect(kv, {});
