@@ -49,6 +49,12 @@ export interface HubConfig {
   loginLockoutSec: number;
   /** FLOWBILL_LOGIN_MAX_LOCKOUT_SEC: ...up to this (a name+address that logged in before is exempt from both locks). */
   loginMaxLockoutSec: number;
+  /**
+   * FLOWBILL_TRUST_PROXY: off | on. on: the hub is behind one reverse proxy, and a client's address (login
+   * limits per address) is the last X-Forwarded-For entry, the one that proxy added. Leave off when clients
+   * reach the hub directly: anyone could then claim any address in that header.
+   */
+  trustProxy: boolean;
   /** FLOWBILL_PUBLIC_URL: how edges and customers reach this hub (links in mails, provisioning). */
   publicUrl: string;
   /** FLOWBILL_PUBLIC_MQTT_URL: the MQTT URL handed to edges at provisioning. */
@@ -115,6 +121,8 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
   const retiredSecretKeysHex = (env.FLOWBILL_SECRET_KEYS_RETIRED ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
   retiredSecretKeysHex.forEach((k, i) => parseSecretKeyHex(k, `config FLOWBILL_SECRET_KEYS_RETIRED (key #${i + 1})`));
   const loginLockoutSec = intKey(env, 'FLOWBILL_LOGIN_LOCKOUT_SEC', 300, 1, 86_400);
+  const trustProxy = env.FLOWBILL_TRUST_PROXY || 'off';
+  if (trustProxy !== 'on' && trustProxy !== 'off') throw new Error(`config FLOWBILL_TRUST_PROXY=${trustProxy}: expected on or off`);
   const jobs = env.FLOWBILL_JOBS ?? 'on';
   if (jobs !== 'on' && jobs !== 'off') throw new Error(`config FLOWBILL_JOBS=${jobs}: expected on or off`);
   const cookieSecure = env.FLOWBILL_COOKIE_SECURE || 'auto';
@@ -137,6 +145,7 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     loginFailureWindowSec: intKey(env, 'FLOWBILL_LOGIN_FAILURE_WINDOW_SEC', 900, 1, 86_400),
     loginLockoutSec,
     loginMaxLockoutSec: intKey(env, 'FLOWBILL_LOGIN_MAX_LOCKOUT_SEC', Math.max(3600, loginLockoutSec), loginLockoutSec, 7 * 86_400),
+    trustProxy: trustProxy === 'on',
     publicUrl: env.FLOWBILL_PUBLIC_URL ?? `http://127.0.0.1:${httpPort}`,
     publicMqttUrl: env.FLOWBILL_PUBLIC_MQTT_URL ?? `mqtt://127.0.0.1:${mqttPort}`,
     adminPassword: env.FLOWBILL_ADMIN_PASSWORD || undefined,

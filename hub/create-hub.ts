@@ -164,6 +164,10 @@ export function createHub(deps: HubDeps) {
   });
 
   const app = new Koa();
+  // Behind one reverse proxy (FLOWBILL_TRUST_PROXY=on), ctx.ip is the address that proxy saw (the last
+  // X-Forwarded-For entry); else every login would seem to come from the proxy, one address for everyone.
+  app.proxy = config.trustProxy;
+  app.maxIpsCount = 1;
   app.use(securityHeaders());
   app.use(errorMiddleware(log));
   // Before the body is read: a non-JSON or cross-origin state change is refused unparsed (http/csrf-guard.ts).

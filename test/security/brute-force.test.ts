@@ -27,9 +27,9 @@ async function hub(t: Test, config: Partial<HubConfig> = {}) {
   const h = await startTestHub({ modules: createHubModules, log, config: { dataDir: t.testdir(), ...config } });
   t.teardown(() => h.close());
   /** POST /login with the response's headers (the harness's api() drops them). */
-  const login = async (username: string, password: string, operatorId?: string) => {
+  const login = async (username: string, password: string, operatorId?: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${h.httpUrl}/api/v1/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST', headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(operatorId === undefined ? { username, password } : { username, password, operatorId }),
     });
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() as any };
@@ -115,6 +115,19 @@ t.test('HTTP: many names failing from one address lock the address, not who logg
   t.equal(lines.length, 1);
   t.match(lines[0].obj, { scope: 'address', address: '127.0.0.1', username: '*/someone-19' });
   t.equal((await h.counters()).login.loginLockouts, 1);
+});
+
+t.test('HTTP behind a reverse proxy: the address is the one the proxy saw, only when FLOWBILL_TRUST_PROXY says so', async (t) => {
+  const xff = (ip: string) => ({ 'x-forwarded-for': `203.0.113.66, ${ip}` }); // the client's claim, then what the proxy saw
+  const proxied = await hub(t, { loginMaxFailuresPerAddress: 3, trustProxy: true });
+  for (let i = 0; i < 3; i++) t.equal((await proxied.login(`p-${i}`, 'wrong-password-1', undefined, xff('198.51.100.9'))).status, 401);
+  t.equal((await proxied.login('p-x', 'wrong-password-1', undefined, xff('198.51.100.9'))).status, 429, 'that client is locked...');
+  t.equal((await proxied.login('p-y', 'wrong-password-1', undefined, xff('198.51.100.10'))).status, 401, '...not everyone behind the proxy');
+  t.match(proxied.lines(/locked/)[0].obj, { scope: 'address', address: '198.51.100.9' });
+
+  const direct = await hub(t, { loginMaxFailuresPerAddress: 3 });
+  for (let i = 0; i < 3; i++) t.equal((await direct.login(`d-${i}`, 'wrong-password-1', undefined, xff(`198.51.100.${i}`))).status, 401);
+  t.equal((await direct.login('d-x', 'wrong-password-1', undefined, xff('198.51.100.99'))).status, 429, 'without a trusted proxy, a forged X-Forwarded-For changes nothing');
 });
 
 t.test('HTTP: unknown names, customers (with or without a password) and operator users take about as long to refuse', async (t) => {
