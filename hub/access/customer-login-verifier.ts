@@ -28,7 +28,7 @@ export function createCustomerLoginVerifier(deps: { repo: AccessRepository; log:
       stored = await deps.repo.revealPassword(operatorId, username);
     } catch (err) {
       // Wrong FLOWBILL_SECRET_KEY or a damaged value: refuse the login and say so once (never the key or the value).
-      once.warnOnce(`unseal:${operatorId}`, { operatorId, error: (err as Error).message }, 'cannot decrypt a stored customer password; is FLOWBILL_SECRET_KEY the one it was stored with?');
+      once.warnOnce(`unseal:${operatorId}`, { operatorId, error: (err as Error).message }, 'cannot decrypt a stored customer password; was its key (FLOWBILL_SECRET_KEY, FLOWBILL_SECRET_KEYS_RETIRED or <data>/secret-keys.json) removed?');
       return undefined;
     }
     if (stored === undefined || !timingSafeEqual(digest(stored), digest(password))) return undefined;

@@ -21,7 +21,7 @@ export interface HubMqttClientDeps {
  * The hub's one MQTT client, the same code path for the embedded and an external broker.
  * PUBACK to the broker is held until onMessage resolved (mqtt.js handleMessage), so a message
  * that arrived while the hub crashed mid-ingest is redelivered from the broker's session; the
- * ingestor's (edge, seq) dedup makes that harmless. Messages are therefore handled one at a time.
+ * ingestor's content-identity dedup (hub/ingest/content-dedup.ts) makes that harmless. Messages are therefore handled one at a time.
  */
 export function createHubMqttClient(deps: HubMqttClientDeps): MqttPublisher & {
   connect(filters: string[]): Promise<void>;
