@@ -110,3 +110,23 @@ export function createMailSpool(opts: { dir: string; clock: Clock }): MailSpool 
     remove: (mail) => unlinkIfThere(mail.file),
   };
 }
+
+/**
+ * The spool-facing half every hub mailer shares: `prepare` at start, `sweep` from the mail job (one
+ * pass at a time: a sweep asked for while one runs gets that one), `idle` for stop and tests.
+ */
+export function spoolSweeper<R>(spool: Pick<MailSpool, 'prepare'>, pass: () => Promise<R>) {
+  let running: Promise<R> | undefined;
+  return {
+    async prepare() {
+      return { waiting: (await spool.prepare()).length };
+    },
+    sweep(): Promise<R> {
+      running ??= pass().finally(() => { running = undefined; });
+      return running;
+    },
+    async idle() {
+      await running?.catch(() => undefined);
+    },
+  };
+}

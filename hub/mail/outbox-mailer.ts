@@ -3,7 +3,7 @@ import type { Logger } from '../../common/logger';
 import type { MailMessage } from '../ports';
 import type { HubMailer, MailSweepReport } from './hub-mailer';
 import { isExpired } from './mail-retry-policy';
-import type { MailSpool } from './mail-spool';
+import { spoolSweeper, type MailSpool } from './mail-spool';
 import { renderEml } from './render-eml';
 
 /**
@@ -14,7 +14,6 @@ import { renderEml } from './render-eml';
  */
 export function createOutboxMailer(opts: { spool: MailSpool; from: string; clock: Clock; retentionMs: number; log: Logger }): HubMailer {
   const { spool, log } = opts;
-  let running: Promise<MailSweepReport> | undefined;
 
   async function pass(): Promise<MailSweepReport> {
     const nowMs = opts.clock.nowMs();
@@ -39,15 +38,6 @@ export function createOutboxMailer(opts: { spool: MailSpool; from: string; clock
       log.info({ mailId: mail.id, to: message.to }, 'mail written to the outbox (no SMTP configured)');
       return { id: mail.id };
     },
-    async prepare() {
-      return { waiting: (await spool.prepare()).length };
-    },
-    sweep() {
-      running ??= pass().finally(() => { running = undefined; });
-      return running;
-    },
-    async idle() {
-      await running?.catch(() => undefined);
-    },
+    ...spoolSweeper(spool, pass),
   };
 }

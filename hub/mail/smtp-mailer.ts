@@ -4,7 +4,7 @@ import type { MailMessage } from '../ports';
 import { envelopeOfEml, type MailEnvelope } from './eml-envelope';
 import type { HubMailer, MailSweepReport } from './hub-mailer';
 import { DAY_MS, isExpired, retryDelayMs } from './mail-retry-policy';
-import type { MailSpool, SpooledMail } from './mail-spool';
+import { spoolSweeper, type MailSpool, type SpooledMail } from './mail-spool';
 import { renderEml } from './render-eml';
 
 /** The one call of a nodemailer transport used here (an SMTP transport in the hub). */
@@ -33,7 +33,6 @@ export function createSmtpMailer(opts: { spool: MailSpool; transport: RawMailTra
   const undeleted = new Set<string>();
   let serverFailures = 0;
   let serverRetryAtMs = 0;
-  let running: Promise<MailSweepReport> | undefined;
 
   async function remove(mail: SpooledMail) {
     try {
@@ -130,15 +129,6 @@ export function createSmtpMailer(opts: { spool: MailSpool; transport: RawMailTra
       });
       return { id: mail.id };
     },
-    async prepare() {
-      return { waiting: (await spool.prepare()).length };
-    },
-    sweep() {
-      running ??= pass().finally(() => { running = undefined; });
-      return running;
-    },
-    async idle() {
-      await running?.catch(() => undefined);
-    },
+    ...spoolSweeper(spool, pass),
   };
 }
