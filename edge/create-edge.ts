@@ -11,6 +11,7 @@ import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import { createOnceLogger } from '../common/logger';
 import { createErrorRecorder, createSafeTicker, type Timers } from '../common/ticker';
+import { createSerialQueue } from '../common/serial-queue';
 import type { KeyValueStore } from '../common/kv/kv-store';
 import { emptyCounters, type Counters, type EdgeConfig as CollectionConfig, type ExporterStatus, type Summary } from '../proto/codec';
 import type { FlowDecoder } from './decode/flow-decoder';
@@ -109,7 +110,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   const ticker = createSafeTicker({ log, clock, timers: deps.timers, errors });
   let lastFlushError: unknown;
   let flushWriteErrors = 0; // for stores without health()
-  let flushChain: Promise<void> = Promise.resolve();
+  const flushes = createSerialQueue(); // one flush at a time; a failed one does not stop the next
   // Closed buckets whose write failed: retried (first) by the next flush.
   let pendingSummaries: Summary[] = [];
   let pendingRemoved: ReturnType<typeof aggregator.checkpoint>['removed'] = [];
@@ -220,8 +221,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   }
 
   function flush(): Promise<void> {
-    flushChain = flushChain.then(doFlush, doFlush);
-    return flushChain;
+    return flushes.run(doFlush);
   }
 
   function status(): EdgeStatusReport {

@@ -26,6 +26,7 @@ import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { Logger } from '../logger';
 import type { KeyValueStore, KvHealth, KvOp, KvRange } from './kv-store';
+import { createSerialQueue } from '../serial-queue';
 
 export class StoreUnavailableError extends Error {
   readonly code = 'STORE_UNAVAILABLE';
@@ -89,7 +90,7 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
   let failingSinceMs: number | undefined;
   const loggedKinds = new Set<string>();
   const health = { writeErrors: 0, readErrors: 0, reopens: 0 };
-  let writeChain: Promise<unknown> = Promise.resolve();
+  const writes = createSerialQueue(); // writes apply in call order
 
   function markBroken(gen: number, err: unknown, op: string): void {
     lastError = err;
@@ -185,9 +186,7 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
       }
       noteSuccess();
     };
-    const p = writeChain.then(run, run);
-    writeChain = p.catch(() => undefined);
-    return p;
+    return writes.run(run);
   }
 
   return {
@@ -206,7 +205,7 @@ export function createReopeningKvStore(deps: ReopeningKvStoreDeps): ReopeningKvS
     async close() {
       if (closed) return;
       closed = true;
-      await writeChain;
+      await writes.idle();
       if (opening) { try { await opening; } catch { /* nothing to close */ } }
       const h = handle;
       handle = undefined;

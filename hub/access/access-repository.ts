@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
+import { createSerialQueue } from '../../common/serial-queue';
 import { hubError } from '../errors';
 import type { AccessRecord, Client, CustomerLogin, Service, ServiceType } from './access-model';
 import { ENTITY_ID, SERVICE_TYPES } from './access-model';
@@ -44,12 +45,8 @@ export function createAccessRepository(deps: { kv: KeyValueStore; secrets: Secre
   const listJson = async <T>(prefix: string): Promise<T[]> => (await collect(kv, prefixRange(prefix))).map(([, v]) => decodeJson<T>(v));
   const put = (key: string, value: unknown): KvOp => ({ type: 'put', key, value: encodeJson(value) });
 
-  let queue: Promise<unknown> = Promise.resolve();
-  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
-    return run;
-  }
+  const queue = createSerialQueue();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
 
   // The associated data ties a sealed password to its login (see secret-box.ts).
   const aad = (login: { operatorId: string; username: string }) => `flowbill/access-login/${login.operatorId}/${login.username}`;

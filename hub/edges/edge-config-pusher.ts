@@ -1,5 +1,6 @@
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
+import { createSerialQueue } from '../../common/serial-queue';
 import { edgeTopic } from '../../common/topics';
 import { edgeConfigCodec, type EdgeConfig } from '../../proto/codec';
 import type { MqttPublisher } from '../broker/mqtt-publisher';
@@ -33,12 +34,8 @@ export function createEdgeConfigPusher(deps: EdgeConfigPusherDeps): EdgeConfigPu
   clearEdge(edge: EdgeRecord): Promise<void>;
   pushAll(): Promise<void>;
 } {
-  let tail: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
+  const queue = createSerialQueue();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
 
   async function buildConfig(operatorId: string): Promise<EdgeConfig> {
     const [groups, selection, state, last] = await Promise.all([

@@ -3,6 +3,7 @@ import type { Clock } from '../../common/clock';
 import type { KeyValueStore } from '../../common/kv/kv-store';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
+import { createSerialQueue } from '../../common/serial-queue';
 import { SAFE_ID } from '../../common/topics';
 import { hubError } from '../errors';
 import { hashPassword, randomSecret, verifyPassword } from '../identity/password-hash';
@@ -58,12 +59,8 @@ export interface EdgeRegistryDeps {
 export function createEdgeRegistry(deps: EdgeRegistryDeps) {
   const { kv, clock } = deps;
   const revokedListeners: ((edge: EdgeRecord) => void | Promise<void>)[] = [];
-  let tail: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
+  const queue = createSerialQueue();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
   const getJson = async <T>(key: string): Promise<T | undefined> => {
     const v = await kv.get(key);
     return v ? decodeJson<T>(v) : undefined;

@@ -1,6 +1,7 @@
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
+import { createSerialQueue } from '../../common/serial-queue';
 import { hubError } from '../errors';
 
 /**
@@ -49,12 +50,8 @@ export function createLoginNames(kv: KeyValueStore) {
     return v ? decodeJson<LoginClaim>(v) : undefined;
   };
 
-  let queue: Promise<unknown> = Promise.resolve();
-  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
-    return run;
-  }
+  const queue = createSerialQueue();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
 
   return {
     /** The claim on this name (any case) in this namespace. */

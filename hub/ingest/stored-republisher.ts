@@ -35,6 +35,7 @@ import { prefixRange } from '../../common/kv/kv-store';
 import type { Logger } from '../../common/logger';
 import { createRateLimitedLog } from '../../common/rate-limited-log';
 import { edgeTopic } from '../../common/topics';
+import { createKeyedSerialQueue } from '../../common/serial-queue';
 import { SubjectKind, storedBatchCodec, type Summary } from '../../proto/codec';
 import type { MqttPublisher } from '../broker/mqtt-publisher';
 import { BUCKET_SEC, type IngestSummary } from './summary-validation';
@@ -81,7 +82,8 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
   const waiting = new Map<string, Map<string, Waiting>>();
   /** Edges whose last flush failed, with when. */
   const failedAtMs = new Map<string, number>();
-  const queues = new Map<string, Promise<boolean>>();
+  /** One flush at a time per edge, in call order. */
+  const flushes = createKeyedSerialQueue<string>();
   const background = new Set<Promise<unknown>>();
   let lastSeq = 0;
   let loading: Promise<void> | undefined;
@@ -154,16 +156,13 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
   }
 
   function flushEdge(edgeId: string): Promise<boolean> {
-    const prev = queues.get(edgeId) ?? Promise.resolve(true);
-    const run = prev.then(() => flushNow(edgeId)).catch((err) => {
+    const run = flushes.run(edgeId, () => flushNow(edgeId).catch((err) => {
       counters.storedPublishErrors++;
       errorLog.warn(`stored:${edgeId}`, { edgeId, err: (err as Error).message }, 'could not read the waiting StoredBatches');
       failedAtMs.set(edgeId, deps.clock.nowMs());
       return false;
-    });
-    queues.set(edgeId, run);
+    }));
     track(run);
-    void run.finally(() => { if (queues.get(edgeId) === run) queues.delete(edgeId); });
     return run;
   }
 
@@ -200,7 +199,7 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
     retryFailed(): void {
       const nowMs = deps.clock.nowMs();
       for (const [edgeId, atMs] of failedAtMs) {
-        if (nowMs - atMs < RETRY_INTERVAL_MS || queues.has(edgeId)) continue;
+        if (nowMs - atMs < RETRY_INTERVAL_MS || flushes.isBusy(edgeId)) continue;
         failedAtMs.set(edgeId, nowMs);
         void flushEdge(edgeId);
       }

@@ -1,5 +1,6 @@
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
+import { createSerialQueue } from '../../common/serial-queue';
 import { parseSubjectId } from '../../common/subject-id';
 import type { SeriesPoint, SubjectInfo } from '../ports';
 import {
@@ -76,12 +77,8 @@ export function coverageLoadOps(operatorId: string, days: readonly { dayStartSec
 
 export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
   // One queue for every read-modify-write: simple, and enough for a hub ingesting every 5 minutes.
-  let tail: Promise<unknown> = Promise.resolve();
-  function serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  }
+  const queue = createSerialQueue();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
 
   async function applyAdd<S extends SummaryInput>(operatorId: string, given: S[], guard?: WriteGuard<S>): Promise<{ applied: boolean; stored: number }> {
     let summaries: readonly S[] = given;
