@@ -2,7 +2,7 @@ import pdfmake from 'pdfmake';
 import type { Content, TDocumentDefinitions } from 'pdfmake/interfaces';
 import type { Bill, BillSamples } from './bill';
 import { billGraph, billGraphSvg } from './bill-graph';
-import { formatMoney } from './money';
+import { formatMoney } from '../../common/money';
 import { SLOT_SEC } from './percentile';
 import { bytesPerSlotToBps, formatBps } from './rates';
 

@@ -1,8 +1,8 @@
+import { isCurrency } from '../../common/money';
 import { parseSubjectId } from '../../common/subject-id';
 import { hubError } from '../errors';
 import type { BillingPeriod, Cycle } from './billing-period';
 import { cycleContaining } from './billing-period';
-import { CURRENCY_CODE } from './money';
 import type { PercentileMethod } from './percentile';
 
 /**
@@ -104,7 +104,8 @@ export function nonNegativeInt(body: Record<string, unknown>, field: string): nu
 
 export function parseTariffFields(body: Record<string, unknown>): Omit<Tariff, 'effectiveFromSec'> {
   const currency = body.currency;
-  if (typeof currency !== 'string' || !CURRENCY_CODE.test(currency)) throw hubError('VALIDATION_FAILED', 'currency: an ISO 4217 code such as USD', { field: 'currency' });
+  // Only active ISO 4217 codes (common/money.ts): the exponent that bills the plan comes from that table.
+  if (!isCurrency(currency)) throw hubError('VALIDATION_FAILED', `currency: ${typeof currency === 'string' && currency.length <= 8 ? `"${currency}" is not` : 'expected'} an active ISO 4217 currency code such as USD, EUR, JPY or KWD`, { field: 'currency' });
   const method = body.percentileMethod ?? 'merge';
   if (method !== 'merge' && method !== 'separate') throw hubError('VALIDATION_FAILED', 'percentileMethod: "merge" (In & Out merge) or "separate" (In & Out separate)', { field: 'percentileMethod' });
   return {

@@ -14,7 +14,7 @@ import type { BillingStore } from './billing-store';
 import type { DueBill } from './due-bills';
 import { dueBills } from './due-bills';
 import { renderBillPdf } from './bill-pdf';
-import { formatMoney } from './money';
+import { formatMoney } from '../../common/money';
 import { formatBps } from './rates';
 
 export interface BillingServiceDeps {

@@ -1,5 +1,5 @@
 import type { Tariff } from './bill-plan';
-import { divideCeil, divideHalfUp, formatMoney } from './money';
+import { divideCeil, divideHalfUp, formatMoney } from '../../common/money';
 import { SLOT_SEC } from './percentile';
 import { formatBps } from './rates';
 

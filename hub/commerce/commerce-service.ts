@@ -14,7 +14,7 @@ import type { CommerceRepository } from './commerce-repository';
 import type { Invoice, InvoiceDraft } from './invoice';
 import { buildCreditNoteDraft, buildInvoiceDraft, formatInvoiceNumber, invoiceIdempotencyKey } from './invoice';
 import type { CommerceJobName } from './job-schedule';
-import { formatMinor } from './money';
+import { formatMinor } from '../../common/money';
 import * as addonRules from './netflow-addon';
 import type { PriceBook } from './price-book';
 import { findTier, fitTier, validatePriceBook } from './price-book';

@@ -16,7 +16,7 @@
  */
 import type { BillingPeriod } from './billing-period';
 import { DAY_MS, utcDate } from './billing-period';
-import { currencyExponent, fractionToDecimalString, roundHalfUpFraction } from './money';
+import { currencyExponent, fractionToDecimalString, roundHalfUpFraction } from '../../common/money';
 import { ADDON_NAME } from './netflow-addon';
 import type { BillingSnapshot } from './subscription';
 

@@ -3,8 +3,8 @@
  * add-on's share of the fee. Held by super_admin (GET/PUT /api/v1/price-book); fees are integer
  * minor units of the book's one currency.
  */
+import { isCurrency } from '../../common/money';
 import { hubError } from '../errors';
-import { currencyExponent } from './money';
 
 export interface Tier {
   tierId: string;
@@ -62,8 +62,7 @@ function isInt(v: unknown, min: number, max: number): v is number {
 export function validatePriceBook(input: unknown): PriceBook {
   if (typeof input !== 'object' || input === null) fail('body', 'an object');
   const b = input as Record<string, unknown>;
-  if (typeof b.currency !== 'string') fail('currency', 'an ISO 4217 code');
-  currencyExponent(b.currency);
+  if (!isCurrency(b.currency)) fail('currency', 'an active ISO 4217 currency code such as USD, EUR, JPY or KWD');
   if (!Array.isArray(b.tiers) || b.tiers.length === 0) fail('tiers', 'a non-empty array');
   const tiers: Tier[] = [];
   const ids = new Set<string>();

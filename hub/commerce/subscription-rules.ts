@@ -5,7 +5,7 @@
  */
 import { hubError } from '../errors';
 import { periodContaining, utcDate } from './billing-period';
-import { formatMinor, fractionToDecimalString, roundHalfUpFraction } from './money';
+import { formatMinor, fractionToDecimalString, roundHalfUpFraction } from '../../common/money';
 import { ADDON_NAME } from './netflow-addon';
 import type { PriceBook, Tier } from './price-book';
 import { findTier, fitTier, tierHolds, tierRank } from './price-book';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { priceBill } from '../../../hub/billing/pricing';
 import { bpsToBytesPerSlot } from '../../../hub/billing/rates';
-import { formatMoney } from '../../../hub/billing/money';
+import { formatMoney } from '../../../common/money';
 import type { Tariff } from '../../../hub/billing/bill-plan';
 
 const tariff: Tariff = {
