@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Level } from 'level';
+import { BUCKET_SEC } from '../common/bucket';
 import { createManualClock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
 import type { KeyValueStore, KvOp } from '../common/kv/kv-store';
@@ -49,7 +50,7 @@ function monthOf(seedIn: number): { bucketStartSec: number; bytesIn: number; byt
   for (let s = 0; s < SLOTS; s++) {
     const day = (s % 288) / 288;
     const f = 0.3 + 0.7 * Math.sin(Math.PI * day) ** 2 + (rnd() < 0.03 ? 2 : 0) + rnd() * 0.2;
-    out[s] = { bucketStartSec: MONTH_START_SEC + s * 300, bytesIn: Math.round((rateBps * f * 300) / 8), bytesOut: Math.round((rateBps * 0.3 * f * 300) / 8) };
+    out[s] = { bucketStartSec: MONTH_START_SEC + s * BUCKET_SEC, bytesIn: Math.round((rateBps * f * BUCKET_SEC) / 8), bytesOut: Math.round((rateBps * 0.3 * f * BUCKET_SEC) / 8) };
   }
   return out;
 }
@@ -124,7 +125,7 @@ try {
       return fromSec <= m[0]!.bucketStartSec && toSec > m[m.length - 1]!.bucketStartSec ? m : m.filter((p) => p.bucketStartSec >= fromSec && p.bucketStartSec < toSec);
     },
     async listSubjects() { return []; },
-    async reportedBucketCount(_op, fromSec, toSec) { return Math.max(0, (toSec - fromSec) / 300); },
+    async reportedBucketCount(_op, fromSec, toSec) { return Math.max(0, (toSec - fromSec) / BUCKET_SEC); },
   };
   if (process.env.BENCH_SYNTHETIC !== '0') {
     const kvA = await openLevelKvStore(path.join(dir, 'db-a'));
@@ -167,7 +168,7 @@ try {
     const READS = Math.min(500, subjects.length);
     const r0 = performance.now();
     let points = 0;
-    for (let i = 0; i < READS; i++) points += (await series.readSeries(OP, subjects[(i * 7919) % subjects.length]!, MONTH_START_SEC, MONTH_START_SEC + SLOTS * 300)).length;
+    for (let i = 0; i < READS; i++) points += (await series.readSeries(OP, subjects[(i * 7919) % subjects.length]!, MONTH_START_SEC, MONTH_START_SEC + SLOTS * BUCKET_SEC)).length;
     console.log(`[B real store] readSeries of a subject-month: ${((performance.now() - r0) / READS).toFixed(2)} ms each (${READS} reads, ${points / READS} points each)`);
     const c0 = performance.now();
     for (let i = 0; i < READS; i++) {

@@ -22,6 +22,7 @@ import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { BUCKET_MS, bucketStartSecOfMs } from '../common/bucket';
 import { legitTraffic } from '../test/fuzz/legit-traffic';
 import { createDatagramFuzzer, defaultInteropDir, loadInteropCorpus, LEGIT_PREFIX } from '../test/fuzz/datagram-mutator';
 import { arg, freeTcpPort, freeUdpPort, mib, repoRoot, sleep, spawnChild, startHubProcess, setUpOperator, subjectTotals, type Child, type HubProcess } from './fuzz-stack';
@@ -150,9 +151,9 @@ async function main(): Promise<number> {
   // trial started (collection paused), so the flows go to the bucket holding the trial start (or
   // the previous one if that is later): closed already (grace 0) → a late revision, or closed when it ends.
   const nowMs = Date.now();
-  const prevBucketMs = Math.max(Math.floor(trialStartMs / 300_000) * 300_000, Math.floor(nowMs / 300_000) * 300_000 - 300_000);
-  const curBucketMs = prevBucketMs + 300_000; // the end of the bucket the valid flows are in
-  const endMs = Math.max(prevBucketMs + 500, Math.min(nowMs - 1000, prevBucketMs + 299_000));
+  const prevBucketMs = Math.max(bucketStartSecOfMs(trialStartMs) * 1000, bucketStartSecOfMs(nowMs) * 1000 - BUCKET_MS);
+  const curBucketMs = prevBucketMs + BUCKET_MS; // the end of the bucket the valid flows are in
+  const endMs = Math.max(prevBucketMs + 500, Math.min(nowMs - 1000, prevBucketMs + BUCKET_MS - 1000));
   if (curBucketMs > nowMs) console.log(`valid traffic goes to the bucket of the trial start; waiting ${((curBucketMs - nowMs) / 1000).toFixed(0)} s for it to close`);
   const legit = legitTraffic({ count: 90, nowMs, endMsOf: () => endMs, v9SourceId: 1 });
   const { expectedBytes, expectedPackets } = legit;

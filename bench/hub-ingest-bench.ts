@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { BUCKET_SEC } from '../common/bucket';
 import { createManualClock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
 import { silentLogger } from '../common/logger';
@@ -39,12 +40,12 @@ try {
   const buckets = DAYS * 288;
   const payloads: Uint8Array[] = [];
   for (let b = 0; b < buckets; b++) {
-    const bucketStartSec = T0 + b * 300;
+    const bucketStartSec = T0 + b * BUCKET_SEC;
     const summaries: Summary[] = [];
     for (let s = 0; s < SUBJECTS; s++) {
       summaries.push({
         subjectId: s % 5 === 0 ? `ipg:cust-${s}` : `if:10.0.${s >> 8}.${s & 255}/${s % 48}`, subjectKind: s % 5 === 0 ? SubjectKind.IP_GROUP : SubjectKind.INTERFACE,
-        bucketStartSec, durationSec: 300, bytesIn: 1e9 + s * 1000 + b, bytesOut: 2e8 + b, packetsIn: 1e6, packetsOut: 2e5, flowsIn: 5000, flowsOut: 1200, revision: 0,
+        bucketStartSec, durationSec: BUCKET_SEC, bytesIn: 1e9 + s * 1000 + b, bytesOut: 2e8 + b, packetsIn: 1e6, packetsOut: 2e5, flowsIn: 5000, flowsOut: 1200, revision: 0,
       });
     }
     // The edge emits a bucket revision in ascending subject order (one range marker per batch);
@@ -66,7 +67,7 @@ try {
   // A month of one subject: write 30 full days for it, then read it back repeatedly.
   const monthSubject = 'ipg:month-subject';
   for (let d = 0; d < 30; d++) {
-    const inputs = Array.from({ length: 288 }, (_, i) => ({ subjectId: monthSubject, kind: 'ip_group' as const, bucketStartSec: T0 + d * 86400 + i * 300, bytesIn: 123456789, bytesOut: 9876543, packetsIn: 1e5, packetsOut: 1e4, flowsIn: 100, flowsOut: 10 }));
+    const inputs = Array.from({ length: 288 }, (_, i) => ({ subjectId: monthSubject, kind: 'ip_group' as const, bucketStartSec: T0 + d * 86400 + i * BUCKET_SEC, bytesIn: 123456789, bytesOut: 9876543, packetsIn: 1e5, packetsOut: 1e4, flowsIn: 100, flowsOut: 10 }));
     await store.add('isp1', inputs);
   }
   const times: number[] = [];

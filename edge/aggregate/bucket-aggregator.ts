@@ -47,7 +47,8 @@ import type { Summary, SubjectKind } from '../../proto/codec';
 import { MAX_SUMMARY_COUNT, isValidSummaryCount } from '../../proto/summary-limits';
 import type { Clock } from '../../common/clock';
 import { systemClock } from '../../common/clock';
-import { BUCKET_SEC, splitFlow, bucketStartSecOf, singleBucketSec, checkFlowCounts } from './split-flow';
+import { BUCKET_SEC, bucketStartSecOfMs } from '../../common/bucket';
+import { splitFlow, singleBucketSec, checkFlowCounts } from './split-flow';
 import type { SubjectHit } from '../classify/classifier';
 import { subjectKeyOf } from '../classify/subject-keys';
 
@@ -491,7 +492,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
 
     closeDue(nowMs) {
       const out: Summary[] = [];
-      const watermark = bucketStartSecOf(nowMs - graceMs);
+      const watermark = bucketStartSecOfMs(nowMs - graceMs);
       if (watermark > closedBeforeSec) closedBeforeSec = watermark;
       const due: Bucket[] = [];
       for (const b of held) if (b.startSec < closedBeforeSec) due.push(b);

@@ -8,15 +8,14 @@
  * A zero-length flow (startMs == endMs) falls entirely into the bucket of startMs.
  *
  * Total functions (defense in depth behind edge/validate/flow-bounds.ts): every export here either
- * returns in time and memory bounded by MAX_FLOW_SPAN_MS / 300 s + 1 buckets, or throws a RangeError
+ * returns in time and memory bounded by MAX_FLOW_SPAN_MS / BUCKET_MS + 1 buckets, or throws a RangeError
  * naming the bad argument. Rules: times must be finite and within ±MAX_TIME_MS (so a bucket index is a
  * safe integer and `b++` advances; an IPFIX end of 2^62 ms once made it a no-op and grew memory to
  * 2.4 GB); fractional milliseconds are floored; bytes and packets must be safe integers >= 0 (a total
  * of ~1e37 once made `left--` a no-op in apportion(): an infinite loop). The aggregator catches the
  * RangeError and counts the flow as refused.
  */
-export const BUCKET_SEC = 300;
-const BUCKET_MS = BUCKET_SEC * 1000;
+import { BUCKET_MS, BUCKET_SEC } from '../../common/bucket';
 
 /** Flows claiming to span more than this are clamped to their last hour (garbage start times). */
 export const MAX_FLOW_SPAN_MS = 3600 * 1000;
@@ -37,10 +36,6 @@ function checkCount(name: string, n: number): void {
 export function checkFlowCounts(bytes: number, packets: number): void {
   checkCount('bytes', bytes);
   checkCount('packets', packets);
-}
-
-export function bucketStartSecOf(ms: number): number {
-  return Math.floor(ms / BUCKET_MS) * BUCKET_SEC;
 }
 
 export interface FlowPart {

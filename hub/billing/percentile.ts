@@ -5,7 +5,10 @@
  * bits per second (bytes*8/300) happens once, for display and pricing, in rates.ts.
  */
 
-export const SLOT_SEC = 300;
+import { BUCKET_SEC } from '../../common/bucket';
+
+/** A billing slot (one sample) is one 5-minute bucket (common/bucket.ts). */
+export const SLOT_SEC = BUCKET_SEC;
 
 export interface Percentile95 {
   /** Bytes in the 5-minute slot that is the 95th percentile. */
@@ -27,6 +30,15 @@ export interface BilledPercentile {
   out?: Percentile95;
   /** The figure that is billed, in bytes per slot. */
   billedBytes: number;
+}
+
+/**
+ * Where the 95th sits in the descending sort, counted from 1 at the top: the first sample after the
+ * floor(n/20) discarded ones (a bill states it so a reader can find it in the sorted samples).
+ * 0 when there was nothing to rank.
+ */
+export function takenRank(p: Pick<Percentile95, 'n' | 'discarded'>): number {
+  return p.n === 0 ? 0 : p.discarded + 1;
 }
 
 /** 95th: sort descending, drop floor(n/20), take the next. Does not modify `samples`. */

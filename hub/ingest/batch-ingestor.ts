@@ -10,7 +10,8 @@ import type { SummaryStore, WriteGuard } from '../store/summary-store';
 import { classifyRuns } from './content-dedup';
 import { createDedupGuards, tooOldReason, type GuardedSummary } from './dedup-guard';
 import { createStoredRepublisher, type StoredRepublisherCounters } from './stored-republisher';
-import { BUCKET_SEC, checkBatchSeq, validateSummary } from './summary-validation';
+import { BUCKET_SEC } from '../../common/bucket';
+import { checkBatchSeq, validateSummary } from './summary-validation';
 
 /** Ingest asks only this of the edge registry. */
 export interface EdgeLookup {
@@ -77,6 +78,12 @@ export interface BatchIngestorDeps {
   /** How far past now a bucket may end (edge clock drift). Default 300 s. */
   maxClockSkewSec?: number;
   limits?: Partial<IngestLimits>;
+  /**
+   * After a batch's summaries were stored (now or by an earlier delivery): which edge reported which
+   * subjects (hub/edges/edge-exporter-index.ts, so revoking an edge knows its interfaces). A failure
+   * is logged; it never costs the ack.
+   */
+  onStored?(operatorId: string, edgeId: string, subjectIds: string[]): Promise<void>;
 }
 
 /**
@@ -285,6 +292,11 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
         republish?.commit();
       }
       if (outcome.prune && stored > 0) counters.markersPruned += outcome.prune.deletedKeys;
+      if (deps.onStored) {
+        try { await deps.onStored(operatorId, t.edgeId, accepted.map((s) => s.subjectId)); } catch (err) {
+          once.warnOnce(`on-stored:${t.edgeId}`, { edgeId: t.edgeId, err: (err as Error).message }, 'could not record which subjects the edge reported');
+        }
+      }
 
       const plan = outcome.plan;
       const duplicates = outcome.legacyDuplicate ? accepted.length : (plan?.duplicates ?? 0);

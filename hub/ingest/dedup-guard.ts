@@ -22,7 +22,7 @@ import {
   bucketOfRevisionKey, decodeMarker, encodeMarker, groupByRevision, planDedup, revisionKeyPrefix, type DedupItem, type DedupPlan, type RevisionMarker,
 } from './content-dedup';
 import type { IngestSummary } from './summary-validation';
-import { BUCKET_SEC } from './summary-validation';
+import { BUCKET_SEC } from '../../common/bucket';
 
 export type GuardedSummary = IngestSummary & DedupItem;
 

@@ -38,7 +38,8 @@ import { edgeTopic } from '../../common/topics';
 import { createKeyedSerialQueue } from '../../common/serial-queue';
 import { SubjectKind, storedBatchCodec, type Summary } from '../../proto/codec';
 import type { MqttPublisher } from '../broker/mqtt-publisher';
-import { BUCKET_SEC, type IngestSummary } from './summary-validation';
+import { BUCKET_SEC } from '../../common/bucket';
+import type { IngestSummary } from './summary-validation';
 
 export const STORED_PREFIX = 'ingest-stored/';
 export const STORED_SEQ_KEY = 'ingest-stored-seq';

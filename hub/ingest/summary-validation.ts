@@ -1,3 +1,4 @@
+import { BUCKET_SEC, isBucketStart } from '../../common/bucket';
 import { parseSubjectId } from '../../common/subject-id';
 import { SubjectKind, type Summary } from '../../proto/codec';
 import type { SummaryInput } from '../store/summary-store';
@@ -8,7 +9,6 @@ export interface IngestSummary extends SummaryInput {
   revision: number;
 }
 
-export const BUCKET_SEC = 300;
 /** 2000-01-01: anything earlier is an unset clock on the edge, not traffic. */
 const EARLIEST_BUCKET_SEC = 946_684_800;
 /** The largest count of one summary (2^50): proto/summary-limits.ts, shared with the edge. */
@@ -33,7 +33,7 @@ export function validateSummary(s: Summary, limits: ValidationLimits): { ok: tru
   const expectedKind = kind === 'interface' ? SubjectKind.INTERFACE : SubjectKind.IP_GROUP;
   if (s.subjectKind !== SubjectKind.UNSPECIFIED && s.subjectKind !== expectedKind) return { ok: false, reason: `subject kind ${s.subjectKind} does not match ${s.subjectId}` };
   if (s.durationSec !== BUCKET_SEC) return { ok: false, reason: `duration ${s.durationSec}s, expected ${BUCKET_SEC}s` };
-  if (!Number.isInteger(s.bucketStartSec) || s.bucketStartSec % BUCKET_SEC !== 0) return { ok: false, reason: `bucket start ${s.bucketStartSec} is not aligned to ${BUCKET_SEC}s` };
+  if (!isBucketStart(s.bucketStartSec)) return { ok: false, reason: `bucket start ${s.bucketStartSec} is not aligned to ${BUCKET_SEC}s` };
   if (s.bucketStartSec < EARLIEST_BUCKET_SEC) return { ok: false, reason: `bucket start ${s.bucketStartSec} is before 2000 (edge clock unset?)` };
   // Not a permanent refusal: with a clock ahead (edge) or behind (hub) the same batch is fine a
   // little later, so the caller defers it instead of making the edge drop billing data.

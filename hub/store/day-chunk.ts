@@ -12,9 +12,11 @@
  * Varints keep a full day of a busy interface near 288 x 6 x 5 bytes instead of 288 x 6 x 8.
  * Counts stay below 2^53 (ingest caps them), so plain JS numbers are exact.
  */
+import { BUCKET_SEC } from '../../common/bucket';
 import type { SeriesPoint, SlotColumns } from '../ports';
 
-export const SLOT_SEC = 300;
+/** A slot holds one 5-minute bucket (common/bucket.ts). */
+export const SLOT_SEC = BUCKET_SEC;
 export const DAY_SEC = 86_400;
 export const SLOTS_PER_DAY = DAY_SEC / SLOT_SEC; // 288
 export const COUNTER_FIELDS = ['bytesIn', 'bytesOut', 'packetsIn', 'packetsOut', 'flowsIn', 'flowsOut'] as const;

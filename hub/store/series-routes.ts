@@ -4,7 +4,7 @@ import type { Clock } from '../../common/clock';
 import { hubError } from '../errors';
 import { assertOperatorAccess } from '../http/principal';
 import type { SeriesPoint, SeriesReader } from '../ports';
-import { SLOT_SEC } from './day-chunk';
+import { BUCKET_SEC, bucketStartSecOf } from '../../common/bucket';
 
 const MAX_RANGE_SEC = 400 * 86_400;
 const FIELDS = ['bytesIn', 'bytesOut', 'packetsIn', 'packetsOut', 'flowsIn', 'flowsOut'] as const;
@@ -19,7 +19,7 @@ export function readRange(ctx: Context, clock: Clock): { fromSec: number; toSec:
     return n;
   };
   const nowSec = Math.floor(clock.nowMs() / 1000);
-  const toSec = parse('toSec', nowSec - (nowSec % SLOT_SEC) + SLOT_SEC);
+  const toSec = parse('toSec', bucketStartSecOf(nowSec) + BUCKET_SEC);
   const fromSec = parse('fromSec', toSec - 86_400);
   if (fromSec >= toSec) throw hubError('BAD_REQUEST', 'fromSec must be before toSec');
   if (toSec - fromSec > MAX_RANGE_SEC) throw hubError('BAD_REQUEST', 'at most 400 days per request');
@@ -33,7 +33,7 @@ function totalsOf(points: SeriesPoint[]) {
 }
 
 /** Average rate over the 5-minute bucket: bytes x 8 / 300 s. */
-const bitsPerSec = (bytes: number) => Math.round((bytes * 8) / SLOT_SEC);
+const bitsPerSec = (bytes: number) => Math.round((bytes * 8) / BUCKET_SEC);
 
 /**
  * Read side of the series: /api/v1/operators/:operatorId/{subjects, subjects/:subjectId/series, top-subjects}.
@@ -52,7 +52,7 @@ export function createSeriesRoutes(deps: { series: SeriesReader; clock: Clock })
     const { fromSec, toSec } = readRange(ctx, deps.clock);
     const points = await deps.series.readSeries(ctx.params.operatorId, ctx.params.subjectId, fromSec, toSec);
     ctx.body = {
-      subjectId: ctx.params.subjectId, fromSec, toSec, bucketSec: SLOT_SEC,
+      subjectId: ctx.params.subjectId, fromSec, toSec, bucketSec: BUCKET_SEC,
       points: points.map((p) => ({ ...p, bpsIn: bitsPerSec(p.bytesIn), bpsOut: bitsPerSec(p.bytesOut) })),
       totals: totalsOf(points),
     };

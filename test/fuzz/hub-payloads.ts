@@ -9,8 +9,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { edgeTopic } from '../../common/topics';
 import { ackCodec, summaryBatchCodec, SubjectKind, type Ack, type Summary, type SummaryBatch } from '../../proto/codec';
 import { createRng, mutate, type Rng } from './datagram-mutator';
+import { BUCKET_SEC } from '../../common/bucket';
 
-export const BUCKET_SEC = 300;
+export { BUCKET_SEC };
 
 export function summary(subjectId: string, bucketStartSec: number, bytesIn: number, over: Partial<Summary> = {}): Summary {
   return {
