@@ -1,5 +1,7 @@
 // Display formatting shared by every page: rates with SI units, UTC times, money from minor units.
 // Pure functions (no DOM), so they are unit-tested in Node as well.
+// currencies.js is not a file: the hub serves its own ISO 4217 table (common/money.ts) under that name.
+import { CURRENCY_EXPONENTS } from './currencies.js';
 
 const BPS_UNITS = ['bps', 'kbps', 'Mbps', 'Gbps', 'Tbps'];
 
@@ -59,36 +61,41 @@ export function formatAgo(ms, nowMs) {
   return `${Math.floor(s / 86400)} d ago`;
 }
 
-// ISO 4217 minor-unit exponents that differ from 2. Anything unknown is assumed to be 2.
-const EXPONENTS = {
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0,
-  VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
-  CLF: 4, UYW: 4,
-};
-
-/** The currency's minor-unit exponent (JPY 0, USD 2, KWD 3). The API may send its own; that wins. */
+/**
+ * The currency's minor-unit exponent (JPY 0, USD 2, KWD 3, CLF 4) from the hub's ISO 4217 table, or
+ * undefined for a code that is not an active ISO currency (no guess: 2 decimals would be wrong for
+ * KWD-like codes). An exponent sent by the API wins.
+ */
 export function currencyExponent(currency, exponentFromApi) {
   if (Number.isInteger(exponentFromApi) && exponentFromApi >= 0) return exponentFromApi;
   const code = String(currency ?? '').toUpperCase();
-  return Object.hasOwn(EXPONENTS, code) ? EXPONENTS[code] : 2;
+  return Object.hasOwn(CURRENCY_EXPONENTS, code) ? CURRENCY_EXPONENTS[code] : undefined;
+}
+
+/** An active ISO 4217 currency code, as the hub accepts it for bill plans and the price book. */
+export function isCurrency(code) {
+  return typeof code === 'string' && Object.hasOwn(CURRENCY_EXPONENTS, code);
 }
 
 /**
  * Money from integer minor units, with integer arithmetic only (no float rounding of money):
  * (123456, 'USD') → "1,234.56 USD"; (1500, 'JPY') → "1,500 JPY"; (1234, 'KWD') → "1.234 KWD".
+ * A code that is not an ISO currency (and no exponent from the API) shows the bare minor units, marked.
  */
 export function formatMoney(amountMinor, currency, exponent) {
   if (amountMinor === null || amountMinor === undefined || amountMinor === '') return '—';
   let big;
   try { big = BigInt(amountMinor); } catch { return '—'; }
+  const code = currency ? ` ${String(currency).toUpperCase()}` : '';
   const e = currencyExponent(currency, exponent);
   const neg = big < 0n;
   if (neg) big = -big;
+  const group = (s) => s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  if (e === undefined) return `${neg ? '-' : ''}${group(big.toString())}${code} (minor units)`;
   const digits = big.toString().padStart(e + 1, '0');
-  const whole = digits.slice(0, digits.length - e).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const whole = group(digits.slice(0, digits.length - e));
   const frac = e > 0 ? `.${digits.slice(digits.length - e)}` : '';
-  return `${neg ? '-' : ''}${whole}${frac}${currency ? ` ${String(currency).toUpperCase()}` : ''}`;
+  return `${neg ? '-' : ''}${whole}${frac}${code}`;
 }
 
 /** Bytes over a bucket as an average rate: bytes * 8 / seconds. */
@@ -98,10 +105,12 @@ export function bytesToBps(bytes, durationSec = 300) {
 
 /**
  * "49.99" in USD → 4999 minor units, by string arithmetic (no float rounding of money). Refuses more
- * decimals than the currency has; returns undefined for anything that is not a plain amount.
+ * decimals than the currency has; returns undefined for anything that is not a plain amount, or for a
+ * code that is not an ISO currency.
  */
 export function parseMoneyToMinor(text, currency, exponent) {
   const e = currencyExponent(currency, exponent);
+  if (e === undefined) return undefined;
   const m = /^(\d{1,12})(?:\.(\d*))?$/.exec(String(text).trim().replace(/,/g, ''));
   if (!m || (m[2] || '').length > e) return undefined;
   return Number(m[1] + (m[2] || '').padEnd(e, '0'));

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { currenciesModuleSource } from './currencies-module';
 
 /** Content types of the only file kinds the web UI ships. Anything else under web/ is never served. */
 const CONTENT_TYPES: Record<string, string> = {
@@ -84,6 +85,16 @@ export function createWebRouter(options: WebRouterOptions = {}): Router {
     const name = ctx.params.file;
     const type = PAGE_FILE.test(name) ? CONTENT_TYPES['.js'] : undefined;
     if (!(await send(ctx, path.join(webDir, 'pages', name), type))) await next();
+  });
+
+  // Not a file: the hub's ISO 4217 table as a module (web/currencies-module.ts), so format.js cannot
+  // drift from the exponents billing uses. Before '/:file', which would look for it on disk.
+  const currenciesJs = currenciesModuleSource();
+  router.get('/currencies.js', (ctx) => {
+    ctx.type = CONTENT_TYPES['.js']!;
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.body = currenciesJs;
   });
 
   router.get('/:file', async (ctx, next) => {

@@ -1,9 +1,39 @@
 import t from 'tap';
+import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { CURRENCY_EXPONENTS } from '../../common/money';
+import { createWebRouter } from '../../web/serve-web';
+import { callApi, createTestApp } from '../helpers/test-app';
 
 // web/format.js is a browser module (plain JS, no build step); it has no DOM use, so Node loads it as is.
+// Its './currencies.js' is not a file but the hub's route: take the module the web router serves and
+// resolve format.js's import to exactly that text, as a browser would get it.
+const served = await callApi(createTestApp([createWebRouter()]), 'GET', '/currencies.js');
+const servedUrl = `data:text/javascript,${encodeURIComponent(served.raw.toString('utf8'))}`;
+register(`data:text/javascript,${encodeURIComponent(`
+  export async function resolve(specifier, context, next) {
+    if (specifier === './currencies.js' && context.parentURL?.endsWith('/web/format.js')) return { url: ${JSON.stringify(servedUrl)}, shortCircuit: true };
+    return next(specifier, context);
+  }`)}`);
 const f = await import(pathToFileURL(path.resolve('web/format.js')).href);
+
+t.test('the hub serves its own ISO 4217 table as /currencies.js, and format.js uses it', async (t) => {
+  t.equal(served.status, 200);
+  t.match(served.headers['content-type'], /^text\/javascript/);
+  t.equal(served.headers['cache-control'], 'no-cache');
+  const table = await import(servedUrl);
+  t.same(table.CURRENCY_EXPONENTS, CURRENCY_EXPONENTS, 'the exponents billing uses (common/money.ts), every code');
+  for (const code of Object.keys(CURRENCY_EXPONENTS)) {
+    if (f.currencyExponent(code) !== CURRENCY_EXPONENTS[code]) t.fail(`${code}: format.js disagrees with the hub`);
+  }
+  t.equal(f.currencyExponent('KWD'), 3);
+  t.equal(f.currencyExponent('IQD'), 3, 'ISO 4217, not CLDR/Intl (which shows IQD with 0)');
+  t.equal(f.currencyExponent('XAU'), undefined, 'no minor unit in ISO: not money');
+  t.equal(f.currencyExponent('ABC'), undefined, 'unknown: no guess');
+  t.equal(f.isCurrency('USD'), true);
+  t.equal(f.isCurrency('XXX'), false);
+});
 
 t.test('bits per second with SI units', async (t) => {
   t.equal(f.formatBps(0), '0 bps');
@@ -33,6 +63,12 @@ t.test('money from minor units with the currency exponent, integer arithmetic on
   t.equal(f.formatMoney(1234, 'XYZ', 0), '1,234 XYZ', 'the API\'s exponent wins');
   t.equal(f.formatMoney(9_007_199_254_740_991, 'USD'), '90,071,992,547,409.91 USD', 'no float rounding at 2^53');
   t.equal(f.formatMoney(undefined, 'USD'), '—');
+  t.equal(f.formatMoney(12_345_678, 'KWD'), '12,345.678 KWD', 'KWD: 3 decimals');
+  t.equal(f.formatMoney(-5, 'KWD'), '-0.005 KWD');
+  t.equal(f.formatMoney(1_234_567, 'JPY'), '1,234,567 JPY', 'JPY: none');
+  t.equal(f.formatMoney(123_456, 'CLF'), '12.3456 CLF', 'CLF: 4 decimals');
+  t.equal(f.formatMoney(1, 'CLF'), '0.0001 CLF');
+  t.equal(f.formatMoney(1234, 'ABC'), '1,234 ABC (minor units)', 'not an ISO currency: the bare minor units, marked, never a guessed 2 decimals');
 });
 
 t.test('amounts typed in major units become minor units, refusing extra decimals', async (t) => {
@@ -43,6 +79,10 @@ t.test('amounts typed in major units become minor units, refusing extra decimals
   t.equal(f.parseMoneyToMinor('12.345', 'KWD'), 12345);
   t.equal(f.parseMoneyToMinor('49.999', 'USD'), undefined);
   t.equal(f.parseMoneyToMinor('-1', 'USD'), undefined);
+  t.equal(f.parseMoneyToMinor('12.3456', 'CLF'), 123_456);
+  t.equal(f.parseMoneyToMinor('1.23456', 'CLF'), undefined);
+  t.equal(f.parseMoneyToMinor('12.3456', 'KWD'), undefined);
+  t.equal(f.parseMoneyToMinor('10', 'ABC'), undefined, 'no exponent for a non-currency');
   t.equal(f.parseMbpsToBps('250'), 250_000_000);
   t.equal(f.parseMbpsToBps('1.5'), 1_500_000);
   t.equal(f.parseMbpsToBps('0'), undefined);
