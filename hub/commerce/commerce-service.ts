@@ -9,16 +9,18 @@ import type { Logger } from '../../common/logger';
 import { SAFE_ID } from '../../common/topics';
 import { hubError } from '../errors';
 import type { EdgeConfigPusher } from '../ports';
-import { nextPeriod, periodContaining } from './billing-period';
+import { nextPeriod, periodContaining } from './invoice-period';
 import type { CommerceRepository } from './commerce-repository';
 import type { Invoice, InvoiceDraft } from './invoice';
-import { buildCreditNoteDraft, buildInvoiceDraft, formatInvoiceNumber, invoiceIdempotencyKey } from './invoice';
+import { buildInvoiceDraft, formatInvoiceNumber, invoiceIdempotencyKey } from './invoice';
+import type { IssuedTerms } from './invoice-terms';
 import type { CommerceJobName } from './job-schedule';
 import { formatMinor } from '../../common/money';
+import { addonPriceBasis } from './addon-state';
 import * as addonRules from './netflow-addon';
 import type { PriceBook } from './price-book';
 import { findTier, fitTier, validatePriceBook } from './price-book';
-import { createSerialQueue } from './serial-queue';
+import { createSerialQueue } from '../../common/serial-queue';
 import type { Subscription, Transition } from './subscription';
 import { newSubscription, then, unchanged } from './subscription';
 import { addonFeeMinorOf, applyPriceBook, changeTier, setActiveCustomers } from './subscription-rules';
@@ -40,6 +42,8 @@ export interface CommerceServiceDeps {
     createdAtMs(operatorId: string): Promise<number | undefined>;
     listIds(): Promise<string[]>;
   };
+  /** Seller, buyer and due date frozen into each invoice at issue (invoice-terms.ts); absent: none printed. */
+  invoiceTerms?(operatorId: string, issuedAtMs: number): Promise<IssuedTerms>;
 }
 
 type Rule = (sub: Subscription, book: PriceBook, nowMs: number) => Transition;
@@ -112,7 +116,8 @@ export function createCommerceService(deps: CommerceServiceDeps) {
     const book = await repo.getPriceBook();
     const tier = findTier(book, sub.tierId) ?? fitTier(book, sub.activeCustomers);
     const period = periodContaining(nowMs);
-    const addonFee = addonFeeMinorOf(tier, book);
+    const addonBasis = addonPriceBasis(tier, sub.addon);
+    const addonFee = addonFeeMinorOf(addonBasis, book);
     const snapshots = await repo.snapshotsFor(operatorId, period.startMs, period.endMs);
     const preview = buildInvoiceDraft(operatorId, period, snapshots);
     return {
@@ -124,10 +129,12 @@ export function createCommerceService(deps: CommerceServiceDeps) {
       period,
       addon: {
         name: addonRules.ADDON_NAME,
-        ...sub.addon,
+        ...addonRules.addonStateView(sub),
         daysLeft: addonRules.daysLeft(sub, nowMs),
         eligible: tier.netflowEligible,
         percentOfFee: book.addonPercentOfFee,
+        /** The tier whose fee the price follows: the tier in force, or the last eligible one after a downgrade. */
+        priceTier: addonBasis,
         priceMonthlyMinor: addonFee.monthlyMinor,
         priceMonthly: formatMinor(addonFee.monthlyMinor, book.currency),
         collection: addonRules.collectionStateAt(sub, nowMs),
@@ -181,9 +188,9 @@ export function createCommerceService(deps: CommerceServiceDeps) {
   const jobs: Record<CommerceJobName, (nowMs: number) => Promise<unknown>> = {
     'trial-expiry': async (nowMs) => {
       await ensureAllOperators(nowMs);
-      return advanceJob(nowMs, (s) => s.addon.status === 'trial' && nowMs >= s.addon.trialEndsAtMs!);
+      return advanceJob(nowMs, (s) => addonRules.trialExpiryDue(s, nowMs));
     },
-    'period-end': (nowMs) => advanceJob(nowMs, (s) => s.addon.status === 'active' && !s.addon.renew && nowMs >= s.addon.endsAtMs!),
+    'period-end': (nowMs) => advanceJob(nowMs, (s) => addonRules.periodEndDue(s, nowMs)),
 
     /** One invoice per operator for every ended period not yet invoiced (idempotent by key). */
     invoices: async (nowMs) => {
@@ -203,7 +210,7 @@ export function createCommerceService(deps: CommerceServiceDeps) {
             const draft = buildInvoiceDraft(sub.operatorId, p, await repo.snapshotsFor(sub.operatorId, p.startMs, p.endMs));
             if (draft.lines.length === 0) { await repo.saveSubscription(sub); continue; }
             // The invoice, its number and the subscription's invoiced-through pointer land in one batch.
-            const doc = await issueLocked('invoice', draft, key, nowMs, {}, sub);
+            const doc = await issueLocked('invoice', draft, key, nowMs, (await deps.invoiceTerms?.(sub.operatorId, nowMs)) ?? {}, sub);
             issued.push(doc.number);
             log.info({ operatorId: sub.operatorId, period: p.key, number: doc.number, totalMinor: doc.totalMinor }, 'commerce: invoice issued');
           }
@@ -257,8 +264,8 @@ export function createCommerceService(deps: CommerceServiceDeps) {
     getSubscriptionView: viewOf,
     startTrial: (operatorId: string) => mutate(operatorId, addonRules.startTrial),
     activate: (operatorId: string) => mutate(operatorId, addonRules.activate),
-    cancel: (operatorId: string) => mutate(operatorId, (s, _b, now) => addonRules.endAtPeriodEnd(s, now, 'cancelled')),
-    disableRenewal: (operatorId: string) => mutate(operatorId, (s, _b, now) => addonRules.endAtPeriodEnd(s, now, 'renewal_disabled')),
+    cancel: (operatorId: string) => mutate(operatorId, (s, b, now) => addonRules.endAtPeriodEnd(s, b, now, 'cancelled')),
+    disableRenewal: (operatorId: string) => mutate(operatorId, (s, b, now) => addonRules.endAtPeriodEnd(s, b, now, 'renewal_disabled')),
     enableRenewal: (operatorId: string) => mutate(operatorId, addonRules.enableRenewal),
     setVisibility: (operatorId: string, visible: boolean) => mutate(operatorId, (s, _b, now) => addonRules.setVisibility(s, visible, now)),
     changeTier: (operatorId: string, tierId: string) => mutate(operatorId, (s, b, now) => changeTier(s, b, tierId, now)),
@@ -273,21 +280,8 @@ export function createCommerceService(deps: CommerceServiceDeps) {
       return addonRules.collectionAllowedDuring(await repo.getSubscription(operatorId), fromMs, toMs);
     },
 
+    /** The operator's issued invoices (their payments, credit notes and state: invoice-service.ts). */
     listInvoices: (operatorId: string) => repo.listInvoices(operatorId),
-    async getInvoice(operatorId: string, number: string): Promise<Invoice> {
-      const doc = await repo.getInvoice(number);
-      if (!doc || doc.operatorId !== operatorId) throw hubError('NOT_FOUND', `no invoice ${number}`);
-      return doc;
-    },
-    /** Correct an issued invoice with a full credit note (the invoice itself is never edited). */
-    async creditInvoice(operatorId: string, number: string, reason: string): Promise<Invoice> {
-      return queue.run(async () => {
-        const inv = await repo.getInvoice(number);
-        if (!inv || inv.operatorId !== operatorId) throw hubError('NOT_FOUND', `no invoice ${number}`);
-        if (inv.kind !== 'invoice') throw hubError('CONFLICT', `${number} is a credit note`);
-        return issueLocked('credit_note', buildCreditNoteDraft(inv), `${operatorId}/credit-${number}`, deps.clock.nowMs(), { creditsInvoice: number, reason });
-      });
-    },
 
     runJob(name: CommerceJobName, nowMs: number): Promise<unknown> {
       return jobs[name](nowMs);

@@ -3,45 +3,13 @@
  * the notices shown to the operator. Plain data; the rules that change it are pure functions in
  * subscription-rules.ts and netflow-addon.ts, each returning a Transition.
  */
-import { DAY_MS, periodContaining } from './billing-period';
+import type { AddonPriceBasis, NetflowAddon } from './addon-state';
+import { addonPriceBasis, isBillable } from './addon-state';
+import { DAY_MS, periodContaining } from './invoice-period';
 import type { PriceBook } from './price-book';
 import { findTier, fitTier } from './price-book';
 
-export type AddonStatus =
-  /** never started */
-  | 'none'
-  /** free trial running until trialEndsAtMs */
-  | 'trial'
-  /** the trial ran out without activation: collection paused, data kept until purgeAtMs */
-  | 'trial_expired'
-  /** paid; renew=false means it ends at endsAtMs (the end of the paid period) */
-  | 'active'
-  /** a paid add-on ran to the end of its last paid period: collection stopped, data kept until purgeAtMs */
-  | 'ended';
-
-export type AddonEndReason = 'cancelled' | 'renewal_disabled' | 'tier_not_eligible';
-
-export interface NetflowAddon {
-  /** super_admin's switch: hidden means it cannot be started or activated. */
-  visible: boolean;
-  status: AddonStatus;
-  /** A trial is once per operator. */
-  trialUsed: boolean;
-  trialStartedAtMs?: number;
-  trialEndsAtMs?: number;
-  activatedAtMs?: number;
-  renew: boolean;
-  /** status 'active' with renew=false: when it ends (always a period boundary). */
-  endsAtMs?: number;
-  endReason?: AddonEndReason;
-  /** Start of the current (or last) collection window: summaries of buckets before it are refused. */
-  collectingSinceMs?: number;
-  /** When collection stopped (trial expiry or end of the last paid period). */
-  stoppedAtMs?: number;
-  /** stoppedAtMs + retention: the series are purged then unless the add-on is activated before. */
-  purgeAtMs?: number;
-  dataPurgedAtMs?: number;
-}
+export type { AddonEndReason, AddonStatus, NetflowAddon } from './addon-state';
 
 export interface Notice { atMs: number; code: string; text: string }
 
@@ -72,6 +40,11 @@ export interface BillingSnapshot {
   currency: string;
   addonBillable: boolean;
   addonPercentOfFee: number;
+  /**
+   * While addonBillable: the tier whose fee the add-on's price follows (addon-state.ts, the downgrade
+   * rule). Absent on snapshots stored before the rule: the add-on followed this snapshot's tier.
+   */
+  addonBasis?: AddonPriceBasis;
   reason: string;
 }
 
@@ -95,7 +68,7 @@ export function newSubscription(operatorId: string, book: PriceBook, nowMs: numb
     createdAtMs: nowMs,
     tierId: tier.tierId,
     activeCustomers: 0,
-    addon: { visible: true, status: 'none', trialUsed: false, renew: false },
+    addon: { status: 'none', visible: true },
     notices: [],
     nextInvoicePeriodStartMs: periodContaining(nowMs).startMs,
     snapshotSeq: 0,
@@ -111,8 +84,9 @@ export function snapshotOf(sub: Subscription, book: PriceBook, atMs: number, rea
     tierName: tier.name,
     monthlyFeeMinor: tier.monthlyFeeMinor,
     currency: book.currency,
-    addonBillable: sub.addon.status === 'active',
+    addonBillable: isBillable(sub.addon),
     addonPercentOfFee: book.addonPercentOfFee,
+    ...(isBillable(sub.addon) ? { addonBasis: addonPriceBasis(tier, sub.addon) } : {}),
     reason,
   };
 }

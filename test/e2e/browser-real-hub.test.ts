@@ -204,12 +204,12 @@ if (!existsSync(CHROMIUM)) {
       await page.waitForSelector('#addons');
       const cells = await page.$$eval('#addons tr[data-addon="netflow"] td', (tds) => tds.map((td) => td.textContent ?? ''));
       const { subscription } = await stack.api('GET', `/operators/${OP}/subscription`);
-      const { addon } = subscription as { addon: { status: string; daysLeft: number; trialEndsAtMs: number } };
+      const { addon } = subscription as { addon: { status: string; daysLeft: number; trial: { endsAtMs: number } } };
       t.equal(addon.status, 'trial');
       t.ok(addon.daysLeft > 0, `the hub counts ${addon.daysLeft} days left`);
       t.ok(cells.some((c) => c.startsWith('trial')), `status cell reads trial (${cells.join(' | ')})`);
       t.ok(cells.includes(String(addon.daysLeft)), 'the days-left cell shows the hub\'s figure');
-      const ends = new Date(addon.trialEndsAtMs).toISOString().slice(0, 16).replace('T', ' ');
+      const ends = new Date(addon.trial.endsAtMs).toISOString().slice(0, 16).replace('T', ' ');
       t.ok(cells.some((c) => c.includes(`trial ends ${ends} UTC`)), `trial end ${ends} UTC shown`);
       t.ok(await page.$('#addons button[data-action="activate"]'), 'can activate during the trial');
       t.equal(await page.$('#addons button[data-action="start-trial"]'), null, 'no second trial');

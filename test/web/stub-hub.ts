@@ -91,7 +91,7 @@ export interface StubHub {
 export async function startStubHub(): Promise<StubHub> {
   const calls = new Map<string, number>();
   const sessions = new Map<string, Principal>();
-  const addon = { name: 'NetFlow Traffic Analysis', visible: true, status: 'none', trialUsed: false, renew: false, daysLeft: null as number | null, trialEndsAtMs: undefined as number | undefined, eligible: true, percentOfFee: 50, priceMonthlyMinor: 14950, collection: { allowed: false, reason: 'NetFlow add-on not started' } };
+  const addon = { name: 'NetFlow Traffic Analysis', visible: true, status: 'none', trial: null as { startedAtMs: number; endsAtMs: number } | null, paid: null, trialUsed: false, renew: false, daysLeft: null as number | null, eligible: true, percentOfFee: 50, priceMonthlyMinor: 14950, collection: { allowed: false, reason: 'NetFlow add-on not started' } };
   let liveTick = 0;
   const samples = billSamples();
   const toBps = (bytes: number) => Math.round((bytes * 8) / SLOT);
@@ -243,7 +243,7 @@ export async function startStubHub(): Promise<StubHub> {
     assertOperatorAccess(ctx, ctx.params.operatorId, ['super_admin', 'operator_admin']);
     if (ctx.params.action === 'start-trial') {
       if (addon.trialUsed) throw hubError('TRIAL_ALREADY_USED', 'the trial was already used');
-      Object.assign(addon, { status: 'trial', trialUsed: true, trialEndsAtMs: NOW_MS + 15 * 86400_000, daysLeft: 15, collection: { allowed: true, reason: 'trial' } });
+      Object.assign(addon, { status: 'trial', trialUsed: true, trial: { startedAtMs: NOW_MS, endsAtMs: NOW_MS + 15 * 86400_000 }, daysLeft: 15, collection: { allowed: true, reason: 'trial' } });
     } else if (ctx.params.action === 'activate') {
       Object.assign(addon, { status: 'active', renew: true, daysLeft: null, collection: { allowed: true, reason: 'active' } });
     } else {

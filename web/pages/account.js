@@ -3,9 +3,11 @@
 // the running period's invoice preview.
 // API (hub/commerce/commerce-routes.ts):
 //   GET  /operators/:op/subscription → {subscription:{currency, tier:{tierId,name,maxCustomers,monthlyFeeMinor,
-//        netflowEligible}, activeCustomers, period:{startMs,endMs}, addon:{name,visible,status,trialUsed,trialEndsAtMs?,
-//        renew,endsAtMs?,endReason?,daysLeft,eligible,percentOfFee,priceMonthlyMinor,collection:{allowed,reason},
-//        purgeAtMs?}, notices:[{atMs,code,text}], nextInvoicePreview:{lines,totalMinor,currency,currencyExponent,note}}}
+//        netflowEligible}, activeCustomers, period:{startMs,endMs}, addon:{name,visible,
+//        status: none|trial|trial_expired|active|cancelling|ended|purged, trial:{startedAtMs,endsAtMs}|null,
+//        paid:{firstActivatedAtMs}|null, endsAtMs? and endReason? (cancelling), purgeAtMs? (trial_expired, ended),
+//        trialUsed,renew,daysLeft,eligible,percentOfFee,priceTier:{tierId,tierName},priceMonthlyMinor,
+//        collection:{allowed,reason}}, notices:[{atMs,code,text}], nextInvoicePreview:{lines,totalMinor,currency,currencyExponent,note}}}
 //   POST /operators/:op/addons/netflow/{start-trial|activate|cancel|disable-renewal|enable-renewal} → {subscription}
 //   PUT  /operators/:op/subscription {tierId} → {subscription};  GET /price-book (super_admin) → {priceBook:{tiers}}
 import { h, table, section, errorBox, badge, setChildren } from '../dom.js';
@@ -18,7 +20,9 @@ const STATUS = {
   trial: ['trial', 'warn'],
   trial_expired: ['trial expired', 'bad'],
   active: ['active', 'ok'],
+  cancelling: ['active, not renewing', 'warn'],
   ended: ['ended', 'bad'],
+  purged: ['ended, data deleted', 'muted'],
 };
 
 export async function render(ctx) {
@@ -83,7 +87,7 @@ export async function render(ctx) {
         { label: 'NetFlow add-on', value: (t) => (t.netflowEligible ? 'eligible' : 'not eligible') },
         { label: '', value: (t) => (t.tierId === tier.tierId ? badge('current', 'ok') : h('button', { type: 'button', class: 'secondary', onclick: () => act(`Change to ${t.name}`, 'PUT', '/subscription', { tierId: t.tierId }) }, 'Switch')) },
       ], tiers, { id: 'tiers' }) : null),
-      section('Add-ons', addonTable(addon, cur, canWrite, act)),
+      section('Add-ons', addonTable(addon, tier, cur, canWrite, act)),
       sub.notices && sub.notices.length ? section('Notices', table([
         { label: 'When', value: (n) => formatUtc(n.atMs) },
         { label: 'Notice', value: (n) => n.text },
@@ -95,12 +99,14 @@ export async function render(ctx) {
   await load();
 }
 
-function addonTable(addon, currency, canWrite, act) {
+function addonTable(addon, tier, currency, canWrite, act) {
   const [text, kind] = STATUS[addon.status] || [addon.status || 'none', 'muted'];
   const details = [];
-  if (addon.status === 'trial' && addon.trialEndsAtMs) details.push(`trial ends ${formatUtc(addon.trialEndsAtMs)}`);
-  if (addon.status === 'active' && addon.renew === false && addon.endsAtMs) details.push(`ends ${formatUtc(addon.endsAtMs)}${addon.endReason ? ` (${addon.endReason.replace('_', ' ')})` : ''}`);
+  if (addon.status === 'trial' && addon.trial) details.push(`trial ends ${formatUtc(addon.trial.endsAtMs)}`);
+  if (addon.status === 'cancelling' && addon.endsAtMs) details.push(`ends ${formatUtc(addon.endsAtMs)}${addon.endReason ? ` (${addon.endReason.replaceAll('_', ' ')})` : ''}`);
+  if (addon.priceTier && tier.tierId && addon.priceTier.tierId !== tier.tierId) details.push(`charged at the ${addon.priceTier.tierName} price (the last eligible tier) until it ends`);
   if (addon.purgeAtMs && (addon.status === 'trial_expired' || addon.status === 'ended')) details.push(`collected data is deleted on ${formatUtcDate(addon.purgeAtMs)} unless activated`);
+  if (addon.status !== 'trial' && addon.trial) details.push(`trial used ${formatUtcDate(addon.trial.startedAtMs)} – ${formatUtcDate(addon.trial.endsAtMs)}`);
   if (addon.collection && addon.collection.allowed === false && addon.collection.reason) details.push(`collection paused: ${addon.collection.reason}`);
   if (addon.eligible === false) details.push('this tier cannot run the add-on');
   if (addon.visible === false) details.push('not offered to this operator');
@@ -108,7 +114,7 @@ function addonTable(addon, currency, canWrite, act) {
     { label: 'Add-on', value: () => h('strong', {}, addon.name || 'NetFlow Traffic Analysis') },
     { label: 'State', value: () => h('span', {}, badge(text, kind), details.map((d) => h('div', { class: 'muted' }, d))) },
     { label: 'Days left', num: true, value: () => (addon.daysLeft === undefined || addon.daysLeft === null ? '—' : String(addon.daysLeft)) },
-    { label: 'Renews', value: () => (addon.status === 'active' ? (addon.renew ? 'yes' : 'no') : '—') },
+    { label: 'Renews', value: () => (addon.status === 'active' ? 'yes' : addon.status === 'cancelling' ? 'no' : '—') },
     { label: 'Price / month', num: true, value: () => `${formatMoney(addon.priceMonthlyMinor, currency)}${addon.percentOfFee !== undefined ? ` (${addon.percentOfFee}% of fee)` : ''}` },
     { label: 'Actions', value: () => (canWrite ? addonActions(addon, act) : h('span', { class: 'muted' }, 'read-only')) },
   ], [addon], { id: 'addons', rowAttrs: () => ({ 'data-addon': 'netflow' }) });
@@ -119,9 +125,9 @@ function addonActions(a, act) {
   if (a.visible === false || a.eligible === false) return h('span', { class: 'muted' }, 'unavailable');
   const out = [];
   if (a.status === 'none' && !a.trialUsed) out.push(btn('Start trial', 'start-trial'));
-  if (a.status !== 'active') out.push(btn('Activate', 'activate', a.status === 'none' && !a.trialUsed ? 'secondary' : undefined));
-  if (a.status === 'active' && a.renew) out.push(btn('Disable renewal', 'disable-renewal', 'secondary'));
-  if (a.status === 'active' && !a.renew) out.push(btn('Enable renewal', 'enable-renewal', 'secondary'));
+  if (a.status !== 'active' && a.status !== 'cancelling') out.push(btn('Activate', 'activate', a.status === 'none' && !a.trialUsed ? 'secondary' : undefined));
+  if (a.status === 'active') out.push(btn('Disable renewal', 'disable-renewal', 'secondary'));
+  if (a.status === 'cancelling') out.push(btn('Enable renewal', 'enable-renewal', 'secondary'));
   if (a.status === 'active' || a.status === 'trial') out.push(btn('Cancel', 'cancel', 'danger'));
   return h('div', { class: 'row' }, out);
 }

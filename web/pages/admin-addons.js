@@ -1,6 +1,6 @@
 // super_admin: which operators are offered the NetFlow Traffic Analysis add-on. Hiding it stops new
 // trials and activations for that operator (commerce rules decide what happens to a running one).
-// API: GET /operators → {operators}; GET /operators/:op/subscription → {subscription:{tier,addon:{visible,status,…}}};
+// API: GET /operators → {operators}; GET /operators/:op/subscription → {subscription:{tier,addon:{visible,status (none|trial|trial_expired|active|cancelling|ended|purged),…}}};
 //      PUT /operators/:op/addons/netflow/visibility {visible} → {subscription}
 import { h, table, section, errorBox, badge } from '../dom.js';
 
@@ -28,7 +28,7 @@ export async function render(ctx) {
     list.replaceChildren(section(null, table([
       { label: 'Operator', value: (r) => h('span', {}, h('strong', {}, r.name || r.operatorId), h('div', { class: 'muted' }, r.operatorId)) },
       { label: 'Tier', value: (r) => (r.sub && r.sub.tier ? r.sub.tier.name : '—') },
-      { label: 'Add-on', value: (r) => (r.err ? errorBox(r.err, 'subscriptions') : badge(r.sub.addon.status, r.sub.addon.status === 'active' ? 'ok' : 'muted')) },
+      { label: 'Add-on', value: (r) => (r.err ? errorBox(r.err, 'subscriptions') : badge(r.sub.addon.status, r.sub.addon.status === 'active' || r.sub.addon.status === 'cancelling' ? 'ok' : 'muted')) },
       { label: 'Visible', value: (r) => (r.sub ? (r.sub.addon.visible ? badge('offered', 'ok') : badge('hidden', 'bad')) : '—') },
       { label: '', value: (r) => (r.sub ? h('button', { type: 'button', class: 'secondary', 'data-operator': r.operatorId, onclick: () => toggle(r) }, r.sub.addon.visible ? 'Hide' : 'Offer') : '') },
     ], rows, { id: 'visibility-table', empty: 'No operators yet.' })));

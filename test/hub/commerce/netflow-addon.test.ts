@@ -1,13 +1,19 @@
 import t from 'tap';
-import { DAY_MS } from '../../../hub/commerce/billing-period';
+import { DAY_MS } from '../../../hub/commerce/invoice-period';
 import * as addon from '../../../hub/commerce/netflow-addon';
 import { DEFAULT_PRICE_BOOK, fitTier, validatePriceBook, type PriceBook } from '../../../hub/commerce/price-book';
-import { newSubscription, type Subscription } from '../../../hub/commerce/subscription';
+import { newSubscription, type NetflowAddon, type Subscription } from '../../../hub/commerce/subscription';
 import { applyPriceBook, changeTier, setActiveCustomers } from '../../../hub/commerce/subscription-rules';
 
 const book: PriceBook = structuredClone(DEFAULT_PRICE_BOOK) as PriceBook;
 const t0 = Date.UTC(2026, 4, 10, 12);
 const midSub = (): Subscription => setActiveCustomers(newSubscription('isp1', book, t0).sub, book, 1_000, t0).sub;
+
+/** The add-on, narrowed to the state the test expects it in (fails the test otherwise). */
+function inState<S extends NetflowAddon['status']>(a: NetflowAddon, status: S): Extract<NetflowAddon, { status: S }> {
+  if (a.status !== status) throw new Error(`expected the add-on ${status}, it is ${a.status}`);
+  return a as Extract<NetflowAddon, { status: S }>;
+}
 
 t.test('tier fitting: Small ≤ 500, Mid 501–2,000, Large 2,001+', async (t) => {
   t.same([0, 500, 501, 2_000, 2_001, 1e6].map((n) => fitTier(book, n).tierId), ['small', 'small', 'mid', 'mid', 'large', 'large']);
@@ -24,11 +30,12 @@ t.test('price book validation names the field', async (t) => {
 
 t.test('cancel is idempotent, enable-renewal undoes it before the period ends, not after', async (t) => {
   let s = addon.activate(midSub(), book, t0).sub;
-  s = addon.endAtPeriodEnd(s, t0 + DAY_MS, 'cancelled').sub;
-  t.equal(addon.endAtPeriodEnd(s, t0 + 2 * DAY_MS, 'renewal_disabled').sub, s, 'second cancel changes nothing');
+  s = addon.endAtPeriodEnd(s, book, t0 + DAY_MS, 'cancelled').sub;
+  t.equal(inState(s.addon, 'cancelling').endsAtMs, Date.UTC(2026, 5, 1));
+  t.equal(addon.endAtPeriodEnd(s, book, t0 + 2 * DAY_MS, 'renewal_disabled').sub, s, 'second cancel changes nothing');
   const renewed = addon.enableRenewal(s, book, t0 + 3 * DAY_MS).sub;
-  t.equal(renewed.addon.renew, true);
-  t.equal(renewed.addon.endsAtMs, undefined);
+  t.equal(renewed.addon.status, 'active');
+  t.notOk('endsAtMs' in renewed.addon, 'a renewing add-on has no end');
   t.equal(addon.collectionStateAt(renewed, Date.UTC(2026, 6, 1)).allowed, true);
   t.throws(() => addon.enableRenewal(s, book, Date.UTC(2026, 5, 1)), { code: 'ADDON_NOT_ACTIVE' }, 'after the end: activate instead');
 });
@@ -36,12 +43,13 @@ t.test('cancel is idempotent, enable-renewal undoes it before the period ends, n
 t.test('time-driven steps are recorded at their own instant, whenever advance runs', async (t) => {
   const trial = addon.startTrial(midSub(), book, t0).sub;
   const late = addon.advance(trial, book, t0 + 40 * DAY_MS);
-  t.equal(late.sub.addon.stoppedAtMs, t0 + 15 * DAY_MS);
-  t.equal(late.sub.addon.purgeAtMs, t0 + 45 * DAY_MS);
+  const expired = inState(late.sub.addon, 'trial_expired');
+  t.same(expired.trial, { startedAtMs: t0, endsAtMs: t0 + 15 * DAY_MS }, 'collection stopped at the trial\'s end');
+  t.equal(expired.purgeAtMs, t0 + 45 * DAY_MS);
   t.equal(late.collectionChanged, true);
   t.equal(addon.advance(trial, book, t0 + 15 * DAY_MS - 1).sub, trial, 'not yet');
   let paid = addon.activate(midSub(), book, t0).sub;
-  paid = addon.endAtPeriodEnd(paid, t0, 'cancelled').sub;
+  paid = addon.endAtPeriodEnd(paid, book, t0, 'cancelled').sub;
   const ended = addon.advance(paid, book, Date.UTC(2026, 5, 3));
   t.equal(ended.sub.addon.status, 'ended');
   t.same(ended.snapshots.map((x) => [x.atMs, x.addonBillable]), [[Date.UTC(2026, 5, 1), false]]);
@@ -64,14 +72,14 @@ t.test('a trial on a tier that becomes non-eligible ends at the period end at th
   const trial = addon.startTrial(midSub(), book, Date.UTC(2026, 4, 25)).sub; // would end 9 June
   const low = setActiveCustomers(trial, book, 100, Date.UTC(2026, 4, 26)).sub;
   const down = changeTier(low, book, 'small', Date.UTC(2026, 4, 26)).sub;
-  t.equal(down.addon.trialEndsAtMs, Date.UTC(2026, 5, 1));
+  t.equal(inState(down.addon, 'trial').trial.endsAtMs, Date.UTC(2026, 5, 1));
   t.ok(down.notices.some((n) => n.code === 'addon_ends_tier_not_eligible'));
   t.throws(() => addon.startTrial(setActiveCustomers(newSubscription('x', book, t0).sub, book, 10, t0).sub, book, t0), { code: 'TIER_NOT_ELIGIBLE' });
 });
 
 t.test('a direct activation uses up the trial offer', async (t) => {
   let s = addon.activate(midSub(), book, t0).sub;
-  s = addon.advance(addon.endAtPeriodEnd(s, t0, 'cancelled').sub, book, Date.UTC(2026, 5, 2)).sub;
+  s = addon.advance(addon.endAtPeriodEnd(s, book, t0, 'cancelled').sub, book, Date.UTC(2026, 5, 2)).sub;
   t.throws(() => addon.startTrial(s, book, Date.UTC(2026, 5, 2)), { code: 'TRIAL_ALREADY_USED', message: /paid add-on/ });
 });
 
@@ -107,7 +115,7 @@ t.test('collection over a bucket: refused only when paused for the whole 5-minut
   t.equal(addon.collectionStateAt(paid, t0).allowed, false, 'which the old instant rule refused');
   t.match(during(paid, t0 - BUCKET_MS), { allowed: false, reason: /before the NetFlow Traffic Analysis add-on was activated at/ });
   t.equal(during(paid, t0 + 400 * DAY_MS).allowed, true, 'renewing: no end');
-  const cancelled = addon.endAtPeriodEnd(paid, activatedMs, 'cancelled').sub;
+  const cancelled = addon.endAtPeriodEnd(paid, book, activatedMs, 'cancelled').sub;
   const periodEnd = Date.UTC(2026, 5, 1);
   t.equal(during(cancelled, periodEnd - BUCKET_MS).allowed, true);
   t.same(during(cancelled, periodEnd), { allowed: false, reason: `NetFlow Traffic Analysis add-on ended at ${new Date(periodEnd).toISOString()} (end of the paid period)` });
@@ -130,7 +138,7 @@ t.test('collection over a bucket: refused only when paused for the whole 5-minut
 t.test('activation during the trial keeps the trial dates (the account history and trial-window buckets need them)', async (t) => {
   const trial = addon.startTrial(midSub(), book, t0).sub;
   const active = addon.activate(trial, book, t0 + 2 * DAY_MS).sub;
-  t.equal(active.addon.trialStartedAtMs, t0);
-  t.equal(active.addon.trialEndsAtMs, trial.addon.trialEndsAtMs);
+  t.same(inState(active.addon, 'active').trial, inState(trial.addon, 'trial').trial);
+  t.same(inState(active.addon, 'active').trial, { startedAtMs: t0, endsAtMs: t0 + 15 * DAY_MS });
   t.equal(addon.collectionAllowedDuring(active, t0 + 60_000, t0 + 360_000).allowed, true, 'a bucket collected during the trial is still stored');
 });
