@@ -2,6 +2,7 @@
  * Hub configuration: read from the environment once at start, validated, frozen.
  * Every key has a default that works on one machine. A bad value fails fast naming the key.
  */
+import { parseIsoInstant } from '../common/clock';
 import { parseSecretKeyHex } from './security/key-ring';
 import type { CookieSecureMode } from './http/session-cookie';
 
@@ -91,6 +92,21 @@ export interface HubConfig {
   cookieSecure: CookieSecureMode;
   /** FLOWBILL_JOBS: "on" runs the node-cron jobs (billing, trials, invoices, retention); "off" for tests. */
   jobsEnabled: boolean;
+  /** FLOWBILL_INVOICE_SELLER_NAME: the seller (this platform) named on invoices and credit notes, frozen into each at issue. */
+  invoiceSellerName: string;
+  /** FLOWBILL_INVOICE_PAYMENT_TERMS_DAYS: an invoice is due this many days after its UTC issue date (0 = on that day). */
+  invoicePaymentTermsDays: number;
+  /**
+   * FLOWBILL_CLOCK: system (default) | an ISO 8601 instant with its zone, e.g. 2027-01-10T09:00:00Z: the hub's
+   * time starts there and runs forward at real speed (tests, demos). Never in production: the hub warns at
+   * start and GET /api/v1/health shows it. undefined = the system clock.
+   */
+  clockStartMs: number | undefined;
+  /**
+   * FLOWBILL_CLOCK_CONTROL: off | on, on only with FLOWBILL_CLOCK=<instant>. on: a super_admin may move the
+   * hub's time forward (never back) with POST /api/v1/hub/clock, which then runs the jobs due at the new time.
+   */
+  clockControl: boolean;
   /**
    * FLOWBILL_INGEST_MAX_PAYLOAD_BYTES: a summaries message larger than this is dropped before decoding (no
    * ack: the edge keeps it; raise the limit to let it in). 1.5 MiB default: a 10,000-summary batch with
@@ -125,6 +141,15 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
   if (trustProxy !== 'on' && trustProxy !== 'off') throw new Error(`config FLOWBILL_TRUST_PROXY=${trustProxy}: expected on or off`);
   const jobs = env.FLOWBILL_JOBS ?? 'on';
   if (jobs !== 'on' && jobs !== 'off') throw new Error(`config FLOWBILL_JOBS=${jobs}: expected on or off`);
+  const clockRaw = env.FLOWBILL_CLOCK || 'system';
+  const clockStartMs = clockRaw === 'system' ? undefined : parseIsoInstant(clockRaw);
+  if (clockRaw !== 'system' && clockStartMs === undefined) throw new Error(`config FLOWBILL_CLOCK=${clockRaw}: expected system or an ISO 8601 instant with its zone, e.g. 2027-01-10T09:00:00Z`);
+  const clockControl = env.FLOWBILL_CLOCK_CONTROL || 'off';
+  if (clockControl !== 'on' && clockControl !== 'off') throw new Error(`config FLOWBILL_CLOCK_CONTROL=${clockControl}: expected on or off`);
+  if (clockControl === 'on' && clockStartMs === undefined) throw new Error('config FLOWBILL_CLOCK_CONTROL=on: only with FLOWBILL_CLOCK=<instant> (a test hub); the system clock cannot be moved');
+  const invoiceSellerName = (env.FLOWBILL_INVOICE_SELLER_NAME ?? 'flowbill').trim();
+  // printed on PDFs: no control characters, one line
+  if (!/^[^\u0000-\u001f\u007f]{1,120}$/.test(invoiceSellerName)) throw new Error(`config FLOWBILL_INVOICE_SELLER_NAME: expected 1-120 characters on one line`);
   const cookieSecure = env.FLOWBILL_COOKIE_SECURE || 'auto';
   if (cookieSecure !== 'auto' && cookieSecure !== 'on' && cookieSecure !== 'off') throw new Error(`config FLOWBILL_COOKIE_SECURE=${cookieSecure}: expected auto, on or off`);
   const config: HubConfig = {
@@ -157,6 +182,10 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     sessionTtlHours: intKey(env, 'FLOWBILL_SESSION_TTL_HOURS', 12, 1, 24 * 30),
     cookieSecure,
     jobsEnabled: jobs === 'on',
+    invoiceSellerName,
+    invoicePaymentTermsDays: intKey(env, 'FLOWBILL_INVOICE_PAYMENT_TERMS_DAYS', 14, 0, 365),
+    clockStartMs,
+    clockControl: clockControl === 'on',
     ingestMaxPayloadBytes: intKey(env, 'FLOWBILL_INGEST_MAX_PAYLOAD_BYTES', 1536 * 1024, 1024, 256 * 1024 * 1024),
     ingestMaxBatchSummaries: intKey(env, 'FLOWBILL_INGEST_MAX_BATCH_SUMMARIES', 10_000, 1, 1_000_000),
     ingestMaxRevisionSubjects: intKey(env, 'FLOWBILL_INGEST_MAX_REVISION_SUBJECTS', 500_000, 1, 100_000_000),
