@@ -34,11 +34,20 @@ export const HUB_ERRORS = {
   ADDON_NOT_ACTIVE: 409,
   ADDON_ALREADY_ACTIVE: 409,
   TIER_LIMIT_EXCEEDED: 409,
+  // invoices (commerce/invoice-lifecycle.ts): payments, refunds and credit notes an invoice refuses
+  INVOICE_VOID: 409,
+  PAYMENT_EXCEEDS_AMOUNT_DUE: 409,
+  REFUND_EXCEEDS_REFUND_DUE: 409,
+  CREDIT_EXCEEDS_CREDITABLE: 409,
+  // a retried write with the same Idempotency-Key but a different request
+  IDEMPOTENCY_KEY_REUSED: 409,
   // billing (95th-percentile plans)
   SUBJECT_ALREADY_IN_PLAN: 409,
   PLAN_FIELD_IMMUTABLE: 409,
   // customer access
   LOGIN_TAKEN: 409,
+  // ops: POST /api/v1/hub/clock asked to move the hub's time back (jobs and dedup assume it only grows)
+  CLOCK_BACKWARDS: 409,
 } as const;
 
 export type HubErrorCode = keyof typeof HUB_ERRORS;
