@@ -6,7 +6,7 @@
  */
 import type { FlowRecord } from '../decode/flow-record';
 import type { Talker } from '../../proto/codec';
-import { formatIp } from '../classify/ip-prefix';
+import { formatIpBytes } from '../../common/ip-prefix';
 
 /** Copies of what the talker needs: FlowRecord addresses are views into the datagram (zero-copy decoder). */
 interface Entry { flow: Pick<FlowRecord, 'exporter' | 'srcIp' | 'dstIp' | 'protocol' | 'srcPort' | 'dstPort'>; bytes: number; packets: number }
@@ -46,7 +46,7 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
       return {
         windowSec,
         talkers: top.map((e) => ({
-          src: formatIp(e.flow.srcIp), dst: formatIp(e.flow.dstIp), protocol: e.flow.protocol,
+          src: formatIpBytes(e.flow.srcIp), dst: formatIpBytes(e.flow.dstIp), protocol: e.flow.protocol,
           srcPort: e.flow.srcPort, dstPort: e.flow.dstPort, bytes: e.bytes, packets: e.packets,
           bitsPerSec: Math.round((e.bytes * 8) / windowSec), exporter: e.flow.exporter,
         })),

@@ -13,7 +13,7 @@ import type { FlowRecord } from '../decode/flow-record';
 import { SubjectKind, type EdgeConfig as CollectionConfig } from '../../proto/codec';
 import { interfaceSubjectId, ipGroupSubjectId } from '../../common/subject-id';
 import { createPrefixTrie, type PrefixTrie } from './prefix-trie';
-import { parsePrefixEntry } from './ip-prefix';
+import { ipEntryPrefixes, parseIpGroupEntry } from '../../common/ip-prefix';
 import { hasSubjectKey, subjectKeyCount, subjectKeyOf } from './subject-keys';
 
 export const DIRECTION_IN = 0;
@@ -87,7 +87,7 @@ export function createClassifier(config: CollectionConfig, opts: ClassifierOptio
     ipGroupCount++;
     for (const entry of group.prefixes ?? []) {
       try {
-        for (const p of parsePrefixEntry(entry)) {
+        for (const p of ipEntryPrefixes(parseIpGroupEntry(entry))) {
           const replaced = groups.insert(p.bytes, p.prefixLen, pair);
           if (replaced && replaced !== pair) errors.push(`prefix ${entry} is in groups ${replaced.in.subjectId} and ${pair.in.subjectId}; the later one wins`);
         }

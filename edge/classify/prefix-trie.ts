@@ -3,10 +3,16 @@
  * Int32Arrays (children and value index per node) so 100k+ prefixes cost a few MB, not millions of
  * objects. lookup() walks at most 32 / 128 bits and allocates nothing.
  */
+import { isIpv4MappedBytes } from '../../common/ip-prefix';
+
 export interface PrefixTrie<T> {
   /** Adds a prefix; returns the value it replaced on an exact duplicate, else undefined. */
   insert(bytes: Uint8Array, prefixLen: number, value: T): T | undefined;
-  /** Value of the longest prefix containing addr (4 or 16 bytes), or undefined. */
+  /**
+   * Value of the longest prefix containing addr (4 or 16 bytes), or undefined. An IPv4-mapped
+   * address (::ffff:a.b.c.d, some exporters' IPv6 fields) is looked up as the IPv4 address a.b.c.d,
+   * the way common/ip-prefix.ts reads IP group entries: IPv6 prefixes never hold mapped addresses.
+   */
   lookup(addr: Uint8Array): T | undefined;
   readonly prefixCount: number;
 }
@@ -68,12 +74,16 @@ export function createPrefixTrie<T>(): PrefixTrie<T> {
       return undefined;
     },
     lookup(addr) {
-      const t = addr.length === 4 ? v4 : addr.length === 16 ? v6 : undefined;
-      if (!t) return undefined;
+      let t: BitTrie;
+      let first = 0; // first bit of addr to walk
+      if (addr.length === 4) t = v4;
+      else if (addr.length !== 16) return undefined;
+      else if (isIpv4MappedBytes(addr)) { t = v4; first = 96; } // ::ffff:a.b.c.d is a.b.c.d
+      else t = v6;
       let node = 0;
       let best = t.valueIndex[0];
       const bits = addr.length * 8;
-      for (let bit = 0; bit < bits; bit++) {
+      for (let bit = first; bit < bits; bit++) {
         const one = (addr[bit >> 3] >> (7 - (bit & 7))) & 1;
         node = one ? t.child1[node] : t.child0[node];
         if (node === 0) break; // node 0 is the root, never a child: 0 means "no child"

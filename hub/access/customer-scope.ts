@@ -1,8 +1,7 @@
 import { interfaceSubjectId, ipGroupSubjectId, parseSubjectId } from '../../common/subject-id';
 import type { SubjectInfo } from '../ports';
 import type { AccessRecord } from './access-model';
-import type { IpSpan } from './ip-scope';
-import { normalizeCustomerIp, parseGroupEntry, spanContains } from './ip-scope';
+import { ipEntrySpan, normalizeAddressOrSubnet, parseIpEntry, spanContains, type IpSpan } from '../../common/ip-prefix';
 
 /** What the hub knows when deciding what a customer may see; gathered by the caller, so this file stays pure. */
 export interface ScopeContext {
@@ -48,7 +47,7 @@ export function resolveVisibleSubjects(records: AccessRecord[], ctx: ScopeContex
       }
     }
     if (r.ipAddress) {
-      const ip = normalizeCustomerIp(r.ipAddress);
+      const ip = normalizeAddressOrSubnet(r.ipAddress);
       if (!ip.ok) continue;
       for (const g of ctx.ipGroups) if (groupInside(g.prefixes, ip.span)) visible.add(ipGroupSubjectId(g.name));
     }
@@ -59,8 +58,9 @@ export function resolveVisibleSubjects(records: AccessRecord[], ctx: ScopeContex
 function groupInside(entries: string[], customer: IpSpan): boolean {
   if (entries.length === 0) return false;
   return entries.every((e) => {
-    const span = parseGroupEntry(e);
-    return span !== undefined && spanContains(customer, span);
+    // The entry as the edge reads it (host bits cleared), so the customer sees what is counted.
+    const parsed = parseIpEntry(e, { hostBits: 'clear' });
+    return parsed.ok && spanContains(customer, ipEntrySpan(parsed.value));
   });
 }
 

@@ -1,7 +1,7 @@
 import { hubError } from '../errors';
 import type { NetflowGroup, NetflowGroupKind } from './access-model';
 import { CUSTOMER_USERNAME, MIN_PASSWORD_LENGTH, NETFLOW_GROUP_KINDS } from './access-model';
-import { normalizeCustomerIp } from './ip-scope';
+import { normalizeAddressOrSubnet } from '../../common/ip-prefix';
 import { GROUP_NAME, parseSubjectId } from '../../common/subject-id';
 
 /**
@@ -90,7 +90,7 @@ export function parseRecordFields(body: Record<string, unknown>, mode: 'create' 
     if (body.ipAddress === null || body.ipAddress === '') out.ipAddress = null;
     else {
       if (typeof body.ipAddress !== 'string') fail('ipAddress', 'expected an address or a subnet');
-      const ip = normalizeCustomerIp(body.ipAddress);
+      const ip = normalizeAddressOrSubnet(body.ipAddress);
       if (!ip.ok) fail('ipAddress', ip.error);
       out.ipAddress = ip.text;
     }

@@ -1,10 +1,10 @@
-import type { KeyValueStore } from '../../common/kv/kv-store';
+import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import { GROUP_NAME } from '../../common/subject-id';
 import type { EdgeConfig, InterfaceRef, IpGroup } from '../../proto/codec';
 import { hubError } from '../errors';
-import { canonicalPrefix } from './prefix-validation';
+import { canonicalIpGroupEntry, parseIpAddress } from '../../common/ip-prefix';
 
 export interface InterfaceSelection { allInterfaces: boolean; interfaces: InterfaceRef[] }
 
@@ -32,7 +32,7 @@ export function createCollectionConfigStore(kv: KeyValueStore) {
     for (const p of prefixes) {
       try {
         if (typeof p !== 'string') throw new Error(`${JSON.stringify(p)}: not a string`);
-        canonical.add(canonicalPrefix(p));
+        canonical.add(canonicalIpGroupEntry(p));
       } catch (err) {
         errors.push((err as Error).message);
       }
@@ -55,14 +55,19 @@ export function createCollectionConfigStore(kv: KeyValueStore) {
       await kv.write([{ type: 'put', key: `edgecfg/${operatorId}/ipg/${group.name}`, value: encodeJson(group) }]);
       return group;
     },
-    async deleteGroup(operatorId: string, name: string): Promise<void> {
+    /** extraOps: written in the same atomic write (hub/edges/subject-management.ts: the unmanaged group's bill). */
+    async deleteGroup(operatorId: string, name: string, extraOps?: () => Promise<KvOp[]>): Promise<void> {
       if (!(await kv.get(`edgecfg/${operatorId}/ipg/${name}`))) throw hubError('NOT_FOUND', `no IP group ${name}`);
-      await kv.write([{ type: 'del', key: `edgecfg/${operatorId}/ipg/${name}` }]);
+      await kv.write([{ type: 'del', key: `edgecfg/${operatorId}/ipg/${name}` }, ...((await extraOps?.()) ?? [])]);
     },
     async getSelection(operatorId: string): Promise<InterfaceSelection> {
       return (await getJson<InterfaceSelection>(`edgecfg/${operatorId}/ifsel`)) ?? DEFAULT_SELECTION;
     },
-    async putSelection(operatorId: string, body: Record<string, unknown>): Promise<InterfaceSelection> {
+    /**
+     * Validates and stores the selection. extraOps(before, after) returns operations written in the
+     * same atomic write (hub/edges/subject-management.ts: bills of the interfaces it deselects).
+     */
+    async putSelection(operatorId: string, body: Record<string, unknown>, extraOps?: (before: InterfaceSelection, after: InterfaceSelection) => Promise<KvOp[]>): Promise<InterfaceSelection> {
       const { allInterfaces, interfaces } = body;
       if (typeof allInterfaces !== 'boolean') throw hubError('VALIDATION_FAILED', 'allInterfaces: true or false');
       const list = interfaces ?? [];
@@ -78,7 +83,8 @@ export function createCollectionConfigStore(kv: KeyValueStore) {
         if (!seen.has(key)) { seen.add(key); refs.push({ exporter, ifIndex }); }
       }
       const selection: InterfaceSelection = { allInterfaces, interfaces: refs };
-      await kv.write([{ type: 'put', key: `edgecfg/${operatorId}/ifsel`, value: encodeJson(selection) }]);
+      const more = extraOps ? await extraOps((await getJson<InterfaceSelection>(`edgecfg/${operatorId}/ifsel`)) ?? DEFAULT_SELECTION, selection) : [];
+      await kv.write([{ type: 'put', key: `edgecfg/${operatorId}/ifsel`, value: encodeJson(selection) }, ...more]);
       return selection;
     },
     getLastConfig: (operatorId: string) => getJson<EdgeConfig>(`edgecfg/${operatorId}/last`),
@@ -88,13 +94,13 @@ export function createCollectionConfigStore(kv: KeyValueStore) {
   };
 }
 
-/** Exporter addresses are written as the edge sees them; accept any valid single address. */
+/**
+ * Exporter addresses are written as the edge sees them: any single address, an IPv6 link-local one
+ * with the %zone the edge's socket reported (an exporter address is not an IP group entry).
+ */
 function canonicalOk(exporter: string): boolean {
-  try {
-    return exporter !== '' && !exporter.includes('/') && !exporter.includes('-') && canonicalPrefix(exporter) !== '';
-  } catch {
-    return false;
-  }
+  const zone = exporter.includes(':') ? exporter.indexOf('%') : -1;
+  return exporter !== '' && parseIpAddress(zone < 0 ? exporter : exporter.slice(0, zone)).ok;
 }
 
 export type CollectionConfigStore = ReturnType<typeof createCollectionConfigStore>;

@@ -1,13 +1,15 @@
 import t from 'tap';
 import { createClassifier, defaultCollectionConfig, DIRECTION_IN } from '../../../edge/classify/classifier';
 import { createPrefixTrie } from '../../../edge/classify/prefix-trie';
-import { parsePrefixEntry, rangeToPrefixes } from '../../../edge/classify/ip-prefix';
+import { ipEntryPrefixes, parseIpGroupEntry, rangeToPrefixes } from '../../../common/ip-prefix';
 import { flow, ip } from '../helpers/flows';
 import type { EdgeConfig } from '../../../proto/codec';
 
 function cfg(over: Partial<EdgeConfig>): EdgeConfig {
   return { ...defaultCollectionConfig(), allInterfaces: false, ...over };
 }
+/** One IP group entry → the prefixes the edge puts in its trie (what the classifier does with config). */
+const parsePrefixEntry = (entry: string) => ipEntryPrefixes(parseIpGroupEntry(entry));
 const names = (hits: readonly { subjectId: string; direction: number }[]) => hits.map((h) => `${h.subjectId}:${h.direction === DIRECTION_IN ? 'in' : 'out'}`);
 
 t.test('prefix trie: longest prefix wins, IPv4 and IPv6 kept apart', async (t) => {

@@ -2,11 +2,16 @@ import t from 'tap';
 import { createSecretBox } from '../../../hub/access/secret-box';
 import { keyRingFromHex } from '../../../hub/security/key-ring';
 import { renderMergeTemplate } from '../../../hub/access/merge-template';
-import { normalizeCustomerIp, parseGroupEntry, spanContains } from '../../../hub/access/ip-scope';
+import { ipEntrySpan, normalizeAddressOrSubnet as normalizeCustomerIp, parseIpEntry, spanContains } from '../../../common/ip-prefix';
 import { resolveVisibleSubjects } from '../../../hub/access/customer-scope';
 import type { AccessRecord } from '../../../hub/access/access-model';
 
 const KEY = 'ab'.repeat(32);
+/** A stored IP group entry as the customer scope reads it: its span, or undefined when unparsable. */
+function parseGroupEntry(entry: string) {
+  const r = parseIpEntry(entry, { hostBits: 'clear' });
+  return r.ok ? ipEntrySpan(r.value) : undefined;
+}
 
 t.test('secret box: AES-256-GCM round trip, fresh IV each time, tamper and wrong login detected', async (t) => {
   const box = createSecretBox(keyRingFromHex(KEY));
