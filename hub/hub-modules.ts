@@ -17,6 +17,7 @@ export function createHubModules(ctx: HubContext): HubModule[] {
   const { mailer } = mail;
   const commerce = createCommerceModule({
     kv, clock, log, identity: ctx.identity, startJobs: config.jobsEnabled,
+    invoiceTerms: { sellerName: config.invoiceSellerName, paymentTermsDays: config.invoicePaymentTermsDays },
     edgeConfigPusher: ctx.edgeConfigPusher,
     purgeOperatorData: (operatorId) => ctx.purgeOperatorData(operatorId),
   });

@@ -21,6 +21,11 @@ import { createCommerceRepository } from './commerce-repository';
 import { createCommerceRoutes } from './commerce-routes';
 import type { CommerceService } from './commerce-service';
 import { createCommerceService } from './commerce-service';
+import { createInvoiceRoutes } from './invoice-routes';
+import type { InvoiceService } from './invoice-service';
+import { createInvoiceService } from './invoice-service';
+import type { InvoiceTerms } from './invoice-terms';
+import { DEFAULT_INVOICE_TERMS, issuedTerms } from './invoice-terms';
 import type { CommerceJobName } from './job-schedule';
 
 export interface CommerceModuleDeps {
@@ -34,6 +39,8 @@ export interface CommerceModuleDeps {
   identity?: Pick<IdentityStore, 'getOperator' | 'listOperators'>;
   /** Schedule node-cron jobs on start (HubConfig.jobsEnabled); catch-up runs either way. */
   startJobs: boolean;
+  /** Seller name and payment terms printed on invoices (HubConfig.invoiceSellerName / invoicePaymentTermsDays). */
+  invoiceTerms?: InvoiceTerms;
 }
 
 export interface CommerceModule {
@@ -41,6 +48,7 @@ export interface CommerceModule {
   routers: Router[];
   collectionPolicy: CollectionPolicy;
   service: CommerceService;
+  invoices: InvoiceService;
   start(): Promise<void>;
   stop(): Promise<void>;
   runDueJobs(nowMs: number): Promise<CommerceJobName[]>;
@@ -51,22 +59,27 @@ export function createCommerceModule(deps: CommerceModuleDeps): CommerceModule {
   const log = deps.log.child({ module: 'commerce' });
   const repo = createCommerceRepository(deps.kv);
   const identity = deps.identity;
+  const terms = deps.invoiceTerms ?? DEFAULT_INVOICE_TERMS;
+  const operatorName = async (id: string) => (await identity?.getOperator(id))?.name;
   const service = createCommerceService({
     repo, clock: deps.clock, log, edgeConfigPusher: deps.edgeConfigPusher, purgeOperatorData: deps.purgeOperatorData,
     operators: identity ? {
       createdAtMs: async (id) => (await identity.getOperator(id))?.createdAtMs,
       listIds: async () => (await identity.listOperators()).map((o) => o.operatorId),
     } : undefined,
+    invoiceTerms: async (operatorId, issuedAtMs) => issuedTerms(terms, operatorId, await operatorName(operatorId), issuedAtMs),
   });
+  const invoices = createInvoiceService({ repo, clock: deps.clock, log, terms, operatorName });
   const jobs = createCommerceJobs({ repo, service, clock: deps.clock, log });
   return {
     name: 'commerce',
-    routers: [createCommerceRoutes({ service, clock: deps.clock, runJob: jobs.runJob })],
+    routers: [createCommerceRoutes({ service, clock: deps.clock, runJob: jobs.runJob }), createInvoiceRoutes({ invoices })],
     collectionPolicy: {
       collectionState: (operatorId, atMs) => service.collectionState(operatorId, atMs),
       collectionAllowedDuring: (operatorId, fromMs, toMs) => service.collectionAllowedDuring(operatorId, fromMs, toMs),
     },
     service,
+    invoices,
     start: () => jobs.start(deps.startJobs),
     stop: () => jobs.stop(),
     runDueJobs: jobs.runDueJobs,

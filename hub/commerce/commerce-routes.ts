@@ -1,7 +1,8 @@
 /**
- * The commerce API under /api/v1. Roles: super_admin for the price book, add-on visibility, credit
- * notes and manual job runs; operator_admin (and super_admin) to change the subscription and the
- * add-on; operator_readonly to read. Another operator's subscription or invoice answers 404.
+ * The commerce API under /api/v1. Roles: super_admin for the price book, add-on visibility and
+ * manual job runs; operator_admin (and super_admin) to change the subscription and the
+ * add-on; operator_readonly to read. Another operator's subscription answers 404.
+ * Invoices, payments and credit notes have their own routes (invoice-routes.ts).
  */
 import Router from '@koa/router';
 import type { Clock } from '../../common/clock';
@@ -79,19 +80,7 @@ export function createCommerceRoutes(deps: Deps): Router {
     ctx.body = { subscription: await service.getSubscriptionView(operatorId) };
   });
 
-  router.get(`${op}/invoices`, async (ctx) => {
-    assertOperatorAccess(ctx, ctx.params.operatorId, OPERATOR_READERS);
-    ctx.body = { invoices: await service.listInvoices(ctx.params.operatorId) };
-  });
-  router.get(`${op}/invoices/:number`, async (ctx) => {
-    assertOperatorAccess(ctx, ctx.params.operatorId, OPERATOR_READERS);
-    ctx.body = { invoice: await service.getInvoice(ctx.params.operatorId, ctx.params.number) };
-  });
-  router.post(`${op}/invoices/:number/credit-note`, requireRole('super_admin'), async (ctx) => {
-    const { reason } = readBody(ctx);
-    if (typeof reason !== 'string' || reason.trim() === '') throw hubError('VALIDATION_FAILED', 'reason: expected a non-empty string');
-    ctx.body = { creditNote: await service.creditInvoice(ctx.params.operatorId, ctx.params.number, reason) };
-  });
+  // Invoices, payments and credit notes: invoice-routes.ts.
 
   router.post('/admin/jobs/:job/run', requireRole('super_admin'), async (ctx) => {
     const job = jobByName(ctx.params.job);

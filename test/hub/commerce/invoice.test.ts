@@ -1,6 +1,8 @@
 import t from 'tap';
-import { periodByKey } from '../../../hub/commerce/billing-period';
-import { buildCreditNoteDraft, buildInvoiceDraft, type Invoice } from '../../../hub/commerce/invoice';
+import { periodByKey } from '../../../hub/commerce/invoice-period';
+import { buildInvoiceDraft, type Invoice } from '../../../hub/commerce/invoice';
+import { invoiceBalance } from '../../../hub/commerce/invoice-balance';
+import { planCreditNote } from '../../../hub/commerce/invoice-lifecycle';
 import type { BillingSnapshot } from '../../../hub/commerce/subscription';
 
 const snap = (atMs: number, seq: number, over: Partial<BillingSnapshot> = {}): BillingSnapshot => ({
@@ -54,11 +56,13 @@ t.test('currency exponents: the same rule rounds JPY, USD and KWD in their own m
   t.equal(kwd.currencyExponent, 3);
 });
 
-t.test('a credit note mirrors the invoice exactly', async (t) => {
+t.test('a full credit note mirrors the invoice exactly', async (t) => {
   const p = periodByKey('2026-04')!;
   const draft = buildInvoiceDraft('isp1', p, [snap(Date.UTC(2026, 3, 11), 1, { addonBillable: true })]);
   const inv: Invoice = { ...draft, kind: 'invoice', number: 'INV-000001', seq: 1, idempotencyKey: 'isp1/2026-04', issuedAtMs: 0 };
-  const cn = buildCreditNoteDraft(inv);
+  const cn = planCreditNote(inv, invoiceBalance(inv, [], [], '2026-05-01'), { reason: 'test', full: true });
   t.equal(cn.totalMinor, -inv.totalMinor);
   t.same(cn.lines.map((l) => l.amountMinor), inv.lines.map((l) => -l.amountMinor));
+  t.same(cn.lines.map((l) => l.invoiceLineNo), inv.lines.map((_l, i) => i + 1));
+  t.equal(cn.voidsInvoice, true);
 });

@@ -80,11 +80,15 @@ t.test('subscription view, start trial, activate, invoices: roles and tenants', 
   t.equal((await api('GET', '/operators/isp2/invoices/INV-000001', admin2)).status, 404, 'another operator\'s invoice is not visible');
   t.equal((await api('GET', '/operators/isp1/invoices', admin2)).status, 404);
 
-  const cn = await api('POST', '/operators/isp1/invoices/INV-000001/credit-note', superAdmin, { reason: 'goodwill' });
+  // Credit notes (the full lifecycle through a real hub: credit-notes.test.ts).
+  const cn = await api('POST', '/operators/isp1/invoices/INV-000001/credit-notes', superAdmin, { reason: 'goodwill', full: true, idempotencyKey: 'cn-1' });
   t.equal(cn.body.creditNote.number, 'CN-000001');
   t.equal(cn.body.creditNote.totalMinor, -(29_900 + 12_458));
-  const cn2 = await api('POST', '/operators/isp1/invoices/INV-000001/credit-note', superAdmin, { reason: 'goodwill' });
-  t.equal(cn2.body.creditNote.number, 'CN-000001', 'one credit note per invoice');
+  const cn2 = await api('POST', '/operators/isp1/invoices/INV-000001/credit-notes', superAdmin, { reason: 'goodwill', full: true, idempotencyKey: 'cn-1' });
+  t.equal(cn2.body.creditNote.number, 'CN-000001', 'a retry with the same key: the same credit note');
+  const cn3 = await api('POST', '/operators/isp1/invoices/INV-000001/credit-notes', superAdmin, { reason: 'goodwill', full: true });
+  t.equal(cn3.body.error.code, 'INVOICE_VOID', 'a second full credit note: refused, the invoice is void');
+  t.equal((await api('POST', '/operators/isp1/invoices/INV-000001/credit-notes', admin1, { reason: 'x', full: true })).status, 403, 'super_admin only');
   t.equal((await api('GET', '/operators/isp1/invoices/INV-000001', ro1)).body.invoice.totalMinor, 29_900 + 12_458, 'the invoice itself is unchanged');
 });
 
