@@ -4,7 +4,7 @@
  * each missed job once. Every job is idempotent and processes everything due as of its run instant,
  * so one catch-up run covers any number of missed runs.
  */
-import { periodContaining } from './billing-period';
+import { periodContaining } from './invoice-period';
 
 export type CommerceJobName = 'trial-expiry' | 'period-end' | 'invoices' | 'retention';
 

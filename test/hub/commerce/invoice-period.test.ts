@@ -1,5 +1,5 @@
 import t from 'tap';
-import { periodByKey, periodContaining } from '../../../hub/commerce/billing-period';
+import { periodByKey, periodContaining } from '../../../hub/commerce/invoice-period';
 
 // The money cases that used to sit beside this one are in test/common/money.test.ts (one money module).
 
