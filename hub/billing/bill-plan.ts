@@ -1,8 +1,8 @@
 import { isCurrency } from '../../common/money';
 import { parseSubjectId } from '../../common/subject-id';
 import { hubError } from '../errors';
-import type { BillingPeriod, Cycle } from './billing-period';
-import { cycleContaining } from './billing-period';
+import type { BillCycle, Cycle } from './bill-cycle';
+import { cycleContaining } from './bill-cycle';
 import type { PercentileMethod } from './percentile';
 
 /**
@@ -34,7 +34,7 @@ export interface BillPlan {
   planId: string;
   name: string;
   description: string;
-  billingPeriod: BillingPeriod;
+  billingPeriod: BillCycle;
   /** 1–31; 29–31 clamp to the last day of short months. */
   generationDay: number;
   emails: string[];
@@ -127,7 +127,7 @@ export function parseText(body: Record<string, unknown>, field: string, maxLengt
   return v.trim();
 }
 
-export function parseBillingPeriod(v: unknown): BillingPeriod {
+export function parseBillCycle(v: unknown): BillCycle {
   if (v !== 'monthly' && v !== 'quarterly') throw hubError('VALIDATION_FAILED', 'billingPeriod: "monthly" or "quarterly"', { field: 'billingPeriod' });
   return v;
 }

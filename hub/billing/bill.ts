@@ -1,6 +1,6 @@
 import type { SeriesPoint } from '../ports';
 import type { BillPlan, EndReason, Tariff } from './bill-plan';
-import type { Cycle } from './billing-period';
+import type { Cycle } from './bill-cycle';
 import type { PercentileMethod } from './percentile';
 import { SLOT_SEC, billedPercentile95 } from './percentile';
 import type { Charge } from './pricing';

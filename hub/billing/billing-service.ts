@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
+import { createSerialQueue } from '../../common/serial-queue';
 import { hubError } from '../errors';
 import type { Mailer, SeriesReader } from '../ports';
 import type { Bill, BillSamples } from './bill';
 import { computeBill, samplesFromSeries, spanSlots } from './bill';
 import type { Association, BillPlan, EndReason } from './bill-plan';
 import {
-  activeSubjectIds, currentTariff, parseBillingPeriod, parseEmails, parseGenerationDay, parseSubjectIds,
+  activeSubjectIds, currentTariff, parseBillCycle, parseEmails, parseGenerationDay, parseSubjectIds,
   parseTariffFields, parseText, tariffForCycle, withTariffChange,
 } from './bill-plan';
 import type { BillingStore } from './billing-store';
@@ -16,6 +17,7 @@ import { dueBills } from './due-bills';
 import { renderBillPdf } from './bill-pdf';
 import { formatMoney } from '../../common/money';
 import { formatBps } from './rates';
+import { SLOT_SEC } from './percentile';
 
 export interface BillingServiceDeps {
   store: BillingStore;
@@ -38,12 +40,8 @@ const TARIFF_FIELDS = ['currency', 'baseSpeedBps', 'baseCostMinor', 'additionalS
  */
 export function createBillingService(deps: BillingServiceDeps) {
   const { store, clock, log, seriesReader } = deps;
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const queue = createSerialQueue();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
   const nowSec = () => Math.floor(clock.nowMs() / 1000);
   const lastBillNos = new Map<string, number>();
 
@@ -103,7 +101,7 @@ export function createBillingService(deps: BillingServiceDeps) {
     const existing = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
     if (existing !== undefined) return { bill: (await store.getBill(due.operatorId, existing))!, created: false };
     const { firstSlotSec, n } = spanSlots(due.span);
-    const endSlotSec = firstSlotSec + n * 300;
+    const endSlotSec = firstSlotSec + n * SLOT_SEC;
     const samples = await samplesOf(due, firstSlotSec, n, endSlotSec);
     const coverageSlots = await coverageOf(due.operatorId, firstSlotSec, endSlotSec, coverageMemo);
     // The bill is computed (the 95th of up to 17,856 samples) before it joins the queue, which every
@@ -143,7 +141,7 @@ export function createBillingService(deps: BillingServiceDeps) {
         planId: randomUUID(),
         name: parseText(body, 'name', 200, true),
         description: parseText(body, 'description', 2000, false),
-        billingPeriod: parseBillingPeriod(body.billingPeriod),
+        billingPeriod: parseBillCycle(body.billingPeriod),
         generationDay: parseGenerationDay(body.generationDay),
         emails: parseEmails(body.emails ?? ''),
         tariffs: [{ ...parseTariffFields(body), effectiveFromSec: 0 }],

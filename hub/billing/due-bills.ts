@@ -1,8 +1,8 @@
 import type { BillReason, BillSpan } from './bill';
 import { spanSlots } from './bill';
 import type { BillPlan } from './bill-plan';
-import type { Cycle } from './billing-period';
-import { cyclesOverlapping } from './billing-period';
+import type { Cycle } from './bill-cycle';
+import { cyclesOverlapping } from './bill-cycle';
 
 export interface DueBill {
   operatorId: string;

@@ -1,16 +1,18 @@
 /**
- * Billing cycles. A cycle ends (and its bill is due) at 00:00 UTC of the plan's generation day;
+ * Bill cycles: how often an operator bills its own customers (a bill plan's `billingPeriod` field in
+ * the API). Not the operator's own invoice period with flowbill (hub/commerce/invoice-period.ts).
+ * A cycle ends (and its bill is due) at 00:00 UTC of the plan's generation day;
  * the next cycle starts at that instant. Monthly plans have a boundary every month, quarterly plans
  * in January, April, July and October. All boundaries are 5-minute aligned.
  *
  * Day 29–31 clamps to the last day of short months (NOTES: JavaScript's Date and LibreNMS roll over
  * into the next month instead, so 31 February would become 3 March).
  */
-export type BillingPeriod = 'monthly' | 'quarterly';
+export type BillCycle = 'monthly' | 'quarterly';
 
 export interface Cycle { startSec: number; endSec: number }
 
-const MONTHS_PER_CYCLE: Record<BillingPeriod, number> = { monthly: 1, quarterly: 3 };
+const MONTHS_PER_CYCLE: Record<BillCycle, number> = { monthly: 1, quarterly: 3 };
 
 export function daysInMonth(year: number, month0: number): number {
   return new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate();
@@ -24,27 +26,27 @@ export function boundarySec(monthIndex: number, day: number): number {
   return Date.UTC(year, month0, clamped) / 1000;
 }
 
-function cycleMonthAtOrBefore(period: BillingPeriod, monthIndex: number): number {
-  const step = MONTHS_PER_CYCLE[period];
+function cycleMonthAtOrBefore(billCycle: BillCycle, monthIndex: number): number {
+  const step = MONTHS_PER_CYCLE[billCycle];
   return monthIndex - (((monthIndex % step) + step) % step);
 }
 
 /** The cycle [startSec, endSec) that contains the instant atSec. */
-export function cycleContaining(period: BillingPeriod, generationDay: number, atSec: number): Cycle {
+export function cycleContaining(billCycle: BillCycle, generationDay: number, atSec: number): Cycle {
   const d = new Date(atSec * 1000);
-  const step = MONTHS_PER_CYCLE[period];
-  let m = cycleMonthAtOrBefore(period, d.getUTCFullYear() * 12 + d.getUTCMonth());
+  const step = MONTHS_PER_CYCLE[billCycle];
+  let m = cycleMonthAtOrBefore(billCycle, d.getUTCFullYear() * 12 + d.getUTCMonth());
   if (boundarySec(m, generationDay) > atSec) m -= step;
   return { startSec: boundarySec(m, generationDay), endSec: boundarySec(m + step, generationDay) };
 }
 
 /** Cycles overlapping [fromSec, toSec), in order. */
-export function cyclesOverlapping(period: BillingPeriod, generationDay: number, fromSec: number, toSec: number): Cycle[] {
+export function cyclesOverlapping(billCycle: BillCycle, generationDay: number, fromSec: number, toSec: number): Cycle[] {
   const out: Cycle[] = [];
-  let c = cycleContaining(period, generationDay, fromSec);
+  let c = cycleContaining(billCycle, generationDay, fromSec);
   while (c.startSec < toSec) {
     out.push(c);
-    c = cycleContaining(period, generationDay, c.endSec);
+    c = cycleContaining(billCycle, generationDay, c.endSec);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { boundarySec, cycleContaining, cyclesOverlapping } from '../../../hub/billing/billing-period';
+import { boundarySec, cycleContaining, cyclesOverlapping } from '../../../hub/billing/bill-cycle';
 
 const sec = (iso: string) => Date.parse(iso) / 1000;
 const iso = (s: number) => new Date(s * 1000).toISOString().slice(0, 10);
