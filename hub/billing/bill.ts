@@ -1,8 +1,9 @@
+import { periodSlots } from '../../common/period-slots';
 import type { SeriesPoint } from '../ports';
 import type { BillPlan, EndReason, Tariff } from './bill-plan';
 import type { Cycle } from './bill-cycle';
 import type { PercentileMethod } from './percentile';
-import { SLOT_SEC, billedPercentile95 } from './percentile';
+import { SLOT_SEC, billedPercentile95, takenRank } from './percentile';
 import type { Charge } from './pricing';
 import { priceBill } from './pricing';
 import { bytesPerSlotToBps } from './rates';
@@ -51,15 +52,50 @@ export interface Bill {
   p95Bps: number;
   p95Bytes: number;
   charge: Charge;
+  /** How the slots were counted; absent on bills stored before issue 12 (bill-explanation.ts derives it). */
+  slots?: SlotAccounting;
   emails: string[];
   generatedAtMs: number;
 }
 
-/** Slots of a span: a slot belongs to the span when it starts in [floor(start), floor(end)) on the 5-minute grid. */
+/**
+ * The slot accounting stored with every bill, so a disputed bill explains itself (issue 12). It shows
+ * the two rules a customer can question: a slot with no sample is ranked as 0 bytes (missing = zero),
+ * and a bill for part of a cycle is the cycle's amount × billedSlots / cycleSlots (proration by slots).
+ */
+export interface SlotAccounting {
+  /** 5-minute slots in the billed span: the samples per direction. */
+  spanSlots: number;
+  /** Slots with a sample of the subject. */
+  presentSlots: number;
+  /** Slots without one, ranked as 0 bytes. presentSlots + zeroFilledSlots = spanSlots. */
+  zeroFilledSlots: number;
+  /** presentSlots / spanSlots in percent, rounded down to 2 decimals: 100 only when no slot is missing. */
+  coveragePercent: number;
+  /** Slots in which any edge of the operator reported (tells an outage from a quiet subject). */
+  edgeReportedSlots: number;
+  /** Samples in one ranking: merge pools in and out (2 × spanSlots); separate ranks each direction (spanSlots). */
+  rankedSamples: number;
+  /** The highest floor(rankedSamples / 20) set aside. */
+  droppedSamples: number;
+  /** Position of the billed sample in the descending sort, from 1: droppedSamples + 1. */
+  takenRank: number;
+  /** Proration: the bill is the cycle's amount × billedSlots / cycleSlots (the same when the whole cycle is billed). */
+  billedSlots: number;
+  cycleSlots: number;
+}
+
+/** presentSlots / spanSlots in percent, rounded down to 2 decimals (integer arithmetic). */
+export function coveragePercent(presentSlots: number, spanSlots: number): number {
+  return spanSlots === 0 ? 0 : Math.floor((presentSlots * 10_000) / spanSlots) / 100;
+}
+
+/**
+ * Slots of a span: every 5-minute slot that overlaps it (common/period-slots.ts, the rule the
+ * collection gate uses too): a span starting or ending inside a slot includes that slot.
+ */
 export function spanSlots(span: BillSpan): { firstSlotSec: number; n: number } {
-  const firstSlotSec = Math.floor(span.startSec / SLOT_SEC) * SLOT_SEC;
-  const endSlotSec = Math.floor(span.endSec / SLOT_SEC) * SLOT_SEC;
-  return { firstSlotSec, n: Math.max(0, (endSlotSec - firstSlotSec) / SLOT_SEC) };
+  return periodSlots(span);
 }
 
 /** Lays the series' points onto every slot of the span; slots without a point stay 0 bps. */
@@ -99,6 +135,7 @@ export function computeBill(input: BillInput): Bill {
   const cycleSlots = spanSlots(input.cycle).n;
   let reportedSlots = 0;
   for (let i = 0; i < n; i++) reportedSlots += samples.reported[i]!;
+  const coverageSlots = input.coverageSlots ?? reportedSlots;
   return {
     operatorId: input.plan.operatorId,
     billNo: input.billNo,
@@ -115,13 +152,25 @@ export function computeBill(input: BillInput): Bill {
     n,
     rankedSamples: ranked.n,
     discardedSamples: ranked.discarded,
-    coverageSlots: input.coverageSlots ?? reportedSlots,
+    coverageSlots,
     subjectReportedSlots: reportedSlots,
     ...(p.in ? { p95InBps: bytesPerSlotToBps(p.in.valueBytes), p95OutBps: bytesPerSlotToBps(p.out!.valueBytes) } : {}),
     ...(p.merged ? { p95MergedBps: bytesPerSlotToBps(p.merged.valueBytes) } : {}),
     p95Bps: bytesPerSlotToBps(p.billedBytes),
     p95Bytes: p.billedBytes,
     charge: priceBill(tariff, p.billedBytes, n, cycleSlots),
+    slots: {
+      spanSlots: n,
+      presentSlots: reportedSlots,
+      zeroFilledSlots: n - reportedSlots,
+      coveragePercent: coveragePercent(reportedSlots, n),
+      edgeReportedSlots: coverageSlots,
+      rankedSamples: ranked.n,
+      droppedSamples: ranked.discarded,
+      takenRank: takenRank(ranked),
+      billedSlots: n,
+      cycleSlots,
+    },
     emails: input.plan.emails,
     generatedAtMs: input.generatedAtMs,
   };

@@ -12,7 +12,7 @@
  */
 import type { HubErrorCode } from '../errors';
 import { hubError } from '../errors';
-import { shareSlot } from '../../common/period-slots';
+import { overlaps } from '../../common/period-slots';
 import type { AddonCancelling, AddonEnded, AddonPriceBasis, AddonTrial, AddonTrialExpired, NetflowAddon } from './addon-state';
 import { historyOf, isBillable } from './addon-state';
 import { DAY_MS, periodContaining, utcDate } from './invoice-period';
@@ -329,7 +329,8 @@ export function collectionWindow(sub: Subscription | undefined): { sinceMs: numb
 /**
  * May the operator's edges store a bucket spanning [fromMs, toMs)? Allowed iff the bucket's slot
  * belongs to the collection window by the rule the bill's span uses too (common/period-slots.ts: a
- * slot belongs to a period iff it overlaps it): the partial bucket in which a trial starts, the
+ * slot belongs to a period iff it overlaps it; for a bucket, slotInPeriod is exactly this overlaps
+ * test): the partial bucket in which a trial starts, the
  * add-on is activated or collection stops holds traffic collected while allowed (the edge collects
  * from the config push on), so it is stored and billed. Refused only when the whole span lies outside
  * the window. The reason names the rule and its instant (sent to the edge in the REJECTED ack).
@@ -341,7 +342,7 @@ export function collectionAllowedDuring(sub: Subscription | undefined, fromMs: n
     if (a?.status === 'purged') return { allowed: false, reason: `${ADDON_NAME} data was purged at ${iso(a.purgedAtMs)} after collection stopped` };
     return { allowed: false, reason: `${ADDON_NAME} is not enabled for this operator (start a trial or activate it)` };
   }
-  if (shareSlot({ startSec: fromMs / 1000, endSec: toMs / 1000 }, { startSec: w.sinceMs / 1000, endSec: w.untilMs / 1000 })) {
+  if (overlaps({ startSec: fromMs / 1000, endSec: toMs / 1000 }, { startSec: w.sinceMs / 1000, endSec: w.untilMs / 1000 })) {
     return { allowed: true, reason: collectionStateAt(sub, Math.min(Math.max(fromMs, w.sinceMs), w.untilMs - 1)).reason };
   }
   if (toMs <= w.sinceMs) {
