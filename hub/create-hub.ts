@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Clock } from '../common/clock';
+import type { Clock, ControllableClock } from '../common/clock';
 import type { KeyValueStore } from '../common/kv/kv-store';
 import type { Logger } from '../common/logger';
 import { createWebRouter } from '../web/serve-web';
@@ -14,9 +14,11 @@ import { DEMO_ADMIN_PASSWORD, type HubConfig } from './config';
 import { createCollectionConfigStore } from './edges/collection-config-store';
 import { createEdgeConfigPusher } from './edges/edge-config-pusher';
 import { createEdgeRegistry, type EdgeRegistry } from './edges/edge-registry';
+import { createEdgeExporterIndex } from './edges/edge-exporter-index';
 import { createEdgeRoutes } from './edges/edge-routes';
 import { createEdgeStatusTracker } from './edges/edge-status-tracker';
 import { createLiveFlowsCache } from './edges/live-flows-cache';
+import { createSubjectManagement } from './edges/subject-management';
 import { createMqttAuthority, HUB_MQTT_USERNAME } from './edges/mqtt-authority';
 import { authenticate } from './http/authenticate';
 import { csrfGuard } from './http/csrf-guard';
@@ -37,6 +39,8 @@ import { createMessageDispatcher, HUB_SUBSCRIPTIONS } from './ingest/message-dis
 import type { CollectionPolicy, EdgeConfigPusher, SeriesReader } from './ports';
 import type { CustomerLoginVerifier } from './ports-customer';
 import { createEphemeralKeyRing, keyRingFromHex, type KeyRing } from './security/key-ring';
+import { createClockRoutes, shiftedClockView } from './ops/clock-routes';
+import { createDueJobsRunner } from './ops/due-jobs';
 import { createKvSummaryStore } from './store/kv-summary-store';
 import { createSeriesRoutes } from './store/series-routes';
 
@@ -54,8 +58,19 @@ export interface HubModule {
   collectionPolicy?: CollectionPolicy;
   /** hub/access: customers' logins. */
   customerLoginVerifier?: CustomerLoginVerifier;
-  /** hub/billing: a subject is no longer managed (e.g. its IP group was deleted); bill it now. */
-  unmanageSubject?(operatorId: string, subjectId: string): Promise<unknown>;
+  /**
+   * hub/billing: the subject stopped being managed at atMs (interface deselected, its edge revoked,
+   * its IP group deleted: hub/edges/subject-management.ts); bill it up to that instant. Idempotent.
+   */
+  unmanageSubject?(operatorId: string, subjectId: string, atMs: number): Promise<unknown>;
+  /** hub/billing: subject ids the module holds for the operator (in bill plans), known even if never reported. */
+  subjectsInUse?(operatorId: string): Promise<Iterable<string>>;
+  /**
+   * Run every job of the module due at nowMs, once (idempotent: work is computed from the persisted last
+   * run). With a clock that is not the system clock the hub calls it after each move of the clock and
+   * once a minute, since node-cron fires on wall time (hub/ops/due-jobs.ts).
+   */
+  runDueJobs?(nowMs: number): Promise<unknown>;
 }
 
 /** What modules get from the spine when they are created. */
@@ -89,6 +104,11 @@ export interface HubDeps {
   secretKeys?: KeyRing;
   /** Interval timers of the hub's periodic work (the hourly session purge); tests pass createManualTimers(). */
   timers?: Timers;
+  /**
+   * The hub's clock itself, when it may be moved through POST /api/v1/hub/clock (FLOWBILL_CLOCK_CONTROL=on;
+   * main passes its shifted clock). Needs config.clockStartMs.
+   */
+  clockControl?: ControllableClock;
 }
 
 const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, async collectionAllowedDuring() { return { allowed: true }; } };
@@ -102,7 +122,8 @@ export function createHub(deps: HubDeps) {
   const { config, kv, clock, log } = deps;
   const identity = createIdentityStore(kv);
   const store = createKvSummaryStore(kv);
-  const edges = createEdgeRegistry({ kv, clock, publicMqttUrl: config.publicMqttUrl });
+  // Revoking an edge records, in the same write, which interfaces stop being managed with it.
+  const edges = createEdgeRegistry({ kv, clock, publicMqttUrl: config.publicMqttUrl, revocationOps: (edge) => management.revocationOps(edge) });
   const configs = createCollectionConfigStore(kv);
   const status = createEdgeStatusTracker({ clock });
   const liveFlows = createLiveFlowsCache();
@@ -131,7 +152,9 @@ export function createHub(deps: HubDeps) {
   };
 
   const pusher = createEdgeConfigPusher({ registry: edges, configs, policy, publisher: mqtt, clock, log: log.child({ part: 'config' }) });
+  const edgeExporters = createEdgeExporterIndex(kv);
   const ingestor = createBatchIngestor({
+    onStored: (_operatorId, edgeId, subjectIds) => edgeExporters.record(edgeId, subjectIds),
     store, kv, edges, policy, publisher: mqtt, clock, log: log.child({ part: 'ingest' }),
     limits: {
       maxPayloadBytes: config.ingestMaxPayloadBytes, maxBatchSummaries: config.ingestMaxBatchSummaries,
@@ -141,10 +164,22 @@ export function createHub(deps: HubDeps) {
   const dispatcher = createMessageDispatcher({ ingestor, edges, status, liveFlows, clock, log: log.child({ part: 'mqtt' }) });
   let broker: EmbeddedBroker | undefined;
 
+  // Every way a subject stops being managed, billed at that instant by the modules (hub/billing).
+  const management = createSubjectManagement({
+    kv, clock, log: log.child({ part: 'subjects' }), configs, exporters: edgeExporters, listEdges: (op) => edges.listEdges(op),
+    async knownSubjects(operatorId) {
+      const ids = new Set((await store.listSubjects(operatorId)).map((s) => s.subjectId));
+      for (const m of modules) for (const id of (await m.subjectsInUse?.(operatorId)) ?? []) ids.add(id);
+      return ids;
+    },
+    async unmanage(operatorId, subjectId, atMs) { for (const m of modules) await m.unmanageSubject?.(operatorId, subjectId, atMs); },
+  });
+
   edges.onRevoked(async (edge) => {
     broker?.disconnectEdge(edge.edgeId);
     liveFlows.forget(edge.edgeId);
     await pusher.clearEdge(edge).catch((err) => log.warn({ edgeId: edge.edgeId, err: (err as Error).message }, 'could not clear the revoked edge config'));
+    await management.drain(edge.operatorId); // the bills of the interfaces only this edge collected
   });
 
   const purgeOperatorData = async (operatorId: string) => {
@@ -153,6 +188,9 @@ export function createHub(deps: HubDeps) {
   };
   const ctx: HubContext = { config, kv, clock, log, identity, seriesReader: store, edgeConfigPusher: pusher, edges, purgeOperatorData, mqtt, secretKeys: resolveSecretKeys(deps) };
   modules = deps.modules?.(ctx) ?? [];
+  const dueJobs = createDueJobsRunner({ modules: () => modules, clock, log: log.child({ part: 'due-jobs' }) });
+  const { clockStartMs } = config;
+  if (deps.clockControl && clockStartMs === undefined) throw new Error('createHub: clockControl needs config.clockStartMs (FLOWBILL_CLOCK=<instant>)');
 
   const loginThrottle = createLoginThrottle({
     clock, log: log.child({ part: 'login' }),
@@ -180,12 +218,14 @@ export function createHub(deps: HubDeps) {
     createIdentityRoutes({ identity, clock, sessionTtlHours: config.sessionTtlHours, customers, throttle: loginThrottle }),
     createPasswordRoutes({ identity, log: log.child({ part: 'identity' }) }),
     createEdgeRoutes({ registry: edges, status, liveFlows, configs, pusher, operatorExists: async (id) => !!(await identity.getOperator(id)), log,
-      onSubjectRemoved: async (operatorId, subjectId) => { for (const m of modules) await m.unmanageSubject?.(operatorId, subjectId); } }),
+      management }),
     createSeriesRoutes({ series: store, clock }),
     createHubHealthRoutes({
       mqttConnected: () => !!mqttClient?.connected(),
+      clock: () => (clockStartMs === undefined ? undefined : shiftedClockView(clock, clockStartMs, !!deps.clockControl)),
       counters: () => ({ ingest: { ...ingestor.counters() }, mqtt: dispatcher.counters(), ...(broker ? { broker: { ...broker.counters() } } : {}), login: loginThrottle.counters() }),
     }),
+    ...(deps.clockControl ? [createClockRoutes({ clock: deps.clockControl, startMs: clockStartMs!, dueJobs, jobsEnabled: config.jobsEnabled, log: log.child({ part: 'clock' }) })] : []),
     ...modules.flatMap((m) => m.routers ?? []),
     createWebRouter(),
   ];
@@ -265,6 +305,13 @@ export function createHub(deps: HubDeps) {
         await m.start?.();
         started.push(m);
       }
+      // Bills of subjects that stopped being managed but could not be made (billing failed, a crash):
+      // now, then every 10 minutes, each at its recorded instant (hub/edges/unmanage-outbox.ts).
+      const unmanagePending = await management.drainAll();
+      if (unmanagePending) log.warn({ unmanagePending }, 'bills of unmanaged subjects still pending; retried every 10 minutes');
+      ticker.every('unmanage-retry', 600_000, () => management.drainAll(), { unref: true });
+      // node-cron fires on wall time; a shifted clock's schedules are kept by running what is due at its time.
+      if (clockStartMs !== undefined && config.jobsEnabled) ticker.every('due-jobs', 60_000, () => dueJobs.tick(), { unref: true });
       server = http.createServer(app.callback());
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
@@ -277,6 +324,7 @@ export function createHub(deps: HubDeps) {
 
     async stop(): Promise<void> {
       ticker.stopAll();
+      await dueJobs.idle();
       const s = server;
       server = undefined;
       if (s) {

@@ -31,8 +31,9 @@ export function createBillingModule(deps: BillingModuleDeps) {
   const log = deps.log.child({ module: 'billing' });
   const store = createBillingStore(deps.kv);
   const service = createBillingService({ store, clock: deps.clock, log, seriesReader: deps.seriesReader, mailer: deps.mailer, graceSec: deps.graceSec ?? 900, renderPdf: deps.renderPdf });
-  const runDueJobs = (nowMs: number) => service.runDue(nowMs);
-  const jobs = createBillingJobs({ clock: deps.clock, log, runDueJobs });
+  const jobs = createBillingJobs({ clock: deps.clock, log, runDueJobs: (nowMs: number) => service.runDue(nowMs) });
+  // Through the jobs' single flight, so a call and a node-cron tick never run at once.
+  const runDueJobs = (nowMs: number) => jobs.runNow(nowMs);
   const routers: Router[] = [createBillingRoutes({ service, store, seriesReader: deps.seriesReader })];
   return {
     name: 'billing' as const,
@@ -44,8 +45,10 @@ export function createBillingModule(deps: BillingModuleDeps) {
     async stop(): Promise<void> { await jobs.stop(); },
     /** Bills that fell due up to nowMs (idempotent), then their report mails. */
     runDueJobs,
-    /** The subject is no longer managed: if a plan holds it, it leaves the plan and is billed now. */
-    unmanageSubject: (operatorId: string, subjectId: string): Promise<Bill[]> => service.unmanageSubject(operatorId, subjectId),
+    /** The subject stopped being managed at atMs (default now): if a plan holds it, it leaves the plan and is billed up to then. */
+    unmanageSubject: (operatorId: string, subjectId: string, atMs?: number): Promise<Bill[]> => service.unmanageSubject(operatorId, subjectId, atMs),
+    /** Subjects held by the operator's plans: a change of collection checks which of them stop being managed. */
+    subjectsInUse: (operatorId: string): Promise<Set<string>> => store.heldSubjects(operatorId),
     /** For tests and the bench. */
     service,
     store,

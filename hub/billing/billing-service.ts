@@ -222,11 +222,29 @@ export function createBillingService(deps: BillingServiceDeps) {
       return { plan, bills: await generateAll(dues, plan) };
     },
 
-    /** A subject that is no longer managed (interface gone, group deleted): billed now if in a plan. */
-    async unmanageSubject(operatorId: string, subjectId: string): Promise<Bill[]> {
-      const planId = await store.planOfSubject(operatorId, subjectId);
-      if (planId === undefined) return [];
-      return (await this.removeSubject(operatorId, planId, subjectId, 'subject_unmanaged')).bills;
+    /**
+     * The subject stopped being managed at atMs (interface deselected, its edge revoked, its IP group
+     * deleted: hub/edges/subject-management.ts). If a plan holds it, its association ends at that
+     * instant, it leaves the plan, and its bill for the cycle up to that instant is made now. The spec:
+     * "when a subject is unmanaged or deleted, its bill is generated at that instant".
+     * Idempotent: a subject no plan holds is left alone, so a retried call bills nothing twice. An
+     * association that began after atMs is a fresh managed period (the subject was added again since)
+     * and is not ended by that older event.
+     */
+    async unmanageSubject(operatorId: string, subjectId: string, atMs: number = clock.nowMs()): Promise<Bill[]> {
+      const atSec = Math.floor(atMs / 1000);
+      const ended = await serialized(async () => {
+        const planId = await store.planOfSubject(operatorId, subjectId);
+        const plan = planId === undefined ? undefined : await store.getPlan(operatorId, planId);
+        if (!plan || plan.deletedAtMs !== undefined) return undefined;
+        const current = plan.associations.find((a) => a.toSec === undefined && a.subjectId === subjectId);
+        if (!current || current.fromSec > atSec) return undefined;
+        const dues = closeAssociations(plan, [subjectId], atSec, 'subject_unmanaged');
+        plan.updatedAtMs = clock.nowMs();
+        await store.savePlan(plan, { release: [subjectId] });
+        return { plan, dues };
+      });
+      return ended ? generateAll(ended.dues, ended.plan) : [];
     },
 
     /** Deleting a plan bills every subject still in it now; the plan stays (marked deleted) for its bills. */
@@ -313,6 +331,7 @@ function billMail(bill: Bill, pdf: Uint8Array) {
       `Bill ${bill.billNo} for ${bill.subjectId} (plan ${bill.planName})`,
       `Period: ${period}`,
       `95th percentile: ${formatBps(bill.p95Bps)} (${bill.method === 'merge' ? 'In & Out merge' : 'In & Out separate'}; ${bill.rankedSamples} samples, ${bill.discardedSamples} discarded)`,
+      ...(bill.slots ? [`Samples: ${bill.slots.presentSlots} of ${bill.slots.spanSlots} five-minute slots reported, ${bill.slots.zeroFilledSlots} without data counted as zero (coverage ${bill.slots.coveragePercent.toFixed(2)} %); ${bill.slots.billedSlots} of ${bill.slots.cycleSlots} slots of the cycle billed`] : []),
       `Amount: ${formatMoney(bill.charge.amountMinor, bill.charge.currency)}`,
       `Rule: ${bill.charge.rule}`,
       '',

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../common/clock';
-import type { KeyValueStore } from '../../common/kv/kv-store';
+import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import { createSerialQueue } from '../../common/serial-queue';
@@ -48,6 +48,11 @@ export interface EdgeRegistryDeps {
   clock: Clock;
   /** Handed to edges in their credentials (config.publicMqttUrl). */
   publicMqttUrl: string;
+  /**
+   * Operations written in the same atomic write as a revocation (the edge record already revoked):
+   * hub/edges/subject-management.ts records there which interfaces stop being managed with it.
+   */
+  revocationOps?(edge: EdgeRecord): Promise<KvOp[]>;
 }
 
 /**
@@ -134,6 +139,7 @@ export function createEdgeRegistry(deps: EdgeRegistryDeps) {
         await kv.write([
           { type: 'put', key: edgeKey(edgeId), value: encodeJson(updated) },
           ...(pointer === edgeId ? [{ type: 'del' as const, key: nameKey(operatorId, edge.name) }] : []),
+          ...((await deps.revocationOps?.(updated)) ?? []),
         ]);
       }
       for (const listener of revokedListeners) await listener(updated);

@@ -1,4 +1,3 @@
-import { ipGroupSubjectId } from '../../common/subject-id';
 import Router from '@koa/router';
 import type { Logger } from '../../common/logger';
 import { hubError } from '../errors';
@@ -9,6 +8,7 @@ import type { EdgeRecord, EdgeRegistry } from './edge-registry';
 import { edgeView } from './edge-registry';
 import type { EdgeStatusTracker } from './edge-status-tracker';
 import type { LiveFlowsCache } from './live-flows-cache';
+import type { SubjectManagement } from './subject-management';
 
 export interface EdgeRoutesDeps {
   registry: EdgeRegistry;
@@ -18,8 +18,11 @@ export interface EdgeRoutesDeps {
   pusher: { pushConfigs(operatorId: string): Promise<void>; pushToEdge(edge: EdgeRecord): Promise<void> };
   /** Edges belong to an existing operator (hub/identity). */
   operatorExists(operatorId: string): Promise<boolean>;
-  /** A subject stopped being managed (its IP group was deleted): billing bills it at this instant. */
-  onSubjectRemoved?(operatorId: string, subjectId: string): Promise<void>;
+  /**
+   * Subjects that stop being managed (deselected interfaces, a deleted IP group) are billed at that
+   * instant through it (subject-management.ts). Without it, changes are only stored (unit tests).
+   */
+  management?: Pick<SubjectManagement, 'putSelection' | 'deleteGroup' | 'drain'>;
   log: Logger;
 }
 
@@ -151,9 +154,11 @@ export function createEdgeRoutes(deps: EdgeRoutesDeps): Router {
   router.delete(`${op}/ip-groups/:name`, async (ctx) => {
     const { operatorId, name } = ctx.params;
     assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
-    await deps.configs.deleteGroup(operatorId, name);
+    // Stored with the group's bill as an intent; the edges are told, then it is billed (subject-management.ts).
+    if (deps.management) await deps.management.deleteGroup(operatorId, name);
+    else await deps.configs.deleteGroup(operatorId, name);
     await push(() => deps.pusher.pushConfigs(operatorId), { operatorId });
-    await deps.onSubjectRemoved?.(operatorId, ipGroupSubjectId(name));
+    await deps.management?.drain(operatorId);
     ctx.status = 204;
   });
 
@@ -166,9 +171,15 @@ export function createEdgeRoutes(deps: EdgeRoutesDeps): Router {
     const { operatorId } = ctx.params;
     assertOperatorAccess(ctx, operatorId, OPERATOR_WRITERS);
     await requireOperator(operatorId);
-    const selection = await deps.configs.putSelection(operatorId, readBody(ctx));
+    // Each interface it deselects stops being managed now: stored with the selection as an intent,
+    // the edges are told, then each is billed up to this instant (subject-management.ts).
+    const { selection, unmanagedSubjectIds } = deps.management
+      ? await deps.management.putSelection(operatorId, readBody(ctx))
+      : { selection: await deps.configs.putSelection(operatorId, readBody(ctx)), unmanagedSubjectIds: [] };
     await push(() => deps.pusher.pushConfigs(operatorId), { operatorId });
-    ctx.body = { selection };
+    const billing = await deps.management?.drain(operatorId);
+    // billingPendingSubjectIds: bills that failed now; they stay queued and are retried at their instant.
+    ctx.body = { selection, unmanagedSubjectIds, billingPendingSubjectIds: billing?.billingPendingSubjectIds ?? [] };
   });
 
   return router;
