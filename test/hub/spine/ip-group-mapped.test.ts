@@ -11,7 +11,6 @@ import { createHubModules } from '../../../hub/hub-modules';
 import { edgeConfigCodec, type EdgeConfig } from '../../../proto/codec';
 import { createClassifier, DIRECTION_IN, DIRECTION_OUT } from '../../../edge/classify/classifier';
 import { flow } from '../../edge/helpers/flows';
-import { provisionEdge } from '../../helpers/hub-edge';
 import { startTestHub } from './hub-harness';
 
 t.test('a mapped address in an IP group: same flows at the edge, same customer scope at the hub', async (t) => {
@@ -25,10 +24,11 @@ t.test('a mapped address in an IP group: same flows at the edge, same customer s
   await ok(h.admin('POST', '/api/v1/operators', { operatorId: 'isp1', name: 'ISP One' }));
 
   // The edge listens for its config before the group exists, as a running edge does.
-  const edge = await provisionEdge(h, 'isp1', 'pop-1');
+  const { credentials } = await ok(h.admin('POST', '/api/v1/operators/isp1/edges', { name: 'pop-1' }));
+  const edgeClient = await h.connect(credentials.username, credentials.password);
   const configs: EdgeConfig[] = [];
-  edge.client.on('message', (topic, payload) => { if (topic.endsWith('/config')) configs.push(edgeConfigCodec.decode(payload)); });
-  await edge.client.subscribeAsync(`flowbill/v1/isp1/${edge.edgeId}/config`, { qos: 1 });
+  edgeClient.on('message', (topic, payload) => { if (topic.endsWith('/config')) configs.push(edgeConfigCodec.decode(payload)); });
+  await edgeClient.subscribeAsync(`flowbill/v1/${credentials.tenantId}/${credentials.edgeId}/config`, { qos: 1 });
 
   const created = await ok(h.admin('POST', '/api/v1/operators/isp1/ip-groups', { name: 'cust-mapped', prefixes: ['::ffff:192.0.2.1/128', '::ffff:192.0.2.1'] }));
   t.same(created.ipGroup.prefixes, ['192.0.2.1/32'], 'stored as the IPv4 host it is (both spellings are one entry)');
