@@ -1,15 +1,11 @@
-import pdfmake from 'pdfmake';
 import type { Content, TDocumentDefinitions } from 'pdfmake/interfaces';
 import type { Bill, BillSamples } from './bill';
+import { explainBill, NOT_RECORDED } from './bill-explanation';
 import { billGraph, billGraphSvg } from './bill-graph';
+import { renderPdf } from '../pdf/render-pdf';
 import { formatMoney } from '../../common/money';
 import { SLOT_SEC } from './percentile';
 import { bytesPerSlotToBps, formatBps } from './rates';
-
-// PDFKit's built-in standard fonts: no font files to ship or read. The access policies make
-// pdfmake refuse every URL and every local path except these font names (pdfmake 0.3 asks for both).
-const FONTS = { Helvetica: { normal: 'Helvetica', bold: 'Helvetica-Bold', italics: 'Helvetica-Oblique', bolditalics: 'Helvetica-BoldOblique' } };
-const FONT_NAMES = new Set(Object.values(FONTS.Helvetica));
 
 const SAMPLE_GROUPS_PER_ROW = 3;
 
@@ -19,6 +15,9 @@ const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('.000Z',
 export function billPdfDefinition(bill: Bill, samples: BillSamples): TDocumentDefinitions {
   const money = (m: number) => formatMoney(m, bill.charge.currency);
   const t = bill.tariff;
+  const explanation = explainBill(bill, samples);
+  const s = explanation.slots;
+  const fig = (v: number | null) => (v === null ? NOT_RECORDED : String(v));
   const facts: [string, string][] = [
     ['Plan', bill.planName],
     ['Subject', bill.subjectId],
@@ -27,15 +26,16 @@ export function billPdfDefinition(bill: Bill, samples: BillSamples): TDocumentDe
     ['Reason', bill.reason.replace(/_/g, ' ')],
     ['95th percentile method', bill.method === 'merge' ? 'In & Out merge (in and out samples pooled)' : 'In & Out separate (higher of in and out)'],
     ['Samples (n)', `${bill.n} five-minute slots per direction; ${bill.rankedSamples} ranked`],
-    ['Discarded', `${bill.discardedSamples} highest samples (floor(${bill.rankedSamples}/20))`],
-    ['Coverage', `${bill.coverageSlots} of ${bill.n} slots reported by the edges; subject present in ${bill.subjectReportedSlots}`],
+    ['Discarded', `${bill.discardedSamples} highest samples (floor(${bill.rankedSamples}/20)); the next, number ${fig(s.takenRank)} from the top, is the 95th`],
+    ['Coverage', `${fig(s.presentSlots)} of ${fig(s.spanSlots)} slots with data, ${fig(s.zeroFilledSlots)} without (counted as zero): ` +
+      `${s.coveragePercent === null ? NOT_RECORDED : `${s.coveragePercent.toFixed(2)} %`}; the operator's collectors reported in ${fig(s.edgeReportedSlots)}`],
+    ['Share of the cycle', `${fig(s.billedSlots)} of ${fig(s.cycleSlots)} five-minute slots${explanation.prorated ? ' (prorated)' : ''}`],
     ...(bill.p95InBps !== undefined ? [['95th in / out', `${formatBps(bill.p95InBps)} / ${formatBps(bill.p95OutBps!)}`] as [string, string]] : []),
     ...(bill.p95MergedBps !== undefined ? [['95th merged', formatBps(bill.p95MergedBps)] as [string, string]] : []),
     ['Billed 95th percentile', `${formatBps(bill.p95Bps)} (${Math.round(bill.p95Bps)} bps)`],
     ['Tariff', `base ${formatBps(t.baseSpeedBps)} for ${money(t.baseCostMinor)}; +${money(t.additionalCostMinor)} per ${formatBps(t.additionalSpeedBps)}`],
     ['Additional blocks', String(bill.charge.additionalBlocks)],
     ['Amount', money(bill.charge.amountMinor)],
-    ['Unrounded amount', `${bill.charge.unroundedAmountMinor} minor units`],
     ['Rule', bill.charge.rule],
   ];
   const rows: Content[][] = [];
@@ -62,6 +62,9 @@ export function billPdfDefinition(bill: Bill, samples: BillSamples): TDocumentDe
     content: [
       { text: `Bandwidth bill no. ${bill.billNo}`, fontSize: 16, bold: true, margin: [0, 0, 0, 8] },
       { table: { widths: [130, '*'], body: facts.map(([k, v]) => [{ text: k, bold: true }, v]) }, layout: 'lightHorizontalLines' },
+      // Self-contained: the figures again, in sentences a customer can follow with a calculator.
+      { text: 'How this amount was computed', bold: true, fontSize: 11, margin: [0, 12, 0, 4] },
+      { ol: explanation.steps, margin: [0, 0, 0, 4] },
       { text: 'Speed over time (in, out, billed 95th)', bold: true, margin: [0, 12, 0, 4] },
       { svg: billGraphSvg(billGraph(bill, samples)), width: 515 },
       { text: `5-minute samples (${n}; - marks slots with no report, counted as 0 bps)`, bold: true, margin: [0, 12, 0, 4], pageBreak: 'before' },
@@ -70,10 +73,7 @@ export function billPdfDefinition(bill: Bill, samples: BillSamples): TDocumentDe
   };
 }
 
+/** Rendered with the hub's standard fonts (hub/pdf/render-pdf.ts: Helvetica, text the font can draw). */
 export async function renderBillPdf(bill: Bill, samples: BillSamples): Promise<Uint8Array> {
-  // pdfmake's module is a singleton; set our fonts and policies right before each document.
-  pdfmake.setFonts(FONTS);
-  pdfmake.setUrlAccessPolicy(() => false);
-  pdfmake.setLocalAccessPolicy((path) => FONT_NAMES.has(path));
-  return pdfmake.createPdf(billPdfDefinition(bill, samples)).getBuffer();
+  return renderPdf(billPdfDefinition(bill, samples));
 }

@@ -6,7 +6,8 @@ import { readBody } from '../http/request-body';
 import type { SeriesReader } from '../ports';
 import type { Bill } from './bill';
 import { billGraph } from './bill-graph';
-import { dataPoints, dataPointsCsv } from './bill-csv';
+import { billSummaryCsv, dataPoints, dataPointsCsv } from './bill-csv';
+import { explainBill } from './bill-explanation';
 import { renderBillPdf } from './bill-pdf';
 import type { BillingService } from './billing-service';
 import type { BillingStore } from './billing-store';
@@ -87,8 +88,18 @@ export function createBillingRoutes(deps: Deps): Router {
 
   router.get('/bills/:billNo', async (ctx) => {
     const op = reader(ctx);
-    const { bill } = await service.billDetails(op, billNoOf(ctx));
-    ctx.body = { bill, subjectBills: (await store.listBillsOfSubject(op, bill.subjectId)).map(summary) };
+    const { bill, samples } = await service.billDetails(op, billNoOf(ctx));
+    // explanation: the slot accounting and the computation in words (derived for bills stored before it)
+    ctx.body = { bill, explanation: explainBill(bill, samples), subjectBills: (await store.listBillsOfSubject(op, bill.subjectId)).map(summary) };
+  });
+
+  /** The bill's figures, one `field,value` row each: with the data points, enough to recompute the amount by hand. */
+  router.get('/bills/:billNo/summary.csv', async (ctx) => {
+    const op = reader(ctx);
+    const { bill, samples } = await service.billDetails(op, billNoOf(ctx));
+    ctx.type = 'text/csv; charset=utf-8';
+    ctx.attachment(`bill-${bill.billNo}-summary.csv`);
+    ctx.body = billSummaryCsv(bill, explainBill(bill, samples));
   });
 
   router.get('/bills/:billNo/graph', async (ctx) => {

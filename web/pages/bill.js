@@ -4,10 +4,11 @@
 //   GET /operators/:op/bills/:billNo → {bill:{billNo,planId,planName,subjectId,reason,spanStartSec,spanEndSec,
 //       cycleStartSec,cycleEndSec,tariff,method,n,rankedSamples,discardedSamples,coverageSlots,subjectReportedSlots,
 //       p95InBps?,p95OutBps?,p95MergedBps?,p95Bps,charge:{amountMinor,currency,unroundedAmountMinor,rule,…},generatedAtMs},
-//       subjectBills:[summary]}
+//       slots?:{spanSlots,presentSlots,zeroFilledSlots,coveragePercent,edgeReportedSlots,rankedSamples,droppedSamples,takenRank,billedSlots,cycleSlots}},
+//       explanation:{source,slots (same figures, null = not recorded),prorated,steps:[plain-words text]}, subjectBills:[summary]}
 //   GET …/bills/:billNo/graph → {graph:{slotStartSec[],inBps[],outBps[],reported[],p95Bps,p95InBps?,p95OutBps?,method}}
 //   GET …/bills/:billNo/data-points → {billNo,n,p95Bps,dataPoints:[{slotStartSec,bytesIn,bytesOut,inBps,outBps,reported}]}
-//   GET …/bills/:billNo/data-points.csv and …/pdf (downloads)
+//   GET …/bills/:billNo/data-points.csv, …/summary.csv and …/pdf (downloads)
 import { h, table, section, errorBox, fill, badge } from '../dom.js';
 import { formatBps, formatBytes, formatCount, formatMoney, formatUtc } from '../format.js';
 import { speedTimeChart } from '../chart.js';
@@ -31,9 +32,13 @@ export async function render(ctx) {
   const charge = bill.charge || {};
   const tariff = bill.tariff || {};
   const currency = charge.currency || tariff.currency;
+  const explanation = res.explanation;
+  const slots = explanation && explanation.slots;
+  const fig = (v) => (v == null ? 'not recorded' : formatCount(v));
   ctx.el.append(
     h('div', { class: 'toolbar' }, h('h1', {}, `Bill #${bill.billNo} · ${bill.planName || bill.planId}`), reasonBadge(bill.reason), h('span', { class: 'spacer' }),
       h('a', { class: 'btn secondary', id: 'bill-csv', href: `/api/v1${base}/data-points.csv`, download: '' }, 'Data points (CSV)'),
+      h('a', { class: 'btn secondary', id: 'bill-summary-csv', href: `/api/v1${base}/summary.csv`, download: '' }, 'Figures (CSV)'),
       h('a', { class: 'btn', id: 'bill-pdf', href: `/api/v1${base}/pdf`, target: '_blank', rel: 'noopener' }, 'PDF')),
     h('p', { class: 'muted' }, h('code', {}, bill.subjectId), ` · ${formatUtc(bill.spanStartSec * 1000)} – ${formatUtc(bill.spanEndSec * 1000)}`),
   );
@@ -45,6 +50,8 @@ export async function render(ctx) {
     bill.p95OutBps !== undefined ? ['95th out', formatBps(bill.p95OutBps)] : null,
     bill.n !== undefined ? ['Samples', `${formatCount(bill.n)} five-minute slots; ${formatCount(bill.rankedSamples)} ranked, top ${formatCount(bill.discardedSamples)} discarded`] : null,
     bill.coverageSlots !== undefined ? ['Reported slots', `${formatCount(bill.subjectReportedSlots)} by this subject, ${formatCount(bill.coverageSlots)} by the operator's edges`] : null,
+    slots ? ['Coverage', h('span', { id: 'bill-coverage' }, `${fig(slots.presentSlots)} of ${fig(slots.spanSlots)} slots with data, ${fig(slots.zeroFilledSlots)} without (counted as zero): ${slots.coveragePercent == null ? 'not recorded' : `${Number(slots.coveragePercent).toFixed(2)} %`}`)] : null,
+    slots ? ['Share of the cycle', `${fig(slots.billedSlots)} of ${fig(slots.cycleSlots)} five-minute slots${explanation.prorated ? ' (prorated)' : ''}`] : null,
     tariff.baseSpeedBps !== undefined ? ['Tariff', `${formatMoney(tariff.baseCostMinor, tariff.currency)} up to ${formatBps(tariff.baseSpeedBps)}, then ${formatMoney(tariff.additionalCostMinor, tariff.currency)} per ${formatBps(tariff.additionalSpeedBps)}`] : null,
     charge.rule ? ['Rule', charge.rule] : null,
     charge.unroundedAmountMinor !== undefined ? ['Unrounded', `${charge.unroundedAmountMinor} minor units (${formatCount(charge.billedSlots)} of ${formatCount(charge.cycleSlots)} cycle slots)`] : null,
@@ -53,6 +60,9 @@ export async function render(ctx) {
     ['Generated', formatUtc(bill.generatedAtMs)],
   ].filter(Boolean);
   ctx.el.append(section('Figures', h('dl', { class: 'kv', id: 'bill-figures' }, figures.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))));
+  if (explanation && Array.isArray(explanation.steps)) {
+    ctx.el.append(section('How this amount was computed', h('ol', { id: 'bill-explanation' }, explanation.steps.map((step) => h('li', {}, step)))));
+  }
 
   const chartBox = h('div', { id: 'bill-chart' });
   const pointsBox = h('div', { id: 'bill-points' });
