@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { systemClock } from '../common/clock';
+import { createShiftedClock, systemClock, type Clock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
 import { createLogger } from '../common/logger';
 import { DEMO_ADMIN_PASSWORD, loadHubConfig } from './config';
@@ -25,10 +25,17 @@ async function main(): Promise<void> {
   // hub without FLOWBILL_ADMIN_PASSWORD gets a one-time password at its first start (create-hub.ts).
   const config = loadHubConfig(process.env, demo ? { adminPassword: process.env.FLOWBILL_ADMIN_PASSWORD || DEMO_ADMIN_PASSWORD } : {});
   await mkdir(config.dataDir, { recursive: true });
+  // FLOWBILL_CLOCK=<instant>: a test hub whose time starts there (README, "Running the hub at a chosen time").
+  const shifted = config.clockStartMs === undefined ? undefined : createShiftedClock(config.clockStartMs);
+  const clock: Clock = shifted ?? systemClock;
+  if (shifted) {
+    log.warn({ clock: 'shifted', startedAt: new Date(config.clockStartMs!).toISOString(), control: config.clockControl },
+      `NOT THE SYSTEM CLOCK: FLOWBILL_CLOCK makes this hub's time start at ${new Date(config.clockStartMs!).toISOString()} and run on from there${config.clockControl ? ', and FLOWBILL_CLOCK_CONTROL=on lets a super_admin move it forward (POST /api/v1/hub/clock)' : ''}. Trials, invoices and bills follow that time: for tests only, never in production`);
+  }
   // Before the database: a key file readable by others stops the start before anything is served.
-  const { ring: secretKeys } = await loadHubKeyRing({ ...config, nowMs: systemClock.nowMs(), log });
+  const { ring: secretKeys } = await loadHubKeyRing({ ...config, nowMs: clock.nowMs(), log });
   const kv = await openLevelKvStore(path.join(config.dataDir, 'db'));
-  const hub = createHub({ config, kv, clock: systemClock, log, modules: createHubModules, secretKeys });
+  const hub = createHub({ config, kv, clock, log, modules: createHubModules, secretKeys, clockControl: config.clockControl ? shifted : undefined });
   const { httpUrl, mqttUrl } = await hub.start();
   const demoLogin = demo && config.adminPassword === DEMO_ADMIN_PASSWORD ? ` (demo: log in as admin / ${DEMO_ADMIN_PASSWORD})` : '';
   log.info({ httpUrl, mqttUrl, publicMqttUrl: config.publicMqttUrl, dataDir: path.resolve(config.dataDir) }, `flowbill hub ready: web UI and API at ${httpUrl}, MQTT at ${mqttUrl}${demoLogin}`);
