@@ -44,6 +44,8 @@ export const HUB_ERRORS = {
   // billing (95th-percentile plans)
   SUBJECT_ALREADY_IN_PLAN: 409,
   PLAN_FIELD_IMMUTABLE: 409,
+  // billing/pricing.ts: an amount past 2^53 minor units cannot be stored exactly; the bill fails loudly instead
+  AMOUNT_OUT_OF_RANGE: 422,
   // customer access
   LOGIN_TAKEN: 409,
   // ops: POST /api/v1/hub/clock asked to move the hub's time back (jobs and dedup assume it only grows)

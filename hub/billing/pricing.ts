@@ -1,3 +1,4 @@
+import { hubError } from '../errors';
 import type { Tariff } from './bill-plan';
 import { divideCeil, divideHalfUp, formatMoney } from '../../common/money';
 import { SLOT_SEC } from './percentile';
@@ -33,6 +34,10 @@ export function priceBill(tariff: Tariff, billedBytesPerSlot: number, billedSlot
   const excess = bits - baseBitsPerSlot;
   const blocks = excess > 0n ? divideCeil(excess, blockBitsPerSlot) : 0n;
   const cycleAmount = BigInt(tariff.baseCostMinor) + blocks * BigInt(tariff.additionalCostMinor);
+  // Amounts are JSON numbers: past 2^53 they would be stored rounded, a wrong bill nobody notices.
+  if (cycleAmount > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw hubError('AMOUNT_OUT_OF_RANGE', `the cycle amount ${cycleAmount} ${tariff.currency} minor units is beyond what a bill can hold exactly`, { blocks: String(blocks) });
+  }
   const num = cycleAmount * BigInt(billedSlots);
   const den = BigInt(Math.max(1, cycleSlots));
   const amount = billedSlots === cycleSlots ? cycleAmount : divideHalfUp(num, den);

@@ -40,3 +40,10 @@ t.test('currency exponents', async (t) => {
   t.equal(formatMoney(1234, 'JPY'), '1234 JPY');
   t.equal(formatMoney(5, 'KWD'), '0.005 KWD');
 });
+
+t.test('an amount beyond 2^53 minor units fails loudly instead of being stored rounded', async (t) => {
+  const steep = { ...tariff, additionalSpeedBps: 1, additionalCostMinor: 1_000_000_000 };
+  // 1 Gbps over a 1 Mbps base in 1 bps blocks: 999,000,000 blocks × 1e9
+  t.throws(() => priceBill(steep, bpsToBytesPerSlot(1e9), 10, 10), { code: 'AMOUNT_OUT_OF_RANGE' });
+  t.equal(priceBill(steep, bpsToBytesPerSlot(1_000_100), 10, 10).amountMinor, 10_000 + 100 * 1_000_000_000, 'large but exact is fine');
+});
