@@ -190,6 +190,9 @@ if (!existsSync(CHROMIUM)) {
       t.match(await page.textContent('#bill-p95'), /Mbps/);
       t.equal(await page.getAttribute('#bill-pdf', 'href'), '/api/v1/operators/isp-one/bills/7/pdf');
       t.equal(await page.getAttribute('#bill-csv', 'href'), '/api/v1/operators/isp-one/bills/7/data-points.csv');
+      t.equal(await page.getAttribute('#bill-summary-csv', 'href'), '/api/v1/operators/isp-one/bills/7/summary.csv');
+      t.match(await page.textContent('#bill-coverage'), /^8,916 of 8,928 slots with data, 12 without \(counted as zero\): 99\.86 %$/);
+      t.match(await page.textContent('#bill-explanation'), /The other 12 slots had no report and count as zero traffic\./);
       const points = await page.$$eval('#points-table tbody tr', (trs) => trs.length);
       t.equal(points, 288, 'first day of data points');
       t.match(await page.textContent('#points-table tbody tr:first-child'), /2026-10-01 00:00 UTC/);

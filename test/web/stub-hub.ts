@@ -17,6 +17,8 @@ import { silentLogger } from '../../common/logger';
 import type { Principal } from '../../hub/http/principal';
 import { assertOperatorAccess, principalOf } from '../../hub/http/principal';
 import { createWebRouter } from '../../web/serve-web';
+import type { Bill } from '../../hub/billing/bill';
+import { explainBill } from '../../hub/billing/bill-explanation';
 
 export const OPERATOR_ID = 'isp-one';
 /** The browser's clock is pinned here (Playwright clock), and the stub's data is laid out around it. */
@@ -217,7 +219,8 @@ export async function startStubHub(): Promise<StubHub> {
   api.get(`${op}/bills/:billNo`, (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId);
     if (ctx.params.billNo !== '7') throw hubError('NOT_FOUND', `no bill ${ctx.params.billNo}`);
-    ctx.body = { bill, subjectBills: [older, summary(bill)] };
+    // The stub's bill has no `slots` (as one stored before issue 12): the hub derives the explanation.
+    ctx.body = { bill, explanation: explainBill(bill as unknown as Bill), subjectBills: [older, summary(bill)] };
   });
   api.get(`${op}/bills/:billNo/graph`, (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId);

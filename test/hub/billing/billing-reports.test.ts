@@ -43,7 +43,7 @@ t.test('reports: data points JSON and CSV, graph, and a PDF that holds the figur
   t.equal(pdf.headers['content-type'], 'application/pdf');
   t.equal(pdf.raw.subarray(0, 5).toString(), '%PDF-');
   const text = (await new PDFParse({ data: new Uint8Array(pdf.raw) }).getText()).text;
-  for (const needle of ['Bandwidth bill no. 1', 'Gold 10M', IF1, '2026-11-01T00:00:00Z', '8640 five-minute slots', '17280 ranked', '864 highest', '12 Mbps', '550.00 USD', 'or part of it above that', '2026-11-01T00:00', '40000000', 'Speed over time']) {
+  for (const needle of ['Bandwidth bill no. 1', 'Gold 10M', IF1, '2026-11-01T00:00:00Z', '8640 five-minute slots', '17280 ranked', '864 highest', '12 Mbps', '550.00 USD', 'How this amount was computed', 'whole billing cycle (8640 slots)', 'or part of it above that', '2026-11-01T00:00', '40000000', 'Speed over time']) {
     t.ok(text.includes(needle), `PDF holds "${needle}"`);
   }
 
@@ -51,6 +51,7 @@ t.test('reports: data points JSON and CSV, graph, and a PDF that holds the figur
   t.same(mailer.sent[0]!.to, ['noc@cust.example', 'billing@cust.example']);
   t.equal(mailer.sent[0]!.attachments![0]!.filename, 'bill-1.pdf');
   t.match(mailer.sent[0]!.text, /Amount: 550\.00 USD/);
+  t.match(mailer.sent[0]!.text, /Samples: 8640 of 8640 five-minute slots reported, 0 without data counted as zero \(coverage 100\.00 %\); 8640 of 8640 slots of the cycle billed/);
   await billing.runDueJobs(ms('2026-12-01T02:00:00Z'));
   t.equal(mailer.sent.length, 1, 'mailed once');
   t.equal((await api('GET', '/bills/99/pdf')).status, 404);
