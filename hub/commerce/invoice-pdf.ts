@@ -21,6 +21,12 @@ export function readableDate(isoDate: string): string {
   return `${d} ${MONTHS[m - 1]} ${y}`;
 }
 
+/** "2026-04-11" → "11 Apr 2026", for narrow table columns. */
+export function shortDate(isoDate: string): string {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  return `${d} ${MONTHS[m - 1].slice(0, 3)} ${y}`;
+}
+
 /** An instant → "1 May 2026, 00:05 UTC". */
 export function readableInstant(ms: number): string {
   const iso = new Date(ms).toISOString();
@@ -65,7 +71,7 @@ export function invoicePdfDefinition(v: InvoiceView, asOfMs: number): TDocumentD
     ...v.lines.map((l): Content[] => [
       String(l.lineNo),
       l.description,
-      `${readableDate(l.fromDate)} – ${readableDate(l.toDate)}`,
+      `${shortDate(l.fromDate)} – ${shortDate(l.toDate)}`,
       right(`${l.days} of ${l.daysInPeriod} days`),
       right(`${money(l.monthlyFeeMinor)} / month${l.percentOfFee === 100 ? '' : ` at ${l.percentOfFee}%`}`),
       right(money(l.amountMinor)),
@@ -99,7 +105,7 @@ export function invoicePdfDefinition(v: InvoiceView, asOfMs: number): TDocumentD
         ['Status', `${STATUS_TEXT[v.status]}${v.overdue ? ', overdue' : ''} (as of ${readableInstant(asOfMs)})`],
       ]),
       heading('Lines'),
-      { table: { headerRows: 1, widths: [14, '*', 110, 62, 90, 70], body: lineRows }, layout: 'lightHorizontalLines' },
+      { table: { headerRows: 1, widths: [12, '*', 100, 56, 106, 62], body: lineRows }, layout: 'lightHorizontalLines', fontSize: 8 },
       heading(`Payments and credits (as of ${readableInstant(asOfMs)})`),
       { table: { widths: ['*', 90], body: settlement }, layout: 'lightHorizontalLines' },
       ...(voidedBy.length > 0 ? [{ text: `This invoice is void: it was fully credited (${v.creditNotes.map((c) => c.number).join(', ')}).`, bold: true, margin: [0, 8, 0, 0] } as Content] : []),
@@ -117,7 +123,7 @@ export function creditNotePdfDefinition(cn: CreditNote, invoice: InvoiceView, as
   const money = (m: number) => formatMoney(m, cn.currency);
   const lineRows: Content[][] = [
     ['#', 'Invoice line', 'Description', 'Period', 'Amount'].map((h, i) => ({ text: h, bold: true, alignment: i === 4 ? 'right' : 'left' })),
-    ...cn.lines.map((l, i): Content[] => [String(i + 1), String(l.invoiceLineNo), l.description, `${readableDate(l.fromDate)} – ${readableDate(l.toDate)}`, right(money(l.amountMinor))]),
+    ...cn.lines.map((l, i): Content[] => [String(i + 1), String(l.invoiceLineNo), l.description, `${shortDate(l.fromDate)} – ${shortDate(l.toDate)}`, right(money(l.amountMinor))]),
     ['', '', { text: 'Total credited', bold: true }, '', right(money(cn.totalMinor), true)],
   ];
   const seller = cn.seller ?? invoice.seller;
