@@ -117,7 +117,7 @@ export function createSafeTicker(deps: ErrorRecorderDeps & { timers?: Timers; er
 }
 
 /** Timers driven by hand, for tests: tick(ms) fires what is due, in order, and awaits microtasks. */
-export function createManualTimers(): Timers & { tick(ms: number): Promise<void>; active(): number; clearAll(): void } {
+export function createManualTimers(): Timers & { tick(ms: number): Promise<void>; active(): number; activePeriodsMs(): number[]; clearAll(): void } {
   let nowMs = 0;
   let nextId = 1;
   const intervals = new Map<number, { fn: () => void; ms: number; dueMs: number }>();
@@ -142,6 +142,8 @@ export function createManualTimers(): Timers & { tick(ms: number): Promise<void>
       nowMs = endMs;
     },
     active: () => intervals.size,
+    /** The period of each running interval, so a test can name the timer it means. */
+    activePeriodsMs: () => [...intervals.values()].map((e) => e.ms),
     clearAll() { intervals.clear(); },
   };
 }
