@@ -14,8 +14,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildV9Datagram, V9_MAX_RECORDS, type V9Flow } from '../../edge/demo/netflow-v9-writer';
 import { CONTENT_SECURITY_POLICY } from '../../hub/http/security-headers';
 import { createStack, waitFor } from './stack';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-output/screenshots');
 const OP = 'isp-real';
 // The hub's clock starts at the next full hour of real time: Chromium's cookie jar runs on real
@@ -106,7 +106,7 @@ if (!existsSync(CHROMIUM)) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
     context = await freshContext();
   });

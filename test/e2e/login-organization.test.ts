@@ -11,8 +11,8 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { createHubModules } from '../../hub/hub-modules';
 import { startTestHub } from '../hub/spine/hub-harness';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SAM_PW = 'same-password-both-1';
 
 if (!existsSync(CHROMIUM)) {
@@ -40,7 +40,7 @@ if (!existsSync(CHROMIUM)) {
 
   browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
   const errors: string[] = [];
   async function newPage(): Promise<Page> {

@@ -11,8 +11,8 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CONTENT_SECURITY_POLICY } from '../../hub/http/security-headers';
 import { NOW_MS, startStubHub, type StubHub } from './stub-hub';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-output/screenshots');
 
 if (!existsSync(CHROMIUM)) {
@@ -31,7 +31,7 @@ if (!existsSync(CHROMIUM)) {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 900 },
       timezoneId: 'Asia/Tokyo', // the UI must show UTC whatever the browser's zone
     });

@@ -14,8 +14,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createHubModules } from '../../hub/hub-modules';
 import { captureWarnings } from '../helpers/capture-logger';
 import { startTestHub } from '../hub/spine/hub-harness';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-output/screenshots');
 // Chromium's cookie jar runs on real time: the hub's clock starts near it, so session cookies live.
 const START_MS = Math.ceil(Date.now() / 3600_000) * 3600_000;
@@ -42,7 +42,7 @@ if (!existsSync(CHROMIUM)) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
   });
 

@@ -12,8 +12,8 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createHubModules } from '../../hub/hub-modules';
 import { startTestHub } from '../hub/spine/hub-harness';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-output/screenshots');
 // Chromium's cookie jar runs on real time; the hub's clock only moves forward from near it, so
 // session cookies (expiring on the hub's clock) stay alive.
@@ -44,7 +44,7 @@ if (!existsSync(CHROMIUM)) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
     const must = async (method: string, route: string, body?: unknown) => {
       const res = await hub.admin(method, `/api/v1${route}`, body);
