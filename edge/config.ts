@@ -71,6 +71,11 @@ export interface EdgeAgentConfig {
   maxSubjects: number;
   /** FLOWBILL_EDGE_MAX_BUCKET_ROWS: (bucket, subject) rows over all held buckets, ~52 bytes each. */
   maxBucketRows: number;
+
+  /** FLOWBILL_EDGE_THREADS: 2 = one thread reads the UDP socket(s), a worker thread decodes, aggregates and checkpoints (edge/threads/); 1 = all on one thread (small boxes, tests). */
+  threads: number;
+  /** FLOWBILL_EDGE_THREAD_QUEUE_BYTES: bound of the datagrams queued between the two threads (threads=2); beyond it datagrams are dropped and counted (datagrams_dropped). */
+  threadQueueBytes: number;
 }
 
 type KeySpec =
@@ -107,6 +112,8 @@ const SPEC: { [K in keyof EdgeAgentConfig]: KeySpec & { env: string } } = {
   maxOpenBuckets: { env: 'FLOWBILL_EDGE_MAX_OPEN_BUCKETS', kind: 'int', def: 400, min: 4, max: 10_000 },
   maxSubjects: { env: 'FLOWBILL_EDGE_MAX_SUBJECTS', kind: 'int', def: 250_000, min: 1, max: 10_000_000 },
   maxBucketRows: { env: 'FLOWBILL_EDGE_MAX_BUCKET_ROWS', kind: 'int', def: 2_000_000, min: 1000, max: 100_000_000 },
+  threads: { env: 'FLOWBILL_EDGE_THREADS', kind: 'int', def: 2, min: 1, max: 2 },
+  threadQueueBytes: { env: 'FLOWBILL_EDGE_THREAD_QUEUE_BYTES', kind: 'int', def: 64 * 1024 * 1024, min: 1024 * 1024, max: 4 * 1024 * 1024 * 1024 },
 };
 
 function parseValue(key: string, spec: KeySpec, raw: unknown, source: string): string | number {

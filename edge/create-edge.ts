@@ -44,6 +44,8 @@ export interface EdgeDeps {
   softwareVersion?: string;
   /** Interval timers for checkpoints, decoder expiry, live view, heartbeat. Default: the process's. */
   timers?: Timers;
+  /** Datagrams dropped before ingest (the threaded host's full queue: edge/threads/); counter datagrams_dropped. */
+  datagramsDropped?: () => number;
 }
 
 export interface EdgeStatusReport {
@@ -238,6 +240,7 @@ export function createEdge(deps: EdgeDeps): Edge {
         batchesPublished: p?.batchesPublished ?? 0, batchesAcked: p?.batchesAcked ?? 0, batchesRejected: p?.batchesRejected ?? 0,
         lateFlows: a.lateFlows, unclassifiedFlows, flowsOutOfBounds: refused.total(),
         internalErrors: errors.count(), storeWriteErrors: kv.health?.().writeErrors ?? flushWriteErrors,
+        datagramsDropped: deps.datagramsDropped?.() ?? 0,
         // Every bounded table's refusals and evictions: decoder (exporters, templates, domains, held
         // data), classifier (interface subjects), aggregator (buckets, subjects, rows, counter limit).
         tableEvictions: (d.tableEvictions ?? 0) + refusedHitsOfOldClassifiers + classifier.refusedInterfaceHits() + a.refusedHits,

@@ -78,6 +78,7 @@ export interface Counters {
   tableEvictions: number;
   internalErrors: number;
   storeWriteErrors: number;
+  datagramsDropped: number;
 }
 
 export interface ExporterStatus {
@@ -164,6 +165,6 @@ export function emptyCounters(): Counters {
     packetsReceived: 0, flowsDecoded: 0, decodeErrors: 0, templateMisses: 0, pendingExpired: 0,
     sequenceGaps: 0, outboxDepth: 0, outboxBytes: 0, outboxDropped: 0, batchesPublished: 0,
     batchesAcked: 0, lateFlows: 0, unclassifiedFlows: 0, batchesRejected: 0, flowsOutOfBounds: 0,
-    tableEvictions: 0, internalErrors: 0, storeWriteErrors: 0,
+    tableEvictions: 0, internalErrors: 0, storeWriteErrors: 0, datagramsDropped: 0,
   };
 }

@@ -1,0 +1,92 @@
+/**
+ * The decoding thread of the threaded edge (threaded-edge.ts is the receiving thread): the whole
+ * edge pipeline, createEdge with listenUdp:false, unchanged: decode, classify, aggregate, outbox,
+ * MQTT, checkpoints, LevelDB. Its kill -9 and exactly-once guarantees are therefore the
+ * single-thread edge's: a datagram still in the hand-off queue at a kill is lost like one still in
+ * the kernel's socket buffer, and the checkpoint logic is the same code.
+ *
+ * Messages (in order, on one port): batch → ingest each datagram, hand the buffer back; config →
+ * applyCollectionConfig; status → the edge's status; stop → (every batch before it is already
+ * ingested, messages are ordered) the edge's clean stop with its final checkpoint, close the store.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { systemClock } from '../../common/clock';
+import { createLogger, silentLogger, type Logger } from '../../common/logger';
+import { createMemoryKvStore } from '../../common/kv/memory-kv-store';
+import { openLevelKvStore } from '../../common/kv/level-kv-store';
+import { openReopeningKvStore } from '../../common/kv/reopening-kv-store';
+import type { KeyValueStore } from '../../common/kv/kv-store';
+import { createEdge } from '../create-edge';
+import { createBatchReader } from './datagram-batch';
+import type { EdgeWorkerData, HostMessage, WorkerMessage } from './worker-messages';
+
+const port = parentPort!;
+const data = workerData as EdgeWorkerData;
+const log: Logger = data.logLevel === 'silent' ? silentLogger : createLogger('flowbill-edge', data.logLevel);
+const send = (m: WorkerMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+
+let kv: KeyValueStore & { retryNow?(): void };
+if (data.store.kind === 'memory') {
+  kv = createMemoryKvStore();
+} else {
+  const statePath = data.store.path;
+  kv = await openReopeningKvStore({ open: () => openLevelKvStore(statePath), log: log.child({ module: 'store' }), clock: systemClock });
+}
+let dropped = 0;
+const edge = createEdge({
+  config: data.config, clock: systemClock, log, kv, listenUdp: false, publish: data.publish,
+  datagramsDropped: () => dropped,
+});
+const reader = createBatchReader();
+const ingest = edge.ingest;
+const onDatagram = (datagram: Uint8Array, exporter: string, _kind: number) => ingest(datagram, exporter);
+
+port.on('message', (m: HostMessage) => {
+  switch (m.t) {
+    case 'batch': {
+      dropped = m.dropped;
+      // ingest never throws (create-edge counts it); the views die with this call, then the buffer goes back.
+      reader.read(m.batch, onDatagram);
+      if (m.batch.pooled) send({ t: 'done', length: m.batch.length, buffer: m.batch.buffer }, [m.batch.buffer]);
+      else send({ t: 'done', length: m.batch.length });
+      return;
+    }
+    case 'config':
+      edge.applyCollectionConfig(m.config).then(() => send({ t: 'reply', id: m.id }), (err) => send({ t: 'reply', id: m.id, error: String((err as Error)?.message ?? err) }));
+      return;
+    case 'status':
+      dropped = m.dropped;
+      send({ t: 'reply', id: m.id, status: edge.status() });
+      return;
+    case 'stop':
+      void stop(m.id, m.dropped);
+      return;
+  }
+});
+
+async function stop(id: number, droppedAtStop: number): Promise<void> {
+  dropped = droppedAtStop;
+  kv.retryNow?.(); // the final checkpoint tries the disk now, whatever the reopen backoff says
+  let failure: unknown;
+  try {
+    await edge.stop();
+  } catch (err) {
+    failure = err;
+  }
+  const status = edge.status();
+  try {
+    await kv.close();
+  } catch (err) {
+    failure ??= err;
+  }
+  send({ t: 'reply', id, status, error: failure === undefined ? undefined : String((failure as Error)?.message ?? failure), storeHealth: (kv as { health?(): unknown }).health?.() });
+  port.close();
+}
+
+try {
+  const started = await edge.start();
+  send({ t: 'started', udpRecvBufferBytes: started.udpRecvBufferBytes });
+} catch (err) {
+  log.error({ err }, 'edge worker could not start');
+  send({ t: 'fatal', error: String((err as Error)?.message ?? err) });
+}
