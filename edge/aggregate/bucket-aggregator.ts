@@ -48,7 +48,7 @@ import { MAX_SUMMARY_COUNT, isValidSummaryCount } from '../../proto/summary-limi
 import type { Clock } from '../../common/clock';
 import { systemClock } from '../../common/clock';
 import { BUCKET_SEC, bucketStartSecOfMs } from '../../common/bucket';
-import { splitFlow, singleBucketSec, checkFlowCounts } from './split-flow';
+import { splitFlowInto, createFlowParts, singleBucketSec, checkFlowCounts } from './split-flow';
 import type { SubjectHit } from '../classify/classifier';
 import { subjectKeyOf } from '../classify/subject-keys';
 
@@ -454,6 +454,9 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     for (const [start, last] of lastRevision) if (last < floor && !writable.has(start)) lastRevision.delete(start);
   }
 
+  // splitFlowInto's output for flows over several buckets, reused by every add().
+  const parts = createFlowParts();
+
   function countHitsRefused(reason: keyof RefusedHits, hits: readonly SubjectHit[], bytes: number): void {
     for (let i = 0; i < hits.length; i++) refuse(reason, bytes);
   }
@@ -462,30 +465,35 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     add(flow, hits) {
       if (hits.length === 0) return;
       let oneBucketSec: number | undefined;
-      let parts: ReturnType<typeof splitFlow> | undefined;
+      let n = 1;
       try {
         oneBucketSec = singleBucketSec(flow.startMs, flow.endMs);
-        // splitFlow checks bytes and packets; the fast path below does not call it.
-        if (oneBucketSec === undefined) parts = splitFlow(flow.startMs, flow.endMs, flow.bytes, flow.packets);
+        // splitFlowInto checks bytes and packets; the fast path below does not call it.
+        if (oneBucketSec === undefined) n = splitFlowInto(flow.startMs, flow.endMs, flow.bytes, flow.packets, parts);
         else checkFlowCounts(flow.bytes, flow.packets);
       } catch (err) {
         if (!(err instanceof RangeError)) throw err;
         invalidFlows++; // split-flow's own bounds: nothing of this flow was counted
         return;
       }
-      if (oneBucketSec !== undefined) { // fast path, no allocation: the flow lies in one bucket
+      if (oneBucketSec !== undefined) { // fast path: the flow lies in one bucket
         const bucket = bucketFor(oneBucketSec);
         if (!bucket) { countHitsRefused('buckets', hits, flow.bytes); return; }
         for (let i = 0; i < hits.length; i++) addTo(bucket, hits[i], flow.bytes, flow.packets, 1);
         if (oneBucketSec < closedBeforeSec) lateFlows++;
         return;
       }
+      // No allocation either: the parts are in reused typed arrays; the flow count is on the last part.
       let wasLate = false;
-      for (const part of parts!) {
-        wasLate ||= part.bucketStartSec < closedBeforeSec;
-        const bucket = bucketFor(part.bucketStartSec);
-        if (!bucket) { countHitsRefused('buckets', hits, part.bytes); continue; }
-        for (let i = 0; i < hits.length; i++) addTo(bucket, hits[i], part.bytes, part.packets, part.flows);
+      for (let p = 0; p < n; p++) {
+        const startSec = parts.bucketStartSec[p];
+        const bytes = parts.bytes[p];
+        wasLate ||= startSec < closedBeforeSec;
+        const bucket = bucketFor(startSec);
+        if (!bucket) { countHitsRefused('buckets', hits, bytes); continue; }
+        const packets = parts.packets[p];
+        const flows = p === n - 1 ? 1 : 0;
+        for (let i = 0; i < hits.length; i++) addTo(bucket, hits[i], bytes, packets, flows);
       }
       if (wasLate) lateFlows++;
     },

@@ -48,9 +48,52 @@ export interface FlowPart {
 /**
  * Largest remainder: shares of `total` in proportion to `weights` (non-negative, sum > 0), each
  * floor(total*w/W), then the leftover units go one each to the largest fractional parts (ties to
- * the later bucket). BigInt because total*w can pass 2^53 (TB-sized flows × 300,000 ms).
+ * the later bucket). Number arithmetic when total*W stays below 2^53 (every product and remainder
+ * is then an exact integer), else BigInt (apportionBig: TB-sized flows × 300,000 ms).
  */
 export function apportion(total: number, weights: readonly number[]): number[] {
+  checkCount('total', total);
+  let W = 0;
+  for (const w of weights) { checkCount('weight', w); W += w; }
+  if (!(W > 0) || !Number.isSafeInteger(W)) throw new RangeError(`split-flow: weights sum to ${W}, expected a positive safe integer`);
+  if (total * W > Number.MAX_SAFE_INTEGER) return apportionBig(total, weights);
+  const shares = new Float64Array(weights.length);
+  const remainders = new Float64Array(weights.length);
+  apportionExact(total, W, weights, weights.length, shares, remainders);
+  return Array.from(shares);
+}
+
+/**
+ * apportion() for total * W <= 2^53 - 1 (the caller checks): shares[i] = floor(total*w[i]/W), then the
+ * leftover units one each to the largest remainders, ties to the later index: the same integers as
+ * apportionBig, because total*w[i] <= total*W is exact in a double, and so are q*W and the remainder.
+ */
+function apportionExact(total: number, W: number, weights: ArrayLike<number>, n: number, shares: Float64Array, remainders: Float64Array): void {
+  let given = 0;
+  for (let i = 0; i < n; i++) {
+    const num = total * weights[i];
+    let q = Math.floor(num / W); // the quotient is rounded: correct it by the exact remainder
+    let r = num - q * W;
+    if (r < 0) { q--; r += W; } else if (r >= W) { q++; r -= W; }
+    shares[i] = q;
+    remainders[i] = r;
+    given += q;
+  }
+  // 0 <= left < n: each remainder is below W, so the leftover is below n units.
+  let left = total - given;
+  if (left < 0 || left >= n) throw new RangeError(`split-flow: apportion(${total}) left ${left} units unassigned`);
+  // The `left` largest remainders, ties to the later index (what sorting them would pick). n <= 14.
+  while (left > 0) {
+    let best = -1;
+    for (let i = n - 1; i >= 0; i--) if (remainders[i] >= 0 && (best < 0 || remainders[i] > remainders[best])) best = i;
+    shares[best]++;
+    remainders[best] = -1; // taken
+    left--;
+  }
+}
+
+/** apportion() in BigInt for any safe-integer total (the reference the Number path must equal). */
+export function apportionBig(total: number, weights: readonly number[]): number[] {
   checkCount('total', total);
   let W = 0;
   for (const w of weights) { checkCount('weight', w); W += w; }
@@ -88,7 +131,29 @@ export function singleBucketSec(startMs: number, endMs: number): number | undefi
   return first === Math.floor(lastMs / BUCKET_MS) ? first * BUCKET_SEC : undefined;
 }
 
-export function splitFlow(startMs: number, endMs: number, bytes: number, packets: number): FlowPart[] {
+/** Most buckets one flow can touch: MAX_FLOW_SPAN_MS of them, plus one for a start inside a bucket. */
+export const MAX_FLOW_PARTS = MAX_FLOW_SPAN_MS / BUCKET_MS + 1;
+
+/** Reusable output of splitFlowInto: part i is (bucketStartSec[i], bytes[i], packets[i]); the flow count is on the last. */
+export interface FlowParts {
+  bucketStartSec: Float64Array;
+  bytes: Float64Array;
+  packets: Float64Array;
+}
+
+export function createFlowParts(): FlowParts {
+  return { bucketStartSec: new Float64Array(MAX_FLOW_PARTS), bytes: new Float64Array(MAX_FLOW_PARTS), packets: new Float64Array(MAX_FLOW_PARTS) };
+}
+
+// Scratch for splitFlowInto (single-threaded, never held across calls).
+const scratchWeights = new Float64Array(MAX_FLOW_PARTS);
+const scratchRemainders = new Float64Array(MAX_FLOW_PARTS);
+
+/**
+ * splitFlow without allocating: writes the parts into `out` and returns how many (1 ..
+ * MAX_FLOW_PARTS). Same rules, same numbers, same RangeErrors as splitFlow.
+ */
+export function splitFlowInto(startMs: number, endMs: number, bytes: number, packets: number, out: FlowParts): number {
   startMs = checkTimeMs('startMs', startMs);
   endMs = checkTimeMs('endMs', endMs);
   checkFlowCounts(bytes, packets);
@@ -99,19 +164,32 @@ export function splitFlow(startMs: number, endMs: number, bytes: number, packets
   const firstBucket = Math.floor(startMs / BUCKET_MS);
   const lastBucket = Math.floor(lastMs / BUCKET_MS);
   if (firstBucket === lastBucket) {
-    return [{ bucketStartSec: firstBucket * BUCKET_SEC, bytes, packets, flows: 1 }];
+    out.bucketStartSec[0] = firstBucket * BUCKET_SEC; out.bytes[0] = bytes; out.packets[0] = packets;
+    return 1;
   }
-  const weights: number[] = [];
-  for (let b = firstBucket; b <= lastBucket; b++) {
-    const from = Math.max(startMs, b * BUCKET_MS);
-    const to = Math.min(endMs, (b + 1) * BUCKET_MS);
-    weights.push(to - from);
+  const n = lastBucket - firstBucket + 1;
+  let W = 0;
+  for (let i = 0; i < n; i++) {
+    const b = firstBucket + i;
+    const w = Math.min(endMs, (b + 1) * BUCKET_MS) - Math.max(startMs, b * BUCKET_MS);
+    scratchWeights[i] = w;
+    W += w;
+    out.bucketStartSec[i] = b * BUCKET_SEC;
   }
-  const byteShares = apportion(bytes, weights);
-  const packetShares = apportion(packets, weights);
+  // W = endMs - startMs <= MAX_FLOW_SPAN_MS, a positive integer.
+  if (bytes * W <= Number.MAX_SAFE_INTEGER) apportionExact(bytes, W, scratchWeights, n, out.bytes, scratchRemainders);
+  else out.bytes.set(apportionBig(bytes, Array.from(scratchWeights.subarray(0, n))));
+  if (packets * W <= Number.MAX_SAFE_INTEGER) apportionExact(packets, W, scratchWeights, n, out.packets, scratchRemainders);
+  else out.packets.set(apportionBig(packets, Array.from(scratchWeights.subarray(0, n))));
+  return n;
+}
+
+export function splitFlow(startMs: number, endMs: number, bytes: number, packets: number): FlowPart[] {
+  const out = createFlowParts();
+  const n = splitFlowInto(startMs, endMs, bytes, packets, out);
   const parts: FlowPart[] = [];
-  for (let i = 0; i < weights.length; i++) {
-    parts.push({ bucketStartSec: (firstBucket + i) * BUCKET_SEC, bytes: byteShares[i], packets: packetShares[i], flows: i === weights.length - 1 ? 1 : 0 });
+  for (let i = 0; i < n; i++) {
+    parts.push({ bucketStartSec: out.bucketStartSec[i], bytes: out.bytes[i], packets: out.packets[i], flows: i === n - 1 ? 1 : 0 });
   }
   return parts;
 }
