@@ -97,6 +97,8 @@ export function createClassifier(config: CollectionConfig, opts: ClassifierOptio
     }
   }
 
+  groups.prepare(); // the lookup tables are built here, not by the first flow after a config
+
   const allInterfaces = config.allInterfaces;
   const listed = new Set((config.interfaces ?? []).map((r) => `${r.exporter}/${r.ifIndex}`));
   // exporter → ifIndex → hits (null: not a subject). Bounded in total entries: exporter addresses
