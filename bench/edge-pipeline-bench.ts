@@ -5,7 +5,7 @@
  *  2. loss-free UDP datagrams/s on loopback through the real receiver + decoder + aggregator: a
  *     sender child process blasts NetFlow v5 datagrams (30 records each) at increasing rates and
  *     we compare datagrams sent with datagrams the decoder counted.
- * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000] [--udp-only] [--rates 10000,20000,...]
+ * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000] [--udp-only] [--rates 10000,20000,...] [--threads 1,2] [--rounds 1]
  * (internally re-invoked as `--sender <port> <rate> <seconds>` for the sender process)
  *
  * The receive buffer is what absorbs a GC pause or a checkpoint: Linux caps SO_RCVBUF at
@@ -19,12 +19,14 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import os from 'node:os';
 import dgram from 'node:dgram';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClassifier } from '../edge/classify/classifier';
 import { createBucketAggregator } from '../edge/aggregate/bucket-aggregator';
 import { aggregatorCheckpointOps } from '../edge/aggregate/aggregator-checkpoint-store';
 import { createEdge } from '../edge/create-edge';
+import { createThreadedEdge } from '../edge/threads/threaded-edge';
 import { loadEdgeConfig } from '../edge/config';
 import { buildV5, type V5Flow } from '../edge/demo/netflow-v5-writer';
 import type { FlowRecord } from '../edge/decode/flow-record';
@@ -177,47 +179,106 @@ async function rssInChild(subjects: number): Promise<void> {
   console.log(`RSS with ${r.activeSubjects} active subjects (fresh process: node+tsx, classifier, aggregator, one checkpoint): ${mb(r.rss)}, heapUsed ${mb(r.heapUsed)}`);
 }
 
-async function benchUdp(seconds: number, recvBufferBytes: number, subjects: number, checkpointIntervalMs: number): Promise<void> {
-  raiseRmemMax(recvBufferBytes);
-  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, liveIntervalMs: 0, checkpointIntervalMs, udpRecvBufferBytes: recvBufferBytes } });
-  const edge = createEdge({ config, clock: systemClock, log: silentLogger, kv: createMemoryKvStore(), publish: false });
-  if (subjects > 0) await edge.applyCollectionConfig({ version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups: benchIpGroups(subjects) });
-  console.log(`udp: ${subjects} IP groups configured (every one gets traffic), checkpoint every ${checkpointIntervalMs} ms`);
+/** utime + stime of one thread of this process in seconds (Linux /proc; the main thread's tid is the pid). */
+function threadCpuSec(tid: number): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // fields 14, 15 (USER_HZ = 100 on Linux)
+  } catch { return NaN; }
+}
+
+/** The edge under test, single-thread (createEdge, socket on this thread) or threaded (edge/threads/). */
+interface UdpTarget { port: number; granted: number; received(): Promise<number>; dropped(): Promise<number>; stop(): Promise<void> }
+
+async function startTarget(threads: number, config: ReturnType<typeof loadEdgeConfig>, subjects: number): Promise<UdpTarget> {
+  const groups = { version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups: benchIpGroups(subjects) };
+  if (threads === 1) {
+    const edge = createEdge({ config, clock: systemClock, log: silentLogger, kv: createMemoryKvStore(), publish: false });
+    if (subjects > 0) await edge.applyCollectionConfig(groups);
+    const { udpPort, udpRecvBufferBytes } = await edge.start();
+    return { port: udpPort!, granted: udpRecvBufferBytes ?? 0, received: async () => edge.status().counters.packetsReceived, dropped: async () => 0, stop: () => edge.stop() };
+  }
+  const edge = createThreadedEdge({ config, log: silentLogger, store: { kind: 'memory' }, publish: false, workerLogLevel: 'silent' });
   const { udpPort, udpRecvBufferBytes } = await edge.start();
-  console.log(`udp: receive buffer requested ${mb(config.udpRecvBufferBytes)}, granted ${mb(udpRecvBufferBytes ?? 0)} (Linux reports double); v5 datagrams of 30 records; ${seconds} s per step`);
-  let best = 0;
+  if (subjects > 0) await edge.applyCollectionConfig(groups);
+  return {
+    port: udpPort!, granted: udpRecvBufferBytes ?? 0,
+    received: async () => (await edge.status()).counters.packetsReceived,
+    dropped: async () => edge.receiverStats().dropped,
+    stop: async () => { await edge.stop(); },
+  };
+}
+
+/**
+ * One mode's rate steps, in a fresh process (`--udp-child <threads>`), so neither mode inherits the
+ * other's heap and GC; prints its lines and last a JSON line with the loss-free rate.
+ */
+async function benchUdpMode(threads: number, seconds: number, recvBufferBytes: number, subjects: number, checkpointIntervalMs: number): Promise<void> {
+  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, liveIntervalMs: 0, checkpointIntervalMs, udpRecvBufferBytes: recvBufferBytes } });
   const ratesArg = process.argv.indexOf('--rates');
   const rates = ratesArg > 0 ? process.argv[ratesArg + 1].split(',').map(Number) : [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000];
+  const target = await startTarget(threads, config, subjects);
+  console.log(`udp threads=${threads}: receive buffer requested ${mb(config.udpRecvBufferBytes)}, granted ${mb(target.granted)} (Linux reports double); v5 datagrams of 30 records; ${seconds} s per step`);
+  let bestRate = 0;
   for (const rate of rates) {
-    const before = edge.status().counters.packetsReceived;
+    const before = await target.received();
+    const droppedBefore = await target.dropped();
     const cpuBefore = process.cpuUsage();
-    // The longest event-loop stall is what the socket buffer has to absorb (checkpoint, GC).
+    const readerBefore = threadCpuSec(process.pid);
+    // The longest stall of this thread's event loop is what the socket buffer has to absorb (checkpoint, GC).
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', String(udpPort), String(rate), String(seconds), String(subjects)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', String(target.port), String(rate), String(seconds), String(subjects)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     await new Promise((r) => child.once('exit', r));
-    await new Promise((r) => setTimeout(r, 500)); // drain the socket buffer
+    await new Promise((r) => setTimeout(r, 500)); // drain the socket buffer and the queue between the threads
     const { sent, elapsedSec } = JSON.parse(out.trim()) as { sent: number; elapsedSec: number };
-    const received = edge.status().counters.packetsReceived - before;
+    const received = (await target.received()) - before;
+    const queueDropped = (await target.dropped()) - droppedBefore;
     loopDelay.disable();
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSec = (cpu.user + cpu.system) / 1e6;
+    const readerSec = threadCpuSec(process.pid) - readerBefore;
     const lossPct = (100 * (sent - received)) / sent;
     const sentRate = Math.round(sent / elapsedSec);
-    console.log(`udp target ${rate}/s: sent ${sent} (${sentRate}/s, ${sentRate * 30} flows/s), decoded ${received}, loss ${lossPct.toFixed(3)}%; receiver CPU ${cpuSec.toFixed(2)} s (${(cpu.system / 1e6).toFixed(2)} s kernel) = ${Math.round(received / cpuSec)} datagrams per CPU-second; longest event-loop stall ${(loopDelay.max / 1e6).toFixed(0)} ms; load average ${os.loadavg()[0].toFixed(1)}`);
-    if (received >= sent) best = Math.max(best, sentRate);
+    console.log(`udp threads=${threads} target ${rate}/s: sent ${sent} (${sentRate}/s, ${sentRate * 30} flows/s), decoded ${received}, loss ${lossPct.toFixed(3)}%${threads === 2 ? ` (queue-full drops ${queueDropped})` : ''}; process CPU ${cpuSec.toFixed(2)} s (${(cpu.system / 1e6).toFixed(2)} s kernel) = ${(1e6 * cpuSec / Math.max(1, received)).toFixed(1)} µs per datagram; main (reader) thread ${readerSec.toFixed(2)} s = ${(1e6 * readerSec / Math.max(1, received)).toFixed(1)} µs per datagram; longest main-thread stall ${(loopDelay.max / 1e6).toFixed(0)} ms; load average ${os.loadavg()[0].toFixed(1)}`);
+    if (received >= sent) bestRate = Math.max(bestRate, sentRate);
     else if (lossPct > 1) break;
   }
-  console.log(`udp loss-free: ${best} datagrams/s = ${best * 30} flow records/s through receiver+decoder+classifier+aggregator`);
-  const st = edge.status();
-  console.log(`rss after udp bench: ${mb(process.memoryUsage().rss)} (this process also ran the classify+aggregate part); active subjects ${st.activeSubjects}, unclassified flows ${st.counters.unclassifiedFlows}`);
-  await edge.stop();
+  await target.stop();
+  process.stdout.write(JSON.stringify({ lossFree: bestRate }) + '\n');
+}
+
+async function benchUdp(seconds: number, recvBufferBytes: number, subjects: number, checkpointIntervalMs: number): Promise<void> {
+  raiseRmemMax(recvBufferBytes);
+  const threadsArg = process.argv.indexOf('--threads');
+  const modes = threadsArg > 0 ? process.argv[threadsArg + 1].split(',').map(Number) : [1, 2];
+  const rounds = arg('rounds', 1);
+  console.log(`udp: ${subjects} IP groups configured (every one gets traffic), checkpoint every ${checkpointIntervalMs} ms; ${modes.map((m) => `threads=${m}`).join(' / ')} alternated, ${rounds} round(s), each in a fresh process`);
+  const best = new Map<number, number[]>();
+  const passOn = process.argv.slice(2).filter((a, i, all) => !['--threads', '--rounds'].includes(a) && !['--threads', '--rounds'].includes(all[i - 1]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const threads of modes) {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--udp-child', String(threads), ...passOn], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let lossFree = 0;
+      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.startsWith('{"lossFree"')) lossFree = (JSON.parse(line) as { lossFree: number }).lossFree;
+        else console.log(line);
+      });
+      await new Promise((r) => child.once('exit', r));
+      best.set(threads, [...(best.get(threads) ?? []), lossFree]);
+      console.log(`udp loss-free, threads=${threads}, round ${round}: ${lossFree} datagrams/s = ${lossFree * 30} flow records/s through receiver+decoder+classifier+aggregator`);
+    }
+  }
+  for (const [threads, list] of best) console.log(`udp loss-free summary threads=${threads}: ${list.join(', ')} datagrams/s (per round)`);
 }
 
 if (process.argv[2] === '--rss-probe') {
   rssProbe(Number(process.argv[3]));
+} else if (process.argv[2] === '--udp-child') {
+  await benchUdpMode(Number(process.argv[3]), arg('seconds', 2), arg('recv-buffer-mb', 32) * 1024 * 1024, arg('udp-subjects', 100_000), arg('checkpoint-ms', 1000));
 } else if (process.argv[2] === '--sender') {
   await sender(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6] ?? 0));
 } else {
