@@ -5,7 +5,7 @@
  *  2. loss-free UDP datagrams/s on loopback through the real receiver + decoder + aggregator: a
  *     sender child process blasts NetFlow v5 datagrams (30 records each) at increasing rates and
  *     we compare datagrams sent with datagrams the decoder counted.
- * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000] [--udp-only] [--rates 10000,20000,...] [--threads 1,2] [--rounds 1]
+ * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000] [--udp-only] [--rates 10000,20000,...] [--threads 1,2] [--rounds 1] [--blaster /path/to/udp-blaster]
  * (internally re-invoked as `--sender <port> <rate> <seconds>` for the sender process)
  *
  * The receive buffer is what absorbs a GC pause or a checkpoint: Linux caps SO_RCVBUF at
@@ -14,7 +14,8 @@
  * it prints what the kernel granted. Deploy the edge with the same sysctl.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import os from 'node:os';
@@ -49,8 +50,8 @@ function benchIpGroups(subjects: number): { name: string; prefixes: string[] }[]
   return Array.from({ length: subjects }, (_, i) => ({ name: `g${i}`, prefixes: [`${groupAddress(i, 0).join('.')}/26`] }));
 }
 
-async function sender(port: number, rate: number, seconds: number, subjects: number): Promise<void> {
-  const socket = dgram.createSocket('udp4');
+/** The sender's datagrams: enough distinct ones that every IP group gets traffic (30 records each). */
+function benchDatagrams(subjects: number): Buffer[] {
   const nowMs = Date.now();
   const datagrams: Buffer[] = [];
   // Enough distinct datagrams that every IP group gets traffic (30 records each).
@@ -63,6 +64,19 @@ async function sender(port: number, rate: number, seconds: number, subjects: num
     }
     datagrams.push(buildV5(flows, { nowMs, sequence: d * 30 }));
   }
+  return datagrams;
+}
+
+/** For a C sender (--blaster <binary>, e.g. gcc -O2 bench/udp-blaster.c): each datagram as a 2-byte big-endian length and its bytes. */
+function writeDatagramsFile(file: string, subjects: number): void {
+  const parts: Buffer[] = [];
+  for (const d of benchDatagrams(subjects)) { const len = Buffer.alloc(2); len.writeUInt16BE(d.length); parts.push(len, d); }
+  writeFileSync(file, Buffer.concat(parts));
+}
+
+async function sender(port: number, rate: number, seconds: number, subjects: number): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  const datagrams = benchDatagrams(subjects);
   let sent = 0;
   let inFlight = 0;
   const start = process.hrtime.bigint();
@@ -218,6 +232,10 @@ async function benchUdpMode(threads: number, seconds: number, recvBufferBytes: n
   const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, liveIntervalMs: 0, checkpointIntervalMs, udpRecvBufferBytes: recvBufferBytes } });
   const ratesArg = process.argv.indexOf('--rates');
   const rates = ratesArg > 0 ? process.argv[ratesArg + 1].split(',').map(Number) : [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000];
+  const blasterArg = process.argv.indexOf('--blaster');
+  const blaster = blasterArg > 0 ? process.argv[blasterArg + 1] : undefined;
+  const datagramsFile = path.join(os.tmpdir(), `flowbill-bench-datagrams-${process.pid}.bin`);
+  if (blaster !== undefined) writeDatagramsFile(datagramsFile, subjects);
   const target = await startTarget(threads, config, subjects);
   console.log(`udp threads=${threads}: receive buffer requested ${mb(config.udpRecvBufferBytes)}, granted ${mb(target.granted)} (Linux reports double); v5 datagrams of 30 records; ${seconds} s per step`);
   let bestRate = 0;
@@ -229,7 +247,9 @@ async function benchUdpMode(threads: number, seconds: number, recvBufferBytes: n
     // The longest stall of this thread's event loop is what the socket buffer has to absorb (checkpoint, GC).
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', String(target.port), String(rate), String(seconds), String(subjects)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = blaster !== undefined
+      ? spawn(blaster, [datagramsFile, '127.0.0.1', String(target.port), String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', String(target.port), String(rate), String(seconds), String(subjects)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     await new Promise((r) => child.once('exit', r));
@@ -248,6 +268,7 @@ async function benchUdpMode(threads: number, seconds: number, recvBufferBytes: n
     else if (lossPct > 1) break;
   }
   await target.stop();
+  if (blaster !== undefined) rmSync(datagramsFile, { force: true });
   process.stdout.write(JSON.stringify({ lossFree: bestRate }) + '\n');
 }
 
