@@ -24,6 +24,8 @@ export interface EdgeAgentConfig {
   udpHost: string;
   /** FLOWBILL_EDGE_UDP_PORT: NetFlow/IPFIX listen port. */
   udpPort: number;
+  /** FLOWBILL_EDGE_SFLOW_PORT: sFlow v5 listen port, same host as udpHost; 0 = ephemeral, -1 = no sFlow listener. */
+  sflowPort: number;
   /** FLOWBILL_EDGE_UDP_RECV_BUFFER_BYTES: SO_RCVBUF; bursts from many exporters need room (the kernel may cap it, see net.core.rmem_max). */
   udpRecvBufferBytes: number;
   /** FLOWBILL_EDGE_DATA_DIR: LevelDB with open buckets, outbox and the last collection config. */
@@ -90,6 +92,7 @@ const SPEC: { [K in keyof EdgeAgentConfig]: KeySpec & { env: string } } = {
   mqttPassword: { env: 'FLOWBILL_EDGE_MQTT_PASSWORD', kind: 'string', def: '', allowEmpty: true },
   udpHost: { env: 'FLOWBILL_EDGE_UDP_HOST', kind: 'string', def: '::' },
   udpPort: { env: 'FLOWBILL_EDGE_UDP_PORT', kind: 'int', def: 2055, min: 0, max: 65535 },
+  sflowPort: { env: 'FLOWBILL_EDGE_SFLOW_PORT', kind: 'int', def: 6343, min: -1, max: 65535 },
   udpRecvBufferBytes: { env: 'FLOWBILL_EDGE_UDP_RECV_BUFFER_BYTES', kind: 'int', def: 8 * 1024 * 1024, min: 65536, max: 1024 * 1024 * 1024 },
   dataDir: { env: 'FLOWBILL_EDGE_DATA_DIR', kind: 'string', def: './data/edge' },
   checkpointIntervalMs: { env: 'FLOWBILL_EDGE_CHECKPOINT_INTERVAL_MS', kind: 'int', def: 5000, min: 100, max: 300_000 },

@@ -14,8 +14,9 @@ import { createErrorRecorder, createSafeTicker, type Timers } from '../common/ti
 import { createSerialQueue } from '../common/serial-queue';
 import type { KeyValueStore } from '../common/kv/kv-store';
 import { emptyCounters, type Counters, type EdgeConfig as CollectionConfig, type ExporterStatus, type Summary } from '../proto/codec';
-import type { FlowDecoder } from './decode/flow-decoder';
+import type { DecoderCounters, FlowDecoder } from './decode/flow-decoder';
 import { createFlowDecoder } from './decode/create-flow-decoder';
+import { createSflowDecoder } from './decode/sflow/create-sflow-decoder';
 import type { EdgeAgentConfig } from './config';
 import { createClassifier, defaultCollectionConfig, type Classifier } from './classify/classifier';
 import { loadCollectionConfig, saveCollectionConfig } from './classify/collection-config-store';
@@ -35,6 +36,8 @@ export interface EdgeDeps {
   kv: KeyValueStore;
   /** Defaults to createFlowDecoder({ log }). */
   decoder?: FlowDecoder;
+  /** sFlow v5 datagrams (ingest kind 'sflow', the sFlow port). Defaults to createSflowDecoder({ log }). */
+  sflowDecoder?: FlowDecoder;
   /** Defaults to mqtt.connect. */
   mqttConnect?: MqttConnect;
   /** false: no UDP socket; feed datagrams through ingest() (tests, benches). Default true. */
@@ -59,11 +62,15 @@ export interface EdgeStatusReport {
   mqttConnected: boolean;
   session: number;
   udpPort: number | undefined;
+  sflowPort: number | undefined;
 }
+
+/** Which listener a datagram came in on, and so which decoder reads it. */
+export type DatagramKind = 'netflow' | 'sflow';
 
 export interface Edge {
   /** udpRecvBufferBytes: what the kernel granted (Linux reports twice the usable size). */
-  start(): Promise<{ udpPort: number | undefined; udpRecvBufferBytes: number | undefined }>;
+  start(): Promise<{ udpPort: number | undefined; udpRecvBufferBytes: number | undefined; sflowPort: number | undefined }>;
   /**
    * Clean shutdown: final flush, OFFLINE status, close socket and MQTT. Rejects (after closing
    * everything) when the final checkpoint could not be written: the caller must exit nonzero.
@@ -71,8 +78,11 @@ export interface Edge {
   stop(): Promise<void>;
   /** Close due buckets into the outbox and checkpoint the rest, atomically. Serialized. */
   flush(): Promise<void>;
-  /** One datagram from an exporter (what the UDP receiver calls). Never throws: errors are counted. */
-  ingest(datagram: Uint8Array, exporter: string): void;
+  /**
+   * One datagram from an exporter (what the UDP receivers call). kind: the listener it came in on
+   * ('netflow': NetFlow v5/v9/IPFIX port; 'sflow': the sFlow port). Never throws: errors are counted.
+   */
+  ingest(datagram: Uint8Array, exporter: string, kind?: DatagramKind): void;
   applyCollectionConfig(config: CollectionConfig): Promise<void>;
   status(): EdgeStatusReport;
 }
@@ -86,6 +96,12 @@ export function createEdge(deps: EdgeDeps): Edge {
     log: log.child({ module: 'decode' }),
     maxExporters: config.maxExporters,
     maxTemplatesPerExporter: config.maxTemplatesPerExporter,
+    exporterIdleMs: config.exporterIdleSec * 1000,
+  });
+  // A decoder of its own: sFlow state (agents, sources, interface counters) is keyed by agent address.
+  const sflowDecoder = deps.sflowDecoder ?? createSflowDecoder({
+    log: log.child({ module: 'decode-sflow' }),
+    maxExporters: config.maxExporters,
     exporterIdleMs: config.exporterIdleSec * 1000,
   });
   const aggregator = createBucketAggregator({
@@ -106,6 +122,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   let pausedFlows = 0;
   let udp: UdpReceiver | undefined;
   let udpPort: number | undefined;
+  let sflowUdp: UdpReceiver | undefined;
+  let sflowPort: number | undefined;
   let udpRecvBufferBytes: number | undefined;
   // Every tick, the datagram path and the publisher's handlers count their caught throws here.
   const errors = createErrorRecorder({ log, clock });
@@ -157,23 +175,26 @@ export function createEdge(deps: EdgeDeps): Edge {
   const decodeForIngest = decoder.decodeTransient !== undefined
     ? decoder.decodeTransient.bind(decoder)
     : decoder.decode.bind(decoder);
+  const decodeSflow = sflowDecoder.decodeTransient !== undefined
+    ? sflowDecoder.decodeTransient.bind(sflowDecoder)
+    : sflowDecoder.decode.bind(sflowDecoder);
   const live = config.liveIntervalMs > 0;
 
   const bounds = flowBoundsFromConfig(config);
   const refused = createRefusalCounter(config.maxExporters);
 
   // The UDP receiver must keep reading whatever one datagram does to the code below.
-  function ingest(datagram: Uint8Array, exporter: string): void {
+  function ingest(datagram: Uint8Array, exporter: string, kind: DatagramKind = 'netflow'): void {
     try {
-      ingestDatagram(datagram, exporter);
+      ingestDatagram(datagram, exporter, kind);
     } catch (err) {
       errors.record('ingest', err);
     }
   }
 
-  function ingestDatagram(datagram: Uint8Array, exporter: string): void {
+  function ingestDatagram(datagram: Uint8Array, exporter: string, kind: DatagramKind): void {
     const nowMs = clock.nowMs();
-    const flows = decodeForIngest(datagram, exporter, nowMs);
+    const flows = kind === 'sflow' ? decodeSflow(datagram, exporter, nowMs) : decodeForIngest(datagram, exporter, nowMs);
     if (collection.collectionPaused) { pausedFlows += flows.length; return; }
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i];
@@ -227,7 +248,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   }
 
   function status(): EdgeStatusReport {
-    const d = decoder.counters();
+    const d = sumDecoderCounters(decoder.counters(), sflowDecoder.counters());
     const o = outbox.stats();
     const p = publisher?.stats();
     const a = aggregator.stats();
@@ -245,10 +266,16 @@ export function createEdge(deps: EdgeDeps): Edge {
         // data), classifier (interface subjects), aggregator (buckets, subjects, rows, counter limit).
         tableEvictions: (d.tableEvictions ?? 0) + refusedHitsOfOldClassifiers + classifier.refusedInterfaceHits() + a.refusedHits,
       },
-      exporters: decoder.exporters().map((e) => ({
+      exporters: decoder.exporters().concat(sflowDecoder.exporters()).map((e) => ({
         address: e.address, netflowVersion: e.netflowVersion, packets: e.packets, flows: e.flows, sequenceGaps: e.sequenceGaps,
         lastSeenMs: e.lastSeenMs, templates: e.templates, samplingRate: e.samplingRate, bytes: e.bytes,
         flowsOutOfBounds: refused.ofExporter(e.address),
+        protocol: e.protocol ?? (e.netflowVersion === 10 ? 'ipfix' : 'netflow'),
+        datagramsLost: e.datagramsLost ?? 0, samplesDropped: e.samplesDropped ?? 0,
+        ifCounters: (e.ifCounters ?? []).map((c) => ({
+          ifIndex: c.ifIndex, ifSpeed: c.ifSpeed, inOctets: c.inOctets, outOctets: c.outOctets, inErrors: c.inErrors,
+          outErrors: c.outErrors, inDiscards: c.inDiscards, outDiscards: c.outDiscards, ifStatus: c.ifStatus, lastSeenMs: c.lastSeenMs,
+        })),
       })),
       configVersion: collection.version,
       collectionPaused: collection.collectionPaused,
@@ -258,6 +285,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       mqttConnected: p?.connected ?? false,
       session: p?.session ?? 0,
       udpPort,
+      sflowPort,
     };
   }
 
@@ -278,7 +306,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       // unref: the socket and the MQTT client keep the process alive, not the housekeeping timers.
       // Guarded: a throw or rejection in a tick is counted (internal_errors) and logged, never fatal.
       ticker.every('checkpoint', config.checkpointIntervalMs, () => flush(), { unref: true });
-      ticker.every('decoder-expire', DECODER_EXPIRE_INTERVAL_MS, () => decoder.expire(clock.nowMs()), { unref: true });
+      ticker.every('decoder-expire', DECODER_EXPIRE_INTERVAL_MS, () => { const nowMs = clock.nowMs(); decoder.expire(nowMs); sflowDecoder.expire(nowMs); }, { unref: true });
       if (config.liveIntervalMs > 0 && publisher) {
         ticker.every('live', config.liveIntervalMs, () => {
           const nowMs = clock.nowMs();
@@ -296,13 +324,23 @@ export function createEdge(deps: EdgeDeps): Edge {
         udpPort = bound.port;
         udpRecvBufferBytes = bound.recvBufferBytes;
         log.info({ address: bound.address, port: bound.port, recvBufferBytes: bound.recvBufferBytes }, 'listening for NetFlow/IPFIX');
+        if (config.sflowPort >= 0) {
+          sflowUdp = createUdpReceiver({
+            host: config.udpHost, port: config.sflowPort, recvBufferBytes: config.udpRecvBufferBytes,
+            log: log.child({ module: 'receive-sflow' }), onDatagram: (d, e) => ingest(d, e, 'sflow'),
+          });
+          const sf = await sflowUdp.start();
+          sflowPort = sf.port;
+          log.info({ address: sf.address, port: sf.port, recvBufferBytes: sf.recvBufferBytes }, 'listening for sFlow v5');
+        }
       }
-      return { udpPort, udpRecvBufferBytes };
+      return { udpPort, udpRecvBufferBytes, sflowPort };
     },
 
     async stop() {
       ticker.stopAll();
       await udp?.stop();
+      await sflowUdp?.stop();
       await flush();
       const failed = lastFlushError;
       await publisher?.stop({ publishOffline: true });
@@ -322,5 +360,15 @@ export function createEdge(deps: EdgeDeps): Edge {
     ingest,
     applyCollectionConfig,
     status,
+  };
+}
+
+/** Both decoders' counters as one set (the status message has one Counters). */
+function sumDecoderCounters(a: DecoderCounters, b: DecoderCounters): DecoderCounters {
+  return {
+    packetsReceived: a.packetsReceived + b.packetsReceived, flowsDecoded: a.flowsDecoded + b.flowsDecoded,
+    decodeErrors: a.decodeErrors + b.decodeErrors, templateMisses: a.templateMisses + b.templateMisses,
+    pendingExpired: a.pendingExpired + b.pendingExpired, sequenceGaps: a.sequenceGaps + b.sequenceGaps,
+    tableEvictions: (a.tableEvictions ?? 0) + (b.tableEvictions ?? 0),
   };
 }

@@ -92,6 +92,25 @@ export interface ExporterStatus {
   samplingRate: number;
   bytes: number;
   flowsOutOfBounds: number;
+  /** 'netflow' | 'ipfix' | 'sflow'; '' (absent) from older edges. */
+  protocol?: string;
+  datagramsLost?: number;
+  samplesDropped?: number;
+  ifCounters?: InterfaceCounters[];
+}
+
+/** sFlow generic interface counters of one interface (see InterfaceCounters in flowbill.proto). */
+export interface InterfaceCounters {
+  ifIndex: number;
+  ifSpeed: number;
+  inOctets: number;
+  outOctets: number;
+  inErrors: number;
+  outErrors: number;
+  inDiscards: number;
+  outDiscards: number;
+  ifStatus: number;
+  lastSeenMs: number;
 }
 
 export interface EdgeStatus {

@@ -1,4 +1,5 @@
 import type { FlowRecord } from './flow-record';
+import type { InterfaceCountersStatus } from './sflow/counter-samples';
 
 /** Per-exporter state the decoder reports for the status message and the Sources page. */
 export interface ExporterDecodeStats {
@@ -12,6 +13,14 @@ export interface ExporterDecodeStats {
   templates: number;
   /** The rate of the last record decoded: finite, >= 1 (may be fractional, RFC 5477). */
   samplingRate: number;
+  /** 'sflow' for the sFlow decoder; absent: NetFlow (netflowVersion 5/9) or IPFIX (10). */
+  protocol?: 'netflow' | 'ipfix' | 'sflow';
+  /** sFlow: datagrams lost by the per-(agent, sub-agent) datagram sequence numbers. */
+  datagramsLost?: number;
+  /** sFlow: packets the agent could not sample (the samples' `drops` counter increments). */
+  samplesDropped?: number;
+  /** sFlow: the last generic interface counters (counter samples) per ifIndex. */
+  ifCounters?: InterfaceCountersStatus[];
 }
 
 export interface DecoderCounters {

@@ -6,7 +6,7 @@
  * Kept here, not in proto/codec.ts: the codec stays strict, so billing batches with such values fail
  * loudly where they are made.
  */
-import type { Counters, ExporterStatus, LiveFlows, Talker } from '../../proto/codec';
+import type { Counters, ExporterStatus, InterfaceCounters, LiveFlows, Talker } from '../../proto/codec';
 
 const UINT32_MAX = 0xffff_ffff;
 
@@ -52,6 +52,19 @@ export function saneExporterStatus(e: ExporterStatus): ExporterStatus {
     samplingRate: uint32SamplingRate(e.samplingRate),
     bytes: uint64Count(e.bytes),
     flowsOutOfBounds: uint64Count(e.flowsOutOfBounds),
+    protocol: text(e.protocol),
+    datagramsLost: uint64Count(e.datagramsLost),
+    samplesDropped: uint64Count(e.samplesDropped),
+    ifCounters: (Array.isArray(e.ifCounters) ? e.ifCounters : []).map(saneInterfaceCounters),
+  };
+}
+
+export function saneInterfaceCounters(c: InterfaceCounters): InterfaceCounters {
+  return {
+    ifIndex: uint32Value(c.ifIndex), ifSpeed: uint64Count(c.ifSpeed), inOctets: uint64Count(c.inOctets),
+    outOctets: uint64Count(c.outOctets), inErrors: uint32Value(c.inErrors), outErrors: uint32Value(c.outErrors),
+    inDiscards: uint32Value(c.inDiscards), outDiscards: uint32Value(c.outDiscards), ifStatus: uint32Value(c.ifStatus),
+    lastSeenMs: uint64Count(c.lastSeenMs),
   };
 }
 

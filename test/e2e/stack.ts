@@ -76,7 +76,7 @@ export async function createStack(dir: string, opts: { startMs: number; operator
     overrides: {
       edgeId: credentials.edgeId, tenantId: credentials.tenantId, mqttUrl: credentials.mqttUrl,
       mqttUsername: credentials.username, mqttPassword: credentials.password,
-      udpHost: '127.0.0.1', udpPort: 0, dataDir: path.join(dir, 'edge'),
+      udpHost: '127.0.0.1', udpPort: 0, sflowPort: 0, dataDir: path.join(dir, 'edge'),
       checkpointIntervalMs: 200, closeGraceSec: 60, heartbeatIntervalMs: 1000, ackTimeoutMs: 2000, liveIntervalMs: 0,
     },
   });

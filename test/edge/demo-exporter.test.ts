@@ -7,7 +7,7 @@ import { silentLogger } from '../../common/logger';
 import { createMemoryKvStore } from '../../common/kv/memory-kv-store';
 
 t.test('demo exporter → real UDP receiver and v9 decoder: every flow decoded and classified', async (t) => {
-  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, liveIntervalMs: 0 } });
+  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, sflowPort: 0, liveIntervalMs: 0 } });
   const edge = createEdge({ config, clock: systemClock, log: silentLogger, kv: createMemoryKvStore(), publish: false });
   const { udpPort } = await edge.start();
   await edge.applyCollectionConfig({ version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups: DEMO_IP_GROUPS });

@@ -13,7 +13,7 @@ import { startTestBroker } from './helpers/test-broker';
 t.test('edge ↔ broker: summaries acked out of the outbox, ONLINE heartbeat with counters, live top talkers, pushed config', async (t) => {
   const broker = await startTestBroker();
   const config = loadEdgeConfig({ env: {}, overrides: {
-    edgeId: 'e2', tenantId: 'op1', mqttUrl: broker.url, udpHost: '127.0.0.1', udpPort: 0,
+    edgeId: 'e2', tenantId: 'op1', mqttUrl: broker.url, udpHost: '127.0.0.1', udpPort: 0, sflowPort: 0,
     heartbeatIntervalMs: 200, liveIntervalMs: 200, checkpointIntervalMs: 200, closeGraceSec: 0,
   } });
   const edge = createEdge({ config, clock: systemClock, log: silentLogger, kv: createMemoryKvStore(), listenUdp: false });

@@ -24,6 +24,11 @@ export interface InterfaceCounters {
   outDiscards: number;
 }
 
+/** The last generic interface counters of one (agent, ifIndex), for the Sources page. */
+export interface InterfaceCountersStatus extends InterfaceCounters {
+  lastSeenMs: number;
+}
+
 function u64(view: DataView, p: number): number {
   return view.getUint32(p) * 4294967296 + view.getUint32(p + 4);
 }

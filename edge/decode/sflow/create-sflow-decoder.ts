@@ -4,7 +4,7 @@ import type { FlowRecord } from '../flow-record';
 import { createRecencyQueue, type Recent } from '../recency-queue';
 import { createSequenceTracker, type SequenceTracker } from '../sequence-tracker';
 import { formatAgentAddress, isUnspecified } from './agent-address';
-import type { InterfaceCounters } from './counter-samples';
+import type { InterfaceCounters, InterfaceCountersStatus } from './counter-samples';
 import {
   createFlowSample, IF_FORMAT_INDEX, IF_UNKNOWN, walkSflowV5, type FlowSample, type SflowSink,
 } from './sflow-v5';
@@ -29,11 +29,6 @@ export interface SflowDecoderOptions {
   /** Interfaces whose last if_counters are kept, per agent (default 512) and in all (default 4096: they go in the status message). */
   maxIfCountersPerExporter?: number;
   maxIfCounters?: number;
-}
-
-/** The last generic interface counters of one (agent, ifIndex), for the Sources page. */
-export interface InterfaceCountersStatus extends InterfaceCounters {
-  lastSeenMs: number;
 }
 
 /** What an sFlow agent adds to the common exporter stats. */
