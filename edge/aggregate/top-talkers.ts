@@ -70,6 +70,8 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
   let packets = new Float64Array(capacity);
   /** Open addressing: entry + 1, 0 = empty; at most half full. */
   let table = new Int32Array(tableSizeFor(capacity));
+  /** Each slot's key hash: a probe reads an entry's key words only when the hashes match. */
+  let slotHash = new Int32Array(table.length);
   let mask = table.length - 1;
   // Exporter numbers, per window (at most one new one per new entry, so bounded by maxKeys).
   let exporterIds = new Map<string, number>();
@@ -86,6 +88,7 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
     const b = new Float64Array(capacity); b.set(bytes); bytes = b;
     const p = new Float64Array(capacity); p.set(packets); packets = p;
     table = new Int32Array(tableSizeFor(capacity));
+    slotHash = new Int32Array(table.length);
     mask = table.length - 1;
     for (let e = 0; e < count; e++) if (!odd.has(e)) tableInsert(e, hashAt(e * KEY_WORDS));
   }
@@ -94,12 +97,12 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
     let h = 0x811c9dc5;
     for (let w = 0; w < KEY_WORDS; w++) h = Math.imul(h ^ keys[base + w], 0x01000193);
     h ^= h >>> 15;
-    return h;
+    return h | 0;
   }
 
   function tableInsert(entry: number, hash: number): void {
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      if (table[i] === 0) { table[i] = entry + 1; return; }
+      if (table[i] === 0) { table[i] = entry + 1; slotHash[i] = hash; return; }
     }
   }
 
@@ -148,10 +151,12 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
       let h = 0x811c9dc5;
       for (let w = 0; w < KEY_WORDS; w++) h = Math.imul(h ^ k[b + w], 0x01000193);
       h ^= h >>> 15;
+      h |= 0;
       let i = h & mask;
       for (; ; i = (i + 1) & mask) {
         const slot = table[i];
         if (slot === 0) break;
+        if (slotHash[i] !== h) continue;
         const o = (slot - 1) * KEY_WORDS;
         if (keys[o] === k[b] && keys[o + 1] === k[b + 1] && keys[o + 2] === k[b + 2] && keys[o + 3] === k[b + 3] && keys[o + 7] === k[b + 7]
           && keys[o + 4] === k[b + 4] && keys[o + 5] === k[b + 5] && keys[o + 6] === k[b + 6]
@@ -163,6 +168,7 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
       if (count >= maxKeys) return;
       const entry = count++; // its key words are already in place
       table[i] = entry + 1;
+      slotHash[i] = h;
       bytes[entry] = flow.bytes; packets[entry] = flow.packets;
     },
     take(nowMs, n) {
