@@ -105,8 +105,13 @@ export function createClassifier(config: CollectionConfig, opts: ClassifierOptio
   // and ifIndexes come from datagrams, so a spoofer chooses how many distinct ones there are.
   const ifCache = new Map<string, Map<number, HitPair | null>>();
   let ifCacheEntries = 0;
+  // The records of one datagram share their exporter string: remember its map between calls.
+  let lastExporter: string | undefined;
+  let lastPerExporter: Map<number, HitPair | null> | undefined;
   function interfaceHits(exporter: string, ifIndex: number): HitPair | null {
-    let perExporter = ifCache.get(exporter);
+    let perExporter: Map<number, HitPair | null> | undefined;
+    if (exporter === lastExporter) perExporter = lastPerExporter;
+    else { perExporter = ifCache.get(exporter); lastExporter = exporter; lastPerExporter = perExporter; }
     let pair = perExporter?.get(ifIndex);
     if (pair !== undefined) return pair;
     if (!allInterfaces && !listed.has(`${exporter}/${ifIndex}`)) {
@@ -121,7 +126,7 @@ export function createClassifier(config: CollectionConfig, opts: ClassifierOptio
       pair = hitPair(subjectId, SubjectKind.INTERFACE);
     }
     if (ifCacheEntries < MAX_INTERFACE_CACHE_ENTRIES) {
-      if (!perExporter) { perExporter = new Map(); ifCache.set(exporter, perExporter); }
+      if (!perExporter) { perExporter = new Map(); ifCache.set(exporter, perExporter); lastExporter = exporter; lastPerExporter = perExporter; }
       perExporter.set(ifIndex, pair);
       ifCacheEntries++;
     }
