@@ -43,6 +43,11 @@ export interface SflowExporterStats extends ExporterDecodeStats {
   ifCounters: InterfaceCountersStatus[];
 }
 
+/** The FlowDecoder port, with the sFlow fields of each exporter typed. */
+export interface SflowDecoder extends FlowDecoder {
+  exporters(): SflowExporterStats[];
+}
+
 interface SourceState extends Recent {
   key: number;
   sub: SubAgentState;
@@ -108,7 +113,7 @@ function sourceKey(type: number, index: number): number {
  *
  * Zero-copy like the NetFlow decoder: decode()'s srcIp/dstIp are views into the datagram.
  */
-export function createSflowDecoder(opts: SflowDecoderOptions): FlowDecoder & { exporters(): SflowExporterStats[] } {
+export function createSflowDecoder(opts: SflowDecoderOptions): SflowDecoder {
   const log = opts.log;
   let nowMs = 0;
   const once = createOnceLogger(log, 10_000, { nowMs: () => nowMs });
