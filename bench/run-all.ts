@@ -13,6 +13,8 @@ const filter = process.argv[2] ?? '';
 const scripts: [string, string[]][] = readdirSync(dir).filter((f) => f.endsWith('-bench.ts') && f.includes(filter)).sort().map((f) => [f, []]);
 // Issue 8's fuzzers, shorter than their own defaults (`tsx bench/fuzz-edge.ts` sends 1,000,000 datagrams).
 scripts.push(...([['fuzz-edge.ts', ['--datagrams', '200000']], ['fuzz-hub.ts', ['--payloads', '1000', '--raw', '200']]] as [string, string[]][]).filter(([f]) => f.includes(filter)));
+// Issue 13's yardstick (~5 minutes): loss-free rate of the edge program against nfcapd, same sender.
+scripts.push(...([['nfcapd-vs-edge.ts', []]] as [string, string[]][]).filter(([f]) => f.includes(filter)));
 let failed = 0;
 for (const [script, args] of scripts) {
   console.log(`\n== ${script} ${args.join(' ')}`);
