@@ -229,7 +229,7 @@ async function startTarget(threads: number, config: ReturnType<typeof loadEdgeCo
  * other's heap and GC; prints its lines and last a JSON line with the loss-free rate.
  */
 async function benchUdpMode(threads: number, seconds: number, recvBufferBytes: number, subjects: number, checkpointIntervalMs: number): Promise<void> {
-  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, liveIntervalMs: 0, checkpointIntervalMs, udpRecvBufferBytes: recvBufferBytes } });
+  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, sflowPort: -1, liveIntervalMs: 0, checkpointIntervalMs, udpRecvBufferBytes: recvBufferBytes } });
   const ratesArg = process.argv.indexOf('--rates');
   const rates = ratesArg > 0 ? process.argv[ratesArg + 1].split(',').map(Number) : [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000];
   const blasterArg = process.argv.indexOf('--blaster');

@@ -57,8 +57,8 @@ async function runThreaded(config: Readonly<EdgeAgentConfig>, statePath: string)
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-  const { udpPort } = await edge.start();
-  log.info({ edgeId: config.edgeId, tenantId: config.tenantId, mqttUrl: config.mqttUrl, udpPort, dataDir: config.dataDir, threads: 2 }, 'edge started');
+  const { udpPort, sflowPort } = await edge.start();
+  log.info({ edgeId: config.edgeId, tenantId: config.tenantId, mqttUrl: config.mqttUrl, udpPort, sflowPort, dataDir: config.dataDir, threads: 2 }, 'edge started');
 }
 
 async function runSingleThread(config: Readonly<EdgeAgentConfig>, statePath: string): Promise<void> {

@@ -8,13 +8,13 @@
  * Exporter addresses travel once, as names for small integer ids (a batch carries the names
  * assigned since the previous batch), so a datagram costs no string encoding on the reader.
  */
+import type { DatagramKind } from '../create-edge';
 
 export const RECORD_HEADER_BYTES = 8;
 export const MAX_DATAGRAM_BYTES = 65_535;
 
-/** Which listener a datagram came in on; the index is its byte in the batch. */
-export const DATAGRAM_KINDS = ['netflow', 'sflow'] as const;
-export type DatagramKind = typeof DATAGRAM_KINDS[number];
+/** Which listener a datagram came in on (create-edge.ts DatagramKind); the index is its byte in the batch. */
+export const DATAGRAM_KINDS: readonly DatagramKind[] = ['netflow', 'sflow'];
 
 /** What the host posts to the worker. */
 export interface DatagramBatch {

@@ -17,7 +17,7 @@ import { openLevelKvStore } from '../../common/kv/level-kv-store';
 import { openReopeningKvStore } from '../../common/kv/reopening-kv-store';
 import type { KeyValueStore } from '../../common/kv/kv-store';
 import { createEdge } from '../create-edge';
-import { createBatchReader } from './datagram-batch';
+import { createBatchReader, DATAGRAM_KINDS } from './datagram-batch';
 import type { EdgeWorkerData, HostMessage, WorkerMessage } from './worker-messages';
 
 const port = parentPort!;
@@ -39,7 +39,7 @@ const edge = createEdge({
 });
 const reader = createBatchReader();
 const ingest = edge.ingest;
-const onDatagram = (datagram: Uint8Array, exporter: string, _kind: number) => ingest(datagram, exporter);
+const onDatagram = (datagram: Uint8Array, exporter: string, kind: number) => ingest(datagram, exporter, DATAGRAM_KINDS[kind] ?? 'netflow');
 
 port.on('message', (m: HostMessage) => {
   switch (m.t) {

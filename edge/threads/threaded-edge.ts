@@ -22,9 +22,9 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../common/logger';
 import type { EdgeConfig as CollectionConfig } from '../../proto/codec';
 import type { EdgeAgentConfig } from '../config';
-import type { EdgeStatusReport } from '../create-edge';
+import type { DatagramKind, EdgeStatusReport } from '../create-edge';
 import { createUdpReceiver, type UdpReceiver } from '../receive/udp-receiver';
-import { createBatchWriter, DATAGRAM_KINDS, type DatagramBatch, type DatagramKind } from './datagram-batch';
+import { createBatchWriter, DATAGRAM_KINDS, type DatagramBatch } from './datagram-batch';
 import type { EdgeWorkerData, HostMessage, WorkerMessage } from './worker-messages';
 
 /** One-shot timers for the batch flush (injected; tests pass their own). */
@@ -58,7 +58,7 @@ export interface ThreadedEdgeDeps {
 }
 
 export interface ThreadedEdge {
-  start(): Promise<{ udpPort: number | undefined; udpRecvBufferBytes: number | undefined }>;
+  start(): Promise<{ udpPort: number | undefined; udpRecvBufferBytes: number | undefined; sflowPort: number | undefined }>;
   /**
    * Clean shutdown: close the socket, post the last batch, the worker ingests the whole queue, then
    * the edge's clean stop (final checkpoint, OFFLINE) and the store closes. Resolves with the final
@@ -83,6 +83,8 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
   let worker: Worker | undefined;
   let udp: UdpReceiver | undefined;
   let udpPort: number | undefined;
+  let sflowUdp: UdpReceiver | undefined;
+  let sflowPort: number | undefined;
   let stopping = false;
   let flushTimer: unknown;
   let nextId = 1;
@@ -168,7 +170,7 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
   }
 
   function withDrops(s: EdgeStatusReport): EdgeStatusReport {
-    return { ...s, counters: { ...s.counters, datagramsDropped: writer.stats().dropped }, udpPort };
+    return { ...s, counters: { ...s.counters, datagramsDropped: writer.stats().dropped }, udpPort, sflowPort };
   }
 
   return {
@@ -184,14 +186,24 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
         udpPort = bound.port;
         granted = bound.recvBufferBytes;
         log.info({ address: bound.address, port: bound.port, recvBufferBytes: bound.recvBufferBytes, threads: 2, threadQueueBytes: config.threadQueueBytes }, 'listening for NetFlow/IPFIX');
+        if (config.sflowPort >= 0) { // as create-edge.ts does, but on this thread: one queue, kind 'sflow'
+          sflowUdp = createUdpReceiver({
+            host: config.udpHost, port: config.sflowPort, recvBufferBytes: config.udpRecvBufferBytes,
+            log: log.child({ module: 'receive-sflow' }), onDatagram: (d, e) => ingest(d, e, 'sflow'),
+          });
+          const sf = await sflowUdp.start();
+          sflowPort = sf.port;
+          log.info({ address: sf.address, port: sf.port, recvBufferBytes: sf.recvBufferBytes, threads: 2 }, 'listening for sFlow v5');
+        }
       }
-      return { udpPort, udpRecvBufferBytes: granted };
+      return { udpPort, udpRecvBufferBytes: granted, sflowPort };
     },
 
     async stop() {
       if (stopping) throw new Error('already stopping');
       stopping = true;
       await udp?.stop();
+      await sflowUdp?.stop();
       if (flushTimer !== undefined) { timers.clearTimeout(flushTimer); flushTimer = undefined; }
       if (worker === undefined) throw new Error('the edge worker is not running');
       writer.flush(); // the last batch; the worker ingests it before 'stop' (one ordered port)

@@ -38,6 +38,19 @@ t.test('clean stop drains the queue: every datagram ingested before the final ch
   t.equal(final.exporters[0].address, '192.0.2.7', 'the exporter travelled with its datagrams');
 });
 
+t.test('the listener kind travels with each datagram: the sFlow port\'s datagrams reach the sFlow decoder', async (t) => {
+  const config = loadEdgeConfig({ env: {}, overrides: { liveIntervalMs: 0, checkpointIntervalMs: 300_000 } });
+  const edge = createThreadedEdge({ config, log: silentLogger, store: { kind: 'memory' }, publish: false, listenUdp: false, workerLogLevel: 'silent', timers: heldTimers });
+  await edge.start();
+  const [v5] = datagrams(1, Date.now());
+  edge.ingest(v5, '192.0.2.7', 'netflow');
+  edge.ingest(v5, '192.0.2.8', 'sflow'); // a NetFlow v5 datagram on the sFlow port: not sFlow (u32 version 5), refused there
+  const final = await edge.stop();
+  t.equal(final.counters.packetsReceived, 2);
+  t.equal(final.counters.flowsDecoded, 30, 'only the netflow one decoded');
+  t.equal(final.counters.decodeErrors, 1, 'the sFlow decoder refused the other');
+});
+
 t.test('a full queue drops and counts; status and the final status carry datagrams_dropped', async (t) => {
   const config = loadEdgeConfig({ env: {}, overrides: { liveIntervalMs: 0, checkpointIntervalMs: 300_000, threadQueueBytes: 1024 * 1024 } });
   const edge = createThreadedEdge({ config, log: silentLogger, store: { kind: 'memory' }, publish: false, listenUdp: false, workerLogLevel: 'silent', timers: heldTimers, batchBytes: 128 * 1024 });
