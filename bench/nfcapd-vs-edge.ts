@@ -276,6 +276,7 @@ function edgeCollector(workDir: string): Collector {
       writeFileSync(configFile, JSON.stringify({
         edgeId: 'bench', tenantId: 'bench', udpHost: '127.0.0.1', udpPort: port, udpRecvBufferBytes: recvBufferBytes,
         dataDir, checkpointIntervalMs: checkpointMs,
+        sflowPort: -1, // no sFlow socket: 6343 may be taken, and nfcapd has none either
         mqttUrl: 'mqtt://127.0.0.1:1', // nothing listens: the edge runs as with the hub unreachable
       }));
       const child = launch(command.cmd, command.args, {
