@@ -5,7 +5,7 @@
  *  2. loss-free UDP datagrams/s on loopback through the real receiver + decoder + aggregator: a
  *     sender child process blasts NetFlow v5 datagrams (30 records each) at increasing rates and
  *     we compare datagrams sent with datagrams the decoder counted.
- * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000] [--udp-only] [--rates 10000,20000,...] [--threads 1,2] [--rounds 1] [--blaster /path/to/udp-blaster]
+ * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000] [--udp-only] [--rates 10000,20000,...] [--threads 1,2] [--rounds 1] [--blaster /path/to/udp-blaster] [--reader-nice -5]
  * (internally re-invoked as `--sender <port> <rate> <seconds>` for the sender process)
  *
  * The receive buffer is what absorbs a GC pause or a checkpoint: Linux caps SO_RCVBUF at
@@ -208,6 +208,7 @@ interface UdpTarget { port: number; granted: number; received(): Promise<number>
 async function startTarget(threads: number, config: ReturnType<typeof loadEdgeConfig>, subjects: number): Promise<UdpTarget> {
   const groups = { version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups: benchIpGroups(subjects) };
   if (threads === 1) {
+    if (config.readerNice !== 0) os.setPriority(0, config.readerNice); // the same boost for the one thread that reads (fair A/B)
     const edge = createEdge({ config, clock: systemClock, log: silentLogger, kv: createMemoryKvStore(), publish: false });
     if (subjects > 0) await edge.applyCollectionConfig(groups);
     const { udpPort, udpRecvBufferBytes } = await edge.start();
@@ -229,7 +230,7 @@ async function startTarget(threads: number, config: ReturnType<typeof loadEdgeCo
  * other's heap and GC; prints its lines and last a JSON line with the loss-free rate.
  */
 async function benchUdpMode(threads: number, seconds: number, recvBufferBytes: number, subjects: number, checkpointIntervalMs: number): Promise<void> {
-  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, sflowPort: -1, liveIntervalMs: 0, checkpointIntervalMs, udpRecvBufferBytes: recvBufferBytes } });
+  const config = loadEdgeConfig({ env: {}, overrides: { udpHost: '127.0.0.1', udpPort: 0, sflowPort: -1, liveIntervalMs: 0, checkpointIntervalMs, udpRecvBufferBytes: recvBufferBytes, readerNice: arg('reader-nice', 0) } });
   const ratesArg = process.argv.indexOf('--rates');
   const rates = ratesArg > 0 ? process.argv[ratesArg + 1].split(',').map(Number) : [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 80_000, 100_000];
   const blasterArg = process.argv.indexOf('--blaster');

@@ -78,6 +78,8 @@ export interface EdgeAgentConfig {
   threads: number;
   /** FLOWBILL_EDGE_THREAD_QUEUE_BYTES: bound of the datagrams queued between the two threads (threads=2); beyond it datagrams are dropped and counted (datagrams_dropped). */
   threadQueueBytes: number;
+  /** FLOWBILL_EDGE_READER_NICE: nice value of the UDP-reading thread only (threads=2; Linux nice is per thread); e.g. -5 so a busy box starves the worker, whose lag the queue absorbs, rather than the socket. Negative needs root or CAP_SYS_NICE; 0 leaves it. */
+  readerNice: number;
 }
 
 type KeySpec =
@@ -117,6 +119,7 @@ const SPEC: { [K in keyof EdgeAgentConfig]: KeySpec & { env: string } } = {
   maxBucketRows: { env: 'FLOWBILL_EDGE_MAX_BUCKET_ROWS', kind: 'int', def: 2_000_000, min: 1000, max: 100_000_000 },
   threads: { env: 'FLOWBILL_EDGE_THREADS', kind: 'int', def: 2, min: 1, max: 2 },
   threadQueueBytes: { env: 'FLOWBILL_EDGE_THREAD_QUEUE_BYTES', kind: 'int', def: 64 * 1024 * 1024, min: 1024 * 1024, max: 4 * 1024 * 1024 * 1024 },
+  readerNice: { env: 'FLOWBILL_EDGE_READER_NICE', kind: 'int', def: 0, min: -20, max: 19 },
 };
 
 function parseValue(key: string, spec: KeySpec, raw: unknown, source: string): string | number {

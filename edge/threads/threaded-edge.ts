@@ -18,6 +18,7 @@
  *   posts the last batch, and the worker ingests everything before its final checkpoint (messages on
  *   a port are ordered).
  */
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../common/logger';
 import type { EdgeConfig as CollectionConfig } from '../../proto/codec';
@@ -176,6 +177,15 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
   return {
     async start() {
       const udpRecvBufferBytes = await startWorker();
+      if (config.readerNice !== 0) {
+        // After the worker exists: a thread inherits its creator's nice, and only this one is meant.
+        try {
+          os.setPriority(0, config.readerNice); // Linux: who=0 is the calling thread
+          log.info({ readerNice: config.readerNice }, 'UDP-reading thread nice value set');
+        } catch (err) {
+          log.warn({ err, readerNice: config.readerNice }, 'cannot set the UDP-reading thread\'s nice value (a negative one needs root or CAP_SYS_NICE); left as it was');
+        }
+      }
       let granted: number | undefined = udpRecvBufferBytes;
       if (deps.listenUdp !== false && !stopping) { // a SIGTERM during start: no socket after stop()
         udp = createUdpReceiver({
