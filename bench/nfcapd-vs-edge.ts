@@ -7,6 +7,7 @@
  * Usage: tsx bench/nfcapd-vs-edge.ts [--seconds 8] [--subjects 100000] [--max-loss-pct 0.1]
  *        [--max-backlog-sec 1] [--recv-buffer-mb 32] [--checkpoint-ms 1000] [--start-rate 25000]
  *        [--precision 0.1] [--only edge|nfcapd] [--edge-cmd "VAR=x node --import tsx edge/main.ts"]
+ *        [--nfcapd-dir /dev/shm]
  *
  * - Sender: bench/udp-blaster.c, compiled here with the system gcc into a temp dir: paced sendmmsg()
  *   batches of pre-built NetFlow v5 datagrams (30 records each, running sequence numbers). Its own
@@ -19,7 +20,9 @@
  *   flow bounds accept them. Every step sends every group (3,334 distinct datagrams, repeated).
  * - nfcapd: `nfcapd -w <tmp> -p <port> -b 127.0.0.1 -B <bytes>` per step (nfdump 1.7: -B is SO_RCVBUF;
  *   no compression, Debian's default), stopped with SIGTERM (which flushes); stored flows counted
- *   with `nfdump -I -r <file>` (and its own "Ident: ... Flows:" stat line, printed at exit).
+ *   with `nfdump -I -r <file>` (and its own "Ident: ... Flows:" stat line, printed at exit). Its files
+ *   (~100 bytes a flow, gigabytes a step) go to the same temp dir as the edge's LevelDB and are
+ *   removed after each step; --nfcapd-dir /dev/shm takes the disk out of nfcapd's figure.
  * - Edge: the real program as in production (`node --import tsx edge/main.ts`, or the command in
  *   /tmp/edge-entry.txt when present), its config file pointing at the step's UDP port, a LevelDB
  *   data dir in tmp kept across steps (the 100,000-group collection config is stored there before the
@@ -218,7 +221,7 @@ async function runStep(c: Collector, blaster: string, datagramsFile: string, rat
 }
 
 function nfcapdCollector(workDir: string): Collector {
-  const flowDir = path.join(workDir, 'nfcapd');
+  const flowDir = path.join(strArg('nfcapd-dir') ?? workDir, `flowbill-bench-nfcapd-${process.pid}`);
   let output = '';
   return {
     name: 'nfcapd',
