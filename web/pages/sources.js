@@ -2,7 +2,9 @@
 // API (hub/edges/edge-routes.ts): GET /operators/:op/edges → {edges:[{edgeId, name, revoked, createdAtMs,
 //      status:{state, online, lastSeenMs, session, softwareVersion, configVersion, collectionPaused,
 //      counters:{sequenceGaps, decodeErrors, outboxDepth, batchesRejected, flowsOutOfBounds, tableEvictions, …} | null, exporters:[{address, netflowVersion,
-//      packets, flows, bytes, sequenceGaps, lastSeenMs, templates, samplingRate}]}}]}
+//      packets, flows, bytes, sequenceGaps, lastSeenMs, templates, samplingRate, protocol ('netflow'|'ipfix'|'sflow', '' from older
+//      edges), datagramsLost, samplesDropped, ifCounters:[{ifIndex, ifSpeed, inOctets, outOctets, inErrors, outErrors, inDiscards,
+//      outDiscards, ifStatus, lastSeenMs}] (sFlow counter samples)}]}}]}
 //      POST /operators/:op/enrollment-tokens {ttlHours?} → {token, expiresAtMs}; POST …/edges/:edgeId/revoke
 // Exporter rates are derived here from two successive polls (the status carries running totals).
 import { h, table, section, badge, errorBox } from '../dom.js';
@@ -87,7 +89,9 @@ export async function render(ctx) {
         title: () => "Entries evicted or refused because one of the edge's bounded tables (exporters, templates, buckets, subjects) was full" },
       canWrite ? { label: '', value: (e) => (e.revoked ? '' : h('button', { type: 'button', class: 'danger', onclick: () => void revoke(e) }, 'Revoke')) } : null,
     ].filter(Boolean), edges, { id: 'edges-table', rowAttrs: (e) => ({ 'data-edge': e.edgeId }) })),
-    ...edges.map((e) => section(`Exporters of ${e.name || e.edgeId}`, exportersTable(e, nowMs))));
+    ...edges.map((e) => section(`Exporters of ${e.name || e.edgeId}`, exportersTable(e, nowMs))),
+    ...edges.flatMap((e) => exportersOf(e).filter((x) => (x.ifCounters || []).length > 0)
+      .map((x) => section(`Interface counters of ${x.address} (sFlow, ${e.name || e.edgeId})`, ifCountersTable(x, nowMs)))));
   }
 
   await load();
@@ -123,20 +127,46 @@ function edgeState(e) {
 function exportersTable(edge, nowMs) {
   return table([
     { label: 'Exporter', value: (x) => h('code', {}, x.address) },
-    { label: 'Protocol', value: (x) => protocolName(x.netflowVersion) },
+    { label: 'Protocol', value: (x) => protocolName(x) },
     { label: 'State', value: (x) => (st(edge).online && nowMs - Number(x.lastSeenMs) < EXPORTER_STALE_MS ? badge('active', 'ok') : badge('silent', 'warn')) },
     { label: 'Last seen', value: (x) => h('span', { title: formatUtc(x.lastSeenMs, { seconds: true }) }, formatAgo(x.lastSeenMs, nowMs)) },
     { label: 'Rate', num: true, value: (x) => (x.rate ? formatBps(x.rate.bitsPerSec) : '—'), title: (x) => (x.rate ? `${x.rate.flowsPerSec.toFixed(1)} flows/s` : 'rate shows after the next status update') },
     { label: 'Flows', num: true, value: (x) => formatCount(x.flows) },
-    { label: 'Export datagrams', num: true, value: (x) => formatCount(x.packets), title: () => 'NetFlow/IPFIX export packets received from this exporter (not traffic packets)' },
-    { label: 'Sequence gaps', num: true, value: (x) => (Number(x.sequenceGaps) > 0 ? badge(formatCount(x.sequenceGaps), 'warn') : '0') },
-    { label: 'Templates', num: true, value: (x) => (Number(x.netflowVersion) === 5 ? 'n/a (v5)' : Number(x.templates) > 0 ? String(x.templates) : badge('none yet', 'warn')) },
+    { label: 'Export datagrams', num: true, value: (x) => formatCount(x.packets), title: () => 'NetFlow/IPFIX/sFlow export packets received from this exporter (not traffic packets)' },
+    { label: 'Sequence gaps', num: true, value: (x) => (Number(x.sequenceGaps) > 0 ? badge(formatCount(x.sequenceGaps), 'warn') : '0'),
+      title: (x) => (isSflow(x) ? `sFlow: flow samples lost (by each source's sample numbers); ${formatCount(x.datagramsLost ?? 0)} datagrams lost` : 'Export packets (v9) / records (v5, IPFIX) lost on the way') },
+    { label: 'Agent drops', num: true, value: (x) => (isSflow(x) ? (Number(x.samplesDropped) > 0 ? badge(formatCount(x.samplesDropped), 'warn') : '0') : 'n/a'),
+      title: () => 'sFlow: packets the agent meant to sample but could not (overloaded); not billed. Raise the sampling rate if this grows.' },
+    { label: 'Templates', num: true, value: (x) => (isSflow(x) ? 'n/a (sFlow)' : Number(x.netflowVersion) === 5 ? 'n/a (v5)' : Number(x.templates) > 0 ? String(x.templates) : badge('none yet', 'warn')) },
     { label: 'Sampling', num: true, value: (x) => (Number(x.samplingRate) > 1 ? `1:${x.samplingRate}` : 'unsampled') },
   ], exportersOf(edge), { empty: 'This edge has not heard from any exporter yet.', rowAttrs: (x) => ({ 'data-exporter': x.address }) });
 }
 
-function protocolName(version) {
-  const v = Number(version);
+function isSflow(x) {
+  return x.protocol === 'sflow';
+}
+
+/** sFlow counter samples (if_counters): the link's own counters, next to the sampled estimate. */
+function ifCountersTable(x, nowMs) {
+  const up = (c) => ((Number(c.ifStatus) & 2) !== 0 ? badge('up', 'ok') : (Number(c.ifStatus) & 1) !== 0 ? badge('down', 'bad') : badge('admin down', 'muted'));
+  const errs = (n) => (Number(n) > 0 ? badge(formatCount(n), 'warn') : '0');
+  return table([
+    { label: 'ifIndex', num: true, value: (c) => String(c.ifIndex) },
+    { label: 'Status', value: up },
+    { label: 'Speed', num: true, value: (c) => (Number(c.ifSpeed) > 0 ? formatBps(Number(c.ifSpeed)) : '—') },
+    { label: 'In octets', num: true, value: (c) => formatCount(c.inOctets) },
+    { label: 'Out octets', num: true, value: (c) => formatCount(c.outOctets) },
+    { label: 'In errors', num: true, value: (c) => errs(c.inErrors) },
+    { label: 'Out errors', num: true, value: (c) => errs(c.outErrors) },
+    { label: 'In discards', num: true, value: (c) => errs(c.inDiscards) },
+    { label: 'Out discards', num: true, value: (c) => errs(c.outDiscards) },
+    { label: 'Updated', value: (c) => h('span', { title: formatUtc(c.lastSeenMs, { seconds: true }) }, formatAgo(c.lastSeenMs, nowMs)) },
+  ], x.ifCounters, { rowAttrs: (c) => ({ 'data-if-index': String(c.ifIndex) }) });
+}
+
+function protocolName(x) {
+  if (isSflow(x)) return `sFlow v${Number(x.netflowVersion) || 5}`;
+  const v = Number(x.netflowVersion);
   if (v === 10) return 'IPFIX';
   if (v === 5 || v === 9) return `NetFlow v${v}`;
   return v ? `v${v}` : '—';
