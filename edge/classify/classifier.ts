@@ -57,6 +57,12 @@ const MAX_INTERFACE_CACHE_ENTRIES = 1_000_000;
 
 interface HitPair { in: SubjectHit; out: SubjectHit }
 
+/** One exporter's interface hits; `id` numbers the exporter in the direct-mapped cache. */
+interface ExporterInterfaces { id: number; pairs: Map<number, HitPair | null> }
+
+/** Entries of the classifier's direct-mapped (exporter, ifIndex) cache: a power of two. */
+const DIRECT_CACHE_SIZE = 4096;
+
 function hitPair(subjectId: string, kind: SubjectKind): HitPair {
   const subjectKey = subjectKeyOf(subjectId);
   return Object.freeze({
@@ -103,32 +109,51 @@ export function createClassifier(config: CollectionConfig, opts: ClassifierOptio
   const listed = new Set((config.interfaces ?? []).map((r) => `${r.exporter}/${r.ifIndex}`));
   // exporter → ifIndex → hits (null: not a subject). Bounded in total entries: exporter addresses
   // and ifIndexes come from datagrams, so a spoofer chooses how many distinct ones there are.
-  const ifCache = new Map<string, Map<number, HitPair | null>>();
+  const ifCache = new Map<string, ExporterInterfaces>();
   let ifCacheEntries = 0;
-  // The records of one datagram share their exporter string: remember its map between calls.
+  // In front of it, a direct-mapped cache of (exporter number, ifIndex) → hits, fixed size: a hit
+  // costs two typed-array reads instead of a Map lookup. It holds only what ifCache holds or would
+  // return again (never a refusal, which must count each time).
+  const directExporter = new Int32Array(DIRECT_CACHE_SIZE).fill(-1);
+  const directIfIndex = new Float64Array(DIRECT_CACHE_SIZE);
+  const directPair: (HitPair | null)[] = new Array(DIRECT_CACHE_SIZE).fill(null);
+  // The records of one datagram share their exporter string: remember its entry between calls.
   let lastExporter: string | undefined;
-  let lastPerExporter: Map<number, HitPair | null> | undefined;
+  let lastEntry: ExporterInterfaces | undefined;
   function interfaceHits(exporter: string, ifIndex: number): HitPair | null {
-    let perExporter: Map<number, HitPair | null> | undefined;
-    if (exporter === lastExporter) perExporter = lastPerExporter;
-    else { perExporter = ifCache.get(exporter); lastExporter = exporter; lastPerExporter = perExporter; }
-    let pair = perExporter?.get(ifIndex);
-    if (pair !== undefined) return pair;
-    if (!allInterfaces && !listed.has(`${exporter}/${ifIndex}`)) {
-      pair = null;
-    } else {
-      const subjectId = interfaceSubjectId(exporter, ifIndex);
-      // A subject keyed before (restored buckets, an earlier config) costs nothing new.
-      if (subjectKeyCount() >= maxSubjects && !hasSubjectKey(subjectId)) {
-        refusedInterfaceHits++;
-        return null; // not cached: it counts again if the table ever has room (it never shrinks)
-      }
-      pair = hitPair(subjectId, SubjectKind.INTERFACE);
+    let entry: ExporterInterfaces | undefined;
+    if (exporter === lastExporter) entry = lastEntry;
+    else { entry = ifCache.get(exporter); lastExporter = exporter; lastEntry = entry; }
+    let slot = -1;
+    if (entry !== undefined) {
+      slot = (Math.imul(entry.id, 0x9e3779b1) + ifIndex) & (DIRECT_CACHE_SIZE - 1);
+      if (directExporter[slot] === entry.id && directIfIndex[slot] === ifIndex) return directPair[slot];
     }
-    if (ifCacheEntries < MAX_INTERFACE_CACHE_ENTRIES) {
-      if (!perExporter) { perExporter = new Map(); ifCache.set(exporter, perExporter); lastExporter = exporter; lastPerExporter = perExporter; }
-      perExporter.set(ifIndex, pair);
-      ifCacheEntries++;
+    let pair = entry?.pairs.get(ifIndex);
+    if (pair === undefined) {
+      if (!allInterfaces && !listed.has(`${exporter}/${ifIndex}`)) {
+        pair = null;
+      } else {
+        const subjectId = interfaceSubjectId(exporter, ifIndex);
+        // A subject keyed before (restored buckets, an earlier config) costs nothing new.
+        if (subjectKeyCount() >= maxSubjects && !hasSubjectKey(subjectId)) {
+          refusedInterfaceHits++;
+          return null; // not cached: it counts again if the table ever has room (it never shrinks)
+        }
+        pair = hitPair(subjectId, SubjectKind.INTERFACE);
+      }
+      if (ifCacheEntries < MAX_INTERFACE_CACHE_ENTRIES) {
+        if (!entry) {
+          entry = { id: ifCache.size, pairs: new Map() };
+          ifCache.set(exporter, entry); lastExporter = exporter; lastEntry = entry;
+          slot = (Math.imul(entry.id, 0x9e3779b1) + ifIndex) & (DIRECT_CACHE_SIZE - 1);
+        }
+        entry.pairs.set(ifIndex, pair);
+        ifCacheEntries++;
+      }
+    }
+    if (slot >= 0 && entry!.pairs.get(ifIndex) === pair) {
+      directExporter[slot] = entry!.id; directIfIndex[slot] = ifIndex; directPair[slot] = pair;
     }
     return pair;
   }
