@@ -155,11 +155,20 @@ function treeCpuSec(rootPid: number): number {
 }
 
 const closed = new WeakMap<ChildProcess, Promise<void>>();
+const running = new Set<ChildProcess>();
+// An interrupted bench leaves no collector or sender behind.
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 
 /** spawn, remembering when the child has exited AND its output is all read ('close'). */
 function launch(cmd: string, args: string[], opts: Parameters<typeof spawn>[2]): ChildProcess {
   const child = spawn(cmd, args, opts);
-  closed.set(child, new Promise((r) => child.once('close', () => r())));
+  running.add(child);
+  closed.set(child, new Promise((r) => child.once('close', () => { running.delete(child); r(); })));
   return child;
 }
 
@@ -222,6 +231,7 @@ async function runStep(c: Collector, blaster: string, datagramsFile: string, rat
 
 function nfcapdCollector(workDir: string): Collector {
   const flowDir = path.join(strArg('nfcapd-dir') ?? workDir, `flowbill-bench-nfcapd-${process.pid}`);
+  tempDirs.push(flowDir);
   let output = '';
   return {
     name: 'nfcapd',
@@ -331,6 +341,7 @@ async function main(): Promise<void> {
   const missing = ['nfcapd', 'nfdump', 'gcc'].filter((c) => !have(c));
   if (missing.length) { console.log(`skipped: ${missing.join(', ')} not installed (Debian: apt-get install nfdump gcc)`); return; }
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'flowbill-nfcapd-vs-edge-'));
+  tempDirs.push(workDir);
   try {
     const blaster = path.join(workDir, 'udp-blaster');
     execFileSync('gcc', ['-O2', '-o', blaster, path.join(benchDir, 'udp-blaster.c')], { stdio: 'inherit' });
