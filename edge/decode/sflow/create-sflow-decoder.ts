@@ -85,6 +85,13 @@ interface AgentState extends Recent {
   ifOrder: ReturnType<typeof createRecencyQueue<IfCountersEntry>>;
 }
 
+/**
+ * No frame is longer: IPv4/IPv6 packets stop at 64 KiB, and host agents (hsflowd) that sample before
+ * segmentation report GSO/GRO super-frames of up to 64 KiB plus headers. A longer frame_length is a
+ * malformed (or forged) sample, refused before it is multiplied by the rate.
+ */
+export const MAX_FRAME_LENGTH = 65_535 + 256;
+
 /** Source ids are 8-bit type and (expanded) 32-bit index: one exact number. */
 function sourceKey(type: number, index: number): number {
   return (type & 0xff) * 4294967296 + index;
@@ -356,6 +363,10 @@ export function createSflowDecoder(opts: SflowDecoderOptions): SflowDecoder {
       a.samplingRate = rate;
       if (!s.hasPacket || s.frameLength < 0) {
         a.samplesNotIp++;
+        return;
+      }
+      if (s.frameLength > MAX_FRAME_LENGTH) {
+        fail('bad-frame-length', { frameLength: s.frameLength });
         return;
       }
       emit(s, rate);

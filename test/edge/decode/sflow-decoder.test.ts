@@ -188,6 +188,11 @@ t.test('malformed, truncated and huge lengths: counted, never thrown, what came 
   t.equal(d.decode(badRecord, 'x', NOW).length, 0);
   const badHeader = sflowDatagram({ agent: '192.0.2.1', sequence: 5 }, [flowSample({ sequence: 2, sourceIndex: 1, rate: 1, input: 1, output: 2 }, [xdrItem(1, [...u32(1), ...u32(100), ...u32(0), ...u32(0xfffffff0)])])]);
   t.equal(d.decode(badHeader, 'x', NOW).length, 0);
+  // a frame longer than any IP packet can make
+  const longFrame = sflowDatagram({ agent: '192.0.2.1', sequence: 6 }, [flowSample({ sequence: 3, sourceIndex: 1, rate: 1, input: 1, output: 2 }, [rawHeader(1, 0xfffffff0, tcpFrame('198.51.100.1', '203.0.113.9', 1, 2))])]);
+  const errorsBefore = d.counters().decodeErrors;
+  t.equal(d.decode(longFrame, 'x', NOW).length, 0);
+  t.equal(d.counters().decodeErrors, errorsBefore + 1);
   // wrong version, bad agent address type, a NetFlow datagram on the sFlow port
   t.equal(d.decode(Uint8Array.from([...u32(4), ...u32(1), 1, 2, 3, 4]), 'x', NOW).length, 0);
   t.equal(d.decode(Uint8Array.from([...u32(5), ...u32(3), ...Array(40).fill(0)]), 'x', NOW).length, 0);
