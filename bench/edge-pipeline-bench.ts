@@ -4,7 +4,12 @@
  *     plus the cost of one checkpoint (serialize + write to an in-memory KV) at that size.
  *  2. loss-free UDP datagrams/s on loopback through the real receiver + decoder + aggregator: a
  *     sender child process blasts NetFlow v5 datagrams (30 records each) at increasing rates and
- *     we compare datagrams sent with datagrams the decoder counted.
+ *     we compare datagrams sent with datagrams the decoder counted. Both edges, alternated, each in a
+ *     fresh process: threads=1 (createEdge, the socket on the same thread) and threads=2 (the threaded
+ *     edge, edge/threads/: this thread reads, a worker decodes and checkpoints); per step the CPU of the
+ *     whole process and of the reading thread alone (/proc/self/task/<pid>/stat), and queue-full drops.
+ *     The loss-free rate on a shared 2-core box measures the scheduler as much as the code: read the
+ *     µs per datagram too, and send with --blaster (a C sender) since a Node sender tops out first.
  * Usage: tsx bench/edge-pipeline-bench.ts [--records 3000000] [--subjects 100000] [--seconds 2] [--recv-buffer-mb 32] [--udp-subjects 100000] [--checkpoint-ms 1000] [--udp-only] [--rates 10000,20000,...] [--threads 1,2] [--rounds 1] [--blaster /path/to/udp-blaster] [--reader-nice -5]
  * (internally re-invoked as `--sender <port> <rate> <seconds>` for the sender process)
  *
