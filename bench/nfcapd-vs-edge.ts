@@ -352,7 +352,7 @@ async function main(): Promise<void> {
     const ceilingRate = Math.round(ceiling.sent / ceiling.elapsedSec);
     const cap = Math.floor((0.9 * ceilingRate) / 1000) * 1000;
     console.log(`sender (bench/udp-blaster.c, ${ceiling.gso ? 'UDP GSO sends of 44 datagrams' : 'sendmmsg batches of 64 (no UDP GSO here)'}): ceiling ${ceilingRate} datagrams/s into a socket nobody reads; rates capped at ${cap}/s`);
-    console.log(`traffic: NetFlow v5, ${RECORDS_PER_DATAGRAM} records a datagram, ${distinct} distinct datagrams over ${subjects} IP groups; ${seconds} s per step; loss-free = loss ≤ ${maxLossPct}% and the sender kept up`);
+    console.log(`traffic: NetFlow v5, ${RECORDS_PER_DATAGRAM} records a datagram, ${distinct} distinct datagrams over ${subjects} IP groups; ${seconds} s per step; loss-free = loss ≤ ${maxLossPct}%, idle again ≤ ${maxBacklogSec} s after the sender, and the sender kept up`);
     console.log(`both collectors: SO_RCVBUF ${recvBufferBytes} bytes, bound to 127.0.0.1; the edge checkpoints every ${checkpointMs} ms, MQTT unreachable`);
 
     const collectors: Collector[] = [];
@@ -400,14 +400,18 @@ async function main(): Promise<void> {
     }
     console.log('');
     const rateOf: Record<string, number> = {};
+    const cpuOf: Record<string, number> = {};
     for (const s of searches) {
       rateOf[s.c.name] = s.lo;
       const b = s.best;
       const cpuPer100k = b && b.received > 0 ? (b.cpuSec / b.received) * 100_000 : NaN;
+      cpuOf[s.c.name] = cpuPer100k;
       console.log(`${s.c.name} loss-free: ${s.capped ? '≥ ' : ''}${s.lo} datagrams/s = ${s.lo * RECORDS_PER_DATAGRAM} flow records/s${s.capped ? ' (bound by the sender, not the collector)' : ''}; ${cpuPer100k.toFixed(2)} CPU-seconds per 100k datagrams at that rate; failed at ${Number.isFinite(s.hi) ? s.hi : '-'}`);
     }
     if (rateOf.edge !== undefined && rateOf.nfcapd) {
       console.log(`ratio edge/nfcapd: ${(rateOf.edge / rateOf.nfcapd).toFixed(2)} (target ≥ 1.0 with ${subjects} active subjects and checkpoints every ${checkpointMs} ms)`);
+      // Less noisy than the rates on a shared machine: what a datagram costs each of them.
+      console.log(`CPU per datagram edge/nfcapd: ${(cpuOf.edge / cpuOf.nfcapd).toFixed(1)}x`);
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
