@@ -35,7 +35,7 @@ function ipKey(b: Uint8Array): string {
   return s;
 }
 
-/** A power of two at least twice the entries (the probe loops stop at an empty slot). */
+/** Slots: a power of two at least twice the entries (the probe loops stop at an empty slot). */
 function tableSizeFor(entries: number): number {
   let size = 2;
   while (size < entries * 2) size *= 2;
@@ -69,10 +69,11 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
   let bytes = new Float64Array(capacity);
   let packets = new Float64Array(capacity);
   /** Open addressing: entry + 1, 0 = empty; at most half full. */
-  let table = new Int32Array(tableSizeFor(capacity));
-  /** Each slot's key hash: a probe reads an entry's key words only when the hashes match. */
-  let slotHash = new Int32Array(table.length);
-  let mask = table.length - 1;
+  // Slot i is table[2i] = entry + 1 (0 = empty) and table[2i + 1] = its key's hash, side by side (one
+  // cache line per probe): a probe reads an entry's key words only when the hashes match.
+  let slots = tableSizeFor(capacity);
+  let table = new Int32Array(slots * 2);
+  let mask = slots - 1;
   // Exporter numbers, per window (at most one new one per new entry, so bounded by maxKeys).
   let exporterIds = new Map<string, number>();
   let exporters: string[] = [];
@@ -87,9 +88,9 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
     const k = new Int32Array(capacity * KEY_WORDS); k.set(keys); keys = k;
     const b = new Float64Array(capacity); b.set(bytes); bytes = b;
     const p = new Float64Array(capacity); p.set(packets); packets = p;
-    table = new Int32Array(tableSizeFor(capacity));
-    slotHash = new Int32Array(table.length);
-    mask = table.length - 1;
+    slots = tableSizeFor(capacity);
+    table = new Int32Array(slots * 2);
+    mask = slots - 1;
     for (let e = 0; e < count; e++) if (!odd.has(e)) tableInsert(e, hashAt(e * KEY_WORDS));
   }
 
@@ -102,7 +103,7 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
 
   function tableInsert(entry: number, hash: number): void {
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      if (table[i] === 0) { table[i] = entry + 1; slotHash[i] = hash; return; }
+      if (table[2 * i] === 0) { table[2 * i] = entry + 1; table[2 * i + 1] = hash; return; }
     }
   }
 
@@ -154,9 +155,9 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
       h |= 0;
       let i = h & mask;
       for (; ; i = (i + 1) & mask) {
-        const slot = table[i];
+        const slot = table[2 * i];
         if (slot === 0) break;
-        if (slotHash[i] !== h) continue;
+        if (table[2 * i + 1] !== h) continue;
         const o = (slot - 1) * KEY_WORDS;
         if (keys[o] === k[b] && keys[o + 1] === k[b + 1] && keys[o + 2] === k[b + 2] && keys[o + 3] === k[b + 3] && keys[o + 7] === k[b + 7]
           && keys[o + 4] === k[b + 4] && keys[o + 5] === k[b + 5] && keys[o + 6] === k[b + 6]
@@ -167,8 +168,8 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
       }
       if (count >= maxKeys) return;
       const entry = count++; // its key words are already in place
-      table[i] = entry + 1;
-      slotHash[i] = h;
+      table[2 * i] = entry + 1;
+      table[2 * i + 1] = h;
       bytes[entry] = flow.bytes; packets[entry] = flow.packets;
     },
     take(nowMs, n) {
