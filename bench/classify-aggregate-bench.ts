@@ -6,7 +6,7 @@
  *  2. ingest: decode v5 → validate → classify → aggregate (→ top talkers with --live) through
  *     createEdge().ingest() with 30-record datagrams, the path the worker runs per datagram.
  * Usage: tsx bench/classify-aggregate-bench.ts [--records 3000000] [--subjects 100000] [--cross-pct 10]
- *        [--only classify|ingest] [--live] [--rounds 3]
+ *        [--only classify|ingest] [--live] [--rounds 3] [--exporter-per-record]
  * Repeatable counts for A/B on a shared machine: run it under
  *   valgrind --tool=callgrind node --import tsx bench/classify-aggregate-bench.ts --only classify --records N
  * for two values of N; (Ir(N2) - Ir(N1)) / (N2 - N1) is the instructions per record.
@@ -39,11 +39,17 @@ function groupAddress(g: number, host: number): [number, number, number, number]
 const ipGroups = Array.from({ length: subjects }, (_, i) => ({ name: `g${i}`, prefixes: [`${groupAddress(i, 0).join('.')}/26`] }));
 const collection = { version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups };
 
-/** Record i of the bench's traffic: group i % subjects, 16 input and 16 output interfaces, 4 exporters. */
+// One string object per exporter, as the decoder hands them out (one per datagram).
+const exporters = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4'];
+/**
+ * Record i of the bench's traffic: group i % subjects, 16 input and 16 output interfaces, 4 exporters;
+ * by default the exporter changes every 30 records (a v5 datagram), --exporter-per-record alternates it.
+ */
+const exporterPerRecord = process.argv.includes('--exporter-per-record');
 function flowOf(i: number): V5Flow & { exporter: string } {
   const cross = (i * 7919) % 100 < crossPct;
   return {
-    exporter: `192.0.2.${1 + (i % 4)}`,
+    exporter: exporters[(exporterPerRecord ? i : Math.floor(i / 30)) % 4],
     src: [198, 51, 100, i & 255], dst: groupAddress(i % subjects, 1 + (i % 60)),
     inputIf: 1 + (i % 16), outputIf: 17 + (i % 16), packets: 1 + (i % 50), bytes: 1500 * (1 + (i % 50)),
     startMs: cross ? nowMs - 180_000 - (i % 100) * 100 : nowMs - 20_000 - (i % 1000) * 100, endMs: nowMs - 1000,
@@ -91,7 +97,7 @@ async function benchIngest(): Promise<void> {
   for (let d = 0; d < count; d++) {
     const flows: V5Flow[] = [];
     for (let r = 0; r < 30; r++) flows.push(flowOf(d * 30 + r));
-    datagrams.push({ d: buildV5(flows, { nowMs, sequence: d * 30 }), exporter: `192.0.2.${1 + (d % 4)}` });
+    datagrams.push({ d: buildV5(flows, { nowMs, sequence: d * 30 }), exporter: exporters[d % 4] });
   }
   const times: number[] = [];
   const n = Math.ceil(records / 30);
