@@ -335,9 +335,18 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   // it is the same start as last time (reset by anything that drops buckets).
   let cachedStartSec = NaN;
   let cachedBucket: Bucket | undefined;
+  // And the one before it: a flow over a bucket boundary touches the previous bucket and comes back.
+  let previousStartSec = NaN;
+  let previousBucket: Bucket | undefined;
 
   function bucketFor(startSec: number): Bucket | undefined {
     if (startSec === cachedStartSec) return cachedBucket;
+    if (startSec === previousStartSec) {
+      const bucket = previousBucket;
+      previousStartSec = cachedStartSec; previousBucket = cachedBucket;
+      cachedStartSec = startSec; cachedBucket = bucket;
+      return bucket;
+    }
     let bucket = writable.get(startSec);
     if (!bucket) {
       if (held.size >= maxBuckets) return undefined;
@@ -347,6 +356,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
       held.add(bucket);
       writable.set(startSec, bucket);
     }
+    previousStartSec = cachedStartSec; previousBucket = cachedBucket;
     cachedStartSec = startSec; cachedBucket = bucket;
     return bucket;
   }
@@ -403,7 +413,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   }
 
   function drop(bucket: Bucket): void {
-    cachedBucket = undefined; cachedStartSec = NaN;
+    cachedBucket = undefined; cachedStartSec = NaN; previousBucket = undefined; previousStartSec = NaN;
     held.delete(bucket);
     if (bucket.rowOf !== undefined) denseBuckets--;
     if (writable.get(bucket.startSec) === bucket) writable.delete(bucket.startSec);
@@ -530,7 +540,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     },
 
     restore(meta, snapshots) {
-      cachedBucket = undefined; cachedStartSec = NaN;
+      cachedBucket = undefined; cachedStartSec = NaN; previousBucket = undefined; previousStartSec = NaN;
       closedBeforeSec = meta.closedBeforeSec;
       const report: RestoreReport = { buckets: 0, rows: 0, droppedRows: 0, droppedBuckets: 0, problems: [] };
       const problem = (text: string) => { if (report.problems.length < MAX_PROBLEMS) report.problems.push(text); };
