@@ -35,6 +35,13 @@ function ipKey(b: Uint8Array): string {
   return s;
 }
 
+/** MurmurHash3's finalizer: FNV's multiply only moves bits up, the slot index takes the low ones. */
+function fmix(h: number): number {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
 /** Slots: a power of two at least twice the entries (the probe loops stop at an empty slot). */
 function tableSizeFor(entries: number): number {
   let size = 2;
@@ -97,8 +104,7 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
   function hashAt(base: number): number {
     let h = 0x811c9dc5;
     for (let w = 0; w < KEY_WORDS; w++) h = Math.imul(h ^ keys[base + w], 0x01000193);
-    h ^= h >>> 15;
-    return h | 0;
+    return fmix(h);
   }
 
   function tableInsert(entry: number, hash: number): void {
@@ -151,8 +157,7 @@ export function createTopTalkers(opts: { startMs: number; maxKeys?: number }): T
       else { k[b + 7] = addrWord(dst, 0); k[b + 8] = addrWord(dst, 4); k[b + 9] = addrWord(dst, 8); k[b + 10] = addrWord(dst, 12); }
       let h = 0x811c9dc5;
       for (let w = 0; w < KEY_WORDS; w++) h = Math.imul(h ^ k[b + w], 0x01000193);
-      h ^= h >>> 15;
-      h |= 0;
+      h = fmix(h);
       let i = h & mask;
       for (; ; i = (i + 1) & mask) {
         const slot = table[2 * i];
