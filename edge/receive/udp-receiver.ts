@@ -23,9 +23,18 @@ export interface UdpReceiverOptions {
 export interface UdpReceiver {
   /** Binds; resolves with the bound address (port 0 → ephemeral). */
   start(): Promise<{ address: string; port: number; recvBufferBytes: number }>;
+  /**
+   * Stops reading, but first drains what the kernel already holds: closing a UDP socket discards
+   * its receive buffer, so a clean stop right after a burst would lose datagrams the exporter had
+   * sent. The socket is closed once nothing arrived for STOP_QUIET_MS, or after STOP_MAX_DRAIN_MS
+   * under steady traffic (then what still arrives is the exporter's, as with any stopped collector).
+   */
   stop(): Promise<void>;
   stats(): { datagrams: number; handlerErrors: number };
 }
+
+const STOP_QUIET_MS = 25;
+const STOP_MAX_DRAIN_MS = 500;
 
 export function normalizeExporterAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
@@ -34,6 +43,7 @@ export function normalizeExporterAddress(address: string): string {
 export function createUdpReceiver(opts: UdpReceiverOptions): UdpReceiver {
   let socket: dgram.Socket | undefined;
   let datagrams = 0;
+  let lastDatagramAtMs = 0;
   let handlerErrors = 0;
   // rinfo.address is a fresh string per datagram; exporters are few, and consecutive datagrams
   // mostly come from the same one. Reusing the last normalized string saves the slice and lets the
@@ -47,6 +57,7 @@ export function createUdpReceiver(opts: UdpReceiverOptions): UdpReceiver {
       socket = s;
       s.on('message', (msg, rinfo) => {
         datagrams++;
+        lastDatagramAtMs = performance.now();
         try {
           const raw = rinfo.address;
           if (raw !== lastRawAddress) {
@@ -76,10 +87,17 @@ export function createUdpReceiver(opts: UdpReceiverOptions): UdpReceiver {
         });
       });
     },
-    stop() {
+    async stop() {
       const s = socket;
+      if (!s) return;
+      const drainUntilMs = performance.now() + STOP_MAX_DRAIN_MS;
+      // The event loop delivers what the kernel holds while we wait (an adapter: real time is its job).
+      for (;;) {
+        await new Promise((r) => setTimeout(r, STOP_QUIET_MS));
+        const nowMs = performance.now();
+        if (nowMs - lastDatagramAtMs >= STOP_QUIET_MS || nowMs >= drainUntilMs) break;
+      }
       socket = undefined;
-      if (!s) return Promise.resolve();
       return new Promise((resolve) => s.close(() => resolve()));
     },
     stats: () => ({ datagrams, handlerErrors }),
