@@ -7,14 +7,13 @@
  * clean stop must drain the queue into its final checkpoint, and a restart delivers them exactly.
  */
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import dgram from 'node:dgram';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startTestBroker } from './helpers/test-broker';
+import { send, startEdge } from './helpers/edge-process';
 import { buildV5, type V5Flow } from '../../edge/demo/netflow-v5-writer';
 import { edgeTopic } from '../../common/topics';
 import { AckStatus, EdgeState, edgeStatusCodec } from '../../proto/codec';
@@ -24,44 +23,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 if (!existsSync(path.join(ROOT, 'edge/decode/create-flow-decoder.ts'))) {
   t.plan(0, 'skipped: edge/decode/create-flow-decoder.ts (the decoder) does not exist yet');
   process.exit(0);
-}
-
-interface Child { proc: ChildProcess; lines: Record<string, unknown>[]; waitLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>> }
-
-function startEdge(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'edge/main.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-    try { lines.push(JSON.parse(line)); } catch { return; }
-    for (const w of waiters) w();
-  });
-  return {
-    proc, lines,
-    waitLog(pred, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = lines.find(pred);
-          if (hit) { waiters.delete(check); clearTimeout(timer); resolve(hit); }
-        };
-        const timer = setTimeout(() => { waiters.delete(check); reject(new Error('timed out waiting for an edge log line')); }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
-function send(port: number, datagrams: Buffer[]): Promise<void> {
-  const s = dgram.createSocket('udp4');
-  return new Promise((resolve) => {
-    let i = 0;
-    const next = () => {
-      if (i === datagrams.length) { s.close(); resolve(); return; }
-      s.send(datagrams[i++], port, '127.0.0.1', next);
-    };
-    next();
-  });
 }
 
 t.test('threaded edge (FLOWBILL_EDGE_THREADS=2): kill -9 mid-bucket after a checkpoint, restart delivers exactly the checkpointed bytes', async (t) => {
