@@ -23,7 +23,8 @@ if (!existsSync(path.join(ROOT, 'edge/decode/create-flow-decoder.ts'))) {
   process.exit(0);
 }
 
-t.test('kill -9 after a checkpoint: restart delivers exactly the checkpointed bytes', async (t) => {
+// Both ways the edge can run: one thread, and the default reader + worker (edge/threads/).
+for (const threads of ['1', '2'] as const) t.test(`FLOWBILL_EDGE_THREADS=${threads}: kill -9 after a checkpoint, restart delivers exactly the checkpointed bytes`, async (t) => {
   const broker = await startTestBroker();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'flowbill-edge-kill9-'));
   const children: ChildProcess[] = [];
@@ -36,7 +37,7 @@ t.test('kill -9 after a checkpoint: restart delivers exactly the checkpointed by
     FLOWBILL_EDGE_ID: 'k9', FLOWBILL_EDGE_TENANT_ID: 'op1', FLOWBILL_EDGE_MQTT_URL: broker.url,
     FLOWBILL_EDGE_UDP_HOST: '127.0.0.1', FLOWBILL_EDGE_UDP_PORT: '0', FLOWBILL_EDGE_SFLOW_PORT: '0', FLOWBILL_EDGE_DATA_DIR: dataDir,
     FLOWBILL_EDGE_CHECKPOINT_INTERVAL_MS: '1000', FLOWBILL_EDGE_LIVE_INTERVAL_MS: '0', FLOWBILL_EDGE_ACK_TIMEOUT_MS: '2000', LOG_LEVEL: 'debug',
-    FLOWBILL_EDGE_CONFIG: '',
+    FLOWBILL_EDGE_CONFIG: '', FLOWBILL_EDGE_THREADS: threads,
   };
 
   // Flows in the previous 5-minute bucket: still open with a 600 s grace, closed at once with 0.
@@ -62,6 +63,7 @@ t.test('kill -9 after a checkpoint: restart delivers exactly the checkpointed by
   const first = startEdge({ ...baseEnv, FLOWBILL_EDGE_CLOSE_GRACE_SEC: '600' });
   children.push(first.proc);
   const listening = await first.waitLog((l) => l.msg === 'listening for NetFlow/IPFIX');
+  t.equal(listening.threads ?? 1, Number(threads), `the edge listens with ${threads} thread(s)`);
   const a = datagrams(20, 1_000_000);
   await send(listening.port as number, a.list);
   // Interface subjects: each flow counts in on ifIndex 1 and out on ifIndex 2, hence 2×.
