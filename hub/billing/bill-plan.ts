@@ -25,9 +25,12 @@ export interface Association {
   fromSec: number;
   toSec?: number;
   endReason?: EndReason;
+  /** generate-now (issue 11): the Idempotency-Key of the request that ended this stretch, so a retry finds its bill. */
+  generateNowKey?: string;
 }
 
-export type EndReason = 'subject_removed' | 'subject_unmanaged' | 'plan_deleted';
+/** 'generated_now': an interim bill made on request; the subject stays in the plan from that instant on (billing-service generateNow). */
+export type EndReason = 'subject_removed' | 'subject_unmanaged' | 'plan_deleted' | 'generated_now';
 
 export interface BillPlan {
   operatorId: string;

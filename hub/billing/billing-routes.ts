@@ -4,6 +4,7 @@ import { hubError } from '../errors';
 import { OPERATOR_READERS, OPERATOR_WRITERS, assertOperatorAccess } from '../http/principal';
 import { readBody } from '../http/request-body';
 import type { SeriesReader } from '../ports';
+import type { BillSummary } from '../../common/api/bills';
 import type { Bill } from './bill';
 import { billGraph } from './bill-graph';
 import { billSummaryCsv, dataPoints, dataPointsCsv } from './bill-csv';
@@ -30,9 +31,11 @@ export function createBillingRoutes(deps: Deps): Router {
   };
 
   // ---- plans ----
+  /** ?includeDeleted=1 lists deleted plans too (deletedAtMs set): their bills stay, and Reports filters by them. */
   router.get('/bill-plans', async (ctx) => {
     const op = reader(ctx);
-    ctx.body = { plans: (await store.listPlans(op)).filter((p) => p.deletedAtMs === undefined) };
+    const includeDeleted = ctx.query.includeDeleted === '1' || ctx.query.includeDeleted === 'true';
+    ctx.body = { plans: (await store.listPlans(op)).filter((p) => includeDeleted || p.deletedAtMs === undefined) };
   });
 
   /** Subjects the operator's edges report that no plan holds yet (an associated one is not offered again). */
@@ -56,6 +59,31 @@ export function createBillingRoutes(deps: Deps): Router {
   router.patch('/bill-plans/:planId', async (ctx) => {
     const op = writer(ctx);
     ctx.body = await service.updatePlan(op, ctx.params.planId!, readBody(ctx));
+  });
+
+  /** The current cycle so far per subject of the plan: 95th, coverage, amount so far and projected (bill-preview.ts). */
+  router.get('/bill-plans/:planId/preview', async (ctx) => {
+    const op = reader(ctx);
+    ctx.body = await service.preview(op, ctx.params.planId!);
+  });
+
+  /**
+   * Generate now: a bill for one subject for the cycle so far (or up to body.untilSec), the subject
+   * staying in the plan; the next regular bill starts where this one ends. Idempotency-Key header (or
+   * body.idempotencyKey): a retry answers 200 with the first bill and Idempotent-Replayed: true.
+   */
+  router.post('/bill-plans/:planId/subjects/:subjectId/generate-now', async (ctx) => {
+    const op = writer(ctx);
+    const { bill, replayed } = await service.generateNow(op, ctx.params.planId!, ctx.params.subjectId!, readBody(ctx), ctx.get('idempotency-key') || undefined);
+    ctx.status = replayed ? 200 : 201;
+    if (replayed) ctx.set('Idempotent-Replayed', 'true');
+    ctx.body = { bill: summary(bill), replayed };
+  });
+
+  /** This operator's part of the last bill run: bills due, made, failed; finishedAtMs once it is over. */
+  router.get('/bill-runs/latest', async (ctx) => {
+    const op = reader(ctx);
+    ctx.body = { run: service.lastRunProgress(op) ?? null };
   });
 
   router.delete('/bill-plans/:planId', async (ctx) => {
@@ -135,7 +163,7 @@ export function createBillingRoutes(deps: Deps): Router {
 }
 
 /** The list view of a bill (the full record holds the tariff and rule too). */
-function summary(b: Bill) {
+function summary(b: Bill): BillSummary {
   return {
     billNo: b.billNo, planId: b.planId, planName: b.planName, subjectId: b.subjectId, reason: b.reason,
     spanStartSec: b.spanStartSec, spanEndSec: b.spanEndSec, cycleStartSec: b.cycleStartSec, cycleEndSec: b.cycleEndSec,

@@ -18,6 +18,10 @@ import { renderBillPdf } from './bill-pdf';
 import { formatMoney } from '../../common/money';
 import { formatBps } from './rates';
 import { SLOT_SEC } from './percentile';
+import { bucketStartSecOf } from '../../common/bucket';
+import type { BillPreview, BillRunProgress } from '../../common/api/bills';
+import { idempotencyKeyOf } from '../commerce/invoice-requests';
+import { previewBill, previewSpan } from './bill-preview';
 
 export interface BillingServiceDeps {
   store: BillingStore;
@@ -44,6 +48,12 @@ export function createBillingService(deps: BillingServiceDeps) {
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
   const nowSec = () => Math.floor(clock.nowMs() / 1000);
   const lastBillNos = new Map<string, number>();
+  // Report mails: one send at a time (two would mail the same pending bill twice); a request made
+  // while one is waiting to start shares it, since that one will see every bill stored by then.
+  const mailQueue = createSerialQueue();
+  let mailWaiting: Promise<number> | undefined;
+  // The last bill run, per operator: bills due, made, failed (GET …/bill-runs/latest; in memory).
+  let lastRun: { startedAtMs: number; finishedAtMs?: number; mailed?: number; perOperator: Map<string, { due: number; done: number; failed: number }> } | undefined;
 
   async function requirePlan(operatorId: string, planId: string): Promise<BillPlan> {
     const plan = await store.getPlan(operatorId, planId);
@@ -124,9 +134,49 @@ export function createBillingService(deps: BillingServiceDeps) {
     });
   }
 
+  /** Hands each generated bill's report (PDF attached) to the Mailer; a failure stays pending for the next run. */
+  async function sendPendingMailsNow(): Promise<number> {
+    let sent = 0;
+    for (const { operatorId, billNo } of await store.pendingMails()) {
+      try {
+        const bill = await store.getBill(operatorId, billNo);
+        const samples = await store.getSamples(operatorId, billNo);
+        if (bill && samples && bill.emails.length > 0) {
+          await deps.mailer.send(billMail(bill, await (deps.renderPdf ?? renderBillPdf)(bill, samples)));
+          sent++;
+        }
+        await store.clearPendingMail(operatorId, billNo);
+      } catch (err) {
+        log.error({ err: (err as Error).message, operatorId, billNo }, 'bill report mail failed; retried at the next run');
+      }
+    }
+    return sent;
+  }
+
+  function sendPendingMails(): Promise<number> {
+    if (mailWaiting) return mailWaiting;
+    const p = mailQueue.run(() => { mailWaiting = undefined; return sendPendingMailsNow(); });
+    mailWaiting = p;
+    return p;
+  }
+
+  /**
+   * Issue 11: a bill's mail goes out when the bill is made, not at the next hourly run. Started in
+   * the background (a month's PDF takes about a second, off the request path); the Mailer spools it
+   * to the outbox first, so a failed SMTP send is retried by the outbox job as any other mail.
+   */
+  function mailSoon(bills: Bill[]): void {
+    if (bills.length === 0) return;
+    sendPendingMails().catch((err: unknown) => log.error({ err: (err as Error).message }, 'bill report mails failed; retried at the next run'));
+  }
+
   async function generateAll(dues: DueBill[], plan: BillPlan): Promise<Bill[]> {
     const bills: Bill[] = [];
-    for (const d of dues) bills.push((await generate(d, plan)).bill);
+    try {
+      for (const d of dues) bills.push((await generate(d, plan)).bill);
+    } finally {
+      mailSoon(bills);
+    }
     return bills;
   }
 
@@ -274,41 +324,124 @@ export function createBillingService(deps: BillingServiceDeps) {
         for (const due of dueBills(plan, afterSec, atSec, deps.graceSec)) work.push({ due, plan });
       }
       const coverageMemo = new Map<string, Promise<number | undefined>>();
+      const perOperator = new Map<string, { due: number; done: number; failed: number }>();
+      for (const { due } of work) {
+        const p = perOperator.get(due.operatorId) ?? { due: 0, done: 0, failed: 0 };
+        p.due++;
+        perOperator.set(due.operatorId, p);
+      }
+      lastRun = { startedAtMs: clock.nowMs(), perOperator };
       let generated = 0;
       let failed = 0;
       let next = 0;
       const worker = async () => {
         while (next < work.length) {
           const { due, plan } = work[next++]!;
-          try { if ((await generate(due, plan, coverageMemo)).created) generated++; } catch (err) {
+          const progress = perOperator.get(due.operatorId)!;
+          try {
+            if ((await generate(due, plan, coverageMemo)).created) generated++;
+            progress.done++;
+          } catch (err) {
             failed++;
+            progress.failed++;
             log.error({ err: (err as Error).message, operatorId: due.operatorId, planId: due.planId, subjectId: due.subjectId }, 'bill generation failed; retried at the next run');
           }
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
       if (failed === 0) await store.setLastRunMs(nowMs);
-      const mailed = await this.sendPendingMails();
+      const run = lastRun;
+      run.finishedAtMs = clock.nowMs();
+      // The mails right after the run (they were always sent here; the run's result reports them).
+      const mailed = await sendPendingMails();
+      run.mailed = mailed;
       return { generated, failed, mailed };
     },
 
     /** Hands each generated bill's report (PDF attached) to the Mailer; a failure stays pending for the next run. */
-    async sendPendingMails(): Promise<number> {
-      let sent = 0;
-      for (const { operatorId, billNo } of await store.pendingMails()) {
-        try {
-          const bill = await store.getBill(operatorId, billNo);
-          const samples = await store.getSamples(operatorId, billNo);
-          if (bill && samples && bill.emails.length > 0) {
-            await deps.mailer.send(billMail(bill, await (deps.renderPdf ?? renderBillPdf)(bill, samples)));
-            sent++;
-          }
-          await store.clearPendingMail(operatorId, billNo);
-        } catch (err) {
-          log.error({ err: (err as Error).message, operatorId, billNo }, 'bill report mail failed; retried at the next run');
-        }
+    sendPendingMails,
+
+    /** Resolves when no report mail send is running or waiting (tests; the hub's stop). */
+    mailsIdle: (): Promise<void> => mailQueue.idle(),
+
+    /** This operator's part of the last bill run since the hub started (undefined: none yet). */
+    lastRunProgress(operatorId: string): BillRunProgress | undefined {
+      if (!lastRun) return undefined;
+      const p = lastRun.perOperator.get(operatorId) ?? { due: 0, done: 0, failed: 0 };
+      return {
+        startedAtMs: lastRun.startedAtMs,
+        ...(lastRun.finishedAtMs !== undefined ? { finishedAtMs: lastRun.finishedAtMs } : {}),
+        due: p.due, done: p.done, failed: p.failed,
+        ...(lastRun.mailed !== undefined ? { mailed: lastRun.mailed } : {}),
+      };
+    },
+
+    /** The current cycle so far for each subject in the plan (bill-preview.ts), read as the bill run reads. */
+    async preview(operatorId: string, planId: string): Promise<{ asOfSec: number; previews: BillPreview[] }> {
+      const plan = await requirePlan(operatorId, planId);
+      const now = nowSec();
+      const previews: BillPreview[] = [];
+      for (const subjectId of activeSubjectIds(plan)) {
+        const where = previewSpan(plan, subjectId, now);
+        if (!where) continue;
+        const { firstSlotSec, n } = spanSlots(where.span);
+        const due: DueBill = { operatorId, planId, subjectId, cycle: where.cycle, span: where.span, reason: 'cycle_end', dueAtSec: now };
+        const samples = await samplesOf(due, firstSlotSec, n, firstSlotSec + n * SLOT_SEC);
+        const coverageSlots = n === 0 ? 0 : await coverageOf(operatorId, firstSlotSec, firstSlotSec + n * SLOT_SEC);
+        previews.push(previewBill({ plan, subjectId, ...where, samples, coverageSlots }));
       }
-      return sent;
+      return { asOfSec: bucketStartSecOf(now), previews };
+    },
+
+    /**
+     * Generate now (issue 11): bills one subject for the cycle so far WITHOUT taking it out of its plan.
+     * The subject's association is cut at a 5-minute boundary: the stretch before it ends with reason
+     * 'generated_now' and is billed at once; a new stretch starts at that same instant, so the next
+     * regular bill covers only the slots after it. Both are bills of the same cycle, each prorated by
+     * its slots (billedSlots add up to the cycle's), each ranking its own samples: no slot is in two
+     * bills, none is in neither. The cut is at most untilSec and at most the last boundary graceSec
+     * before now, so the summaries edges deliver late are in the slots billed (a slot billed
+     * before its data arrived would lose that data). An Idempotency-Key makes a retry answer the same
+     * bill (replayed: true) instead of cutting again.
+     */
+    async generateNow(operatorId: string, planId: string, subjectId: string, body: Record<string, unknown>, keyHeader?: string): Promise<{ bill: Bill; replayed: boolean }> {
+      const key = idempotencyKeyOf(keyHeader, body.idempotencyKey);
+      const untilRaw = body.untilSec;
+      if (untilRaw !== undefined && (typeof untilRaw !== 'number' || !Number.isSafeInteger(untilRaw) || untilRaw % SLOT_SEC !== 0)) {
+        throw hubError('VALIDATION_FAILED', 'untilSec: Unix seconds on a 5-minute boundary (a multiple of 300)', { field: 'untilSec' });
+      }
+      const cut = await serialized(async () => {
+        const plan = await requirePlan(operatorId, planId);
+        if (key !== undefined) {
+          const done = plan.associations.find((a) => a.generateNowKey === key);
+          if (done) {
+            if (done.subjectId !== subjectId) throw hubError('CONFLICT', `Idempotency-Key ${key} was used to bill subject ${done.subjectId}`, { field: 'idempotencyKey' });
+            return { plan, dues: dueBills(plan, done.toSec! - 1, done.toSec!, 0).filter((d) => d.subjectId === subjectId), replayed: true };
+          }
+        }
+        const current = plan.associations.find((a) => a.toSec === undefined && a.subjectId === subjectId);
+        if (!current) throw hubError('NOT_FOUND', `subject ${subjectId} is not in bill plan ${planId}`);
+        const latestSec = bucketStartSecOf(nowSec() - deps.graceSec);
+        const atSec = untilRaw === undefined ? latestSec : (untilRaw as number);
+        if (atSec > latestSec) {
+          throw hubError('VALIDATION_FAILED', `untilSec: at most ${new Date(latestSec * 1000).toISOString()} (the last 5-minute boundary ${deps.graceSec} s before now: later summaries may still be on their way)`, { field: 'untilSec', latestSec });
+        }
+        if (atSec <= current.fromSec) {
+          throw hubError('VALIDATION_FAILED', `nothing to bill yet: the subject's unbilled stretch starts ${new Date(current.fromSec * 1000).toISOString()}, and a bill now can only end at ${new Date(atSec * 1000).toISOString()} (a 5-minute boundary ${deps.graceSec} s before now or earlier)`, { field: 'untilSec', fromSec: current.fromSec });
+        }
+        current.toSec = atSec;
+        current.endReason = 'generated_now';
+        if (key !== undefined) current.generateNowKey = key;
+        plan.associations.push({ subjectId, fromSec: atSec });
+        plan.updatedAtMs = clock.nowMs();
+        await store.savePlan(plan); // the subject index is unchanged: the plan still holds it
+        // Grace 0: the piece ending at atSec is due at atSec even when atSec is the cycle's end.
+        return { plan, dues: dueBills(plan, atSec - 1, atSec, 0).filter((d) => d.subjectId === subjectId), replayed: false };
+      });
+      const bills = await generateAll(cut.dues, cut.plan);
+      const bill = bills[bills.length - 1];
+      if (!bill) throw hubError('CONFLICT', 'no whole 5-minute slot to bill in that span');
+      return { bill, replayed: cut.replayed };
     },
 
     async billDetails(operatorId: string, billNo: number): Promise<{ bill: Bill; samples: BillSamples }> {
