@@ -1,13 +1,16 @@
 import Router from '@koa/router';
 import type { Logger } from '../../common/logger';
+import type { EdgesResponse, EnrollmentTokenResponse, RevokeEdgeResponse } from '../../common/api/edges';
 import { hubError } from '../errors';
 import { assertOperatorAccess, OPERATOR_WRITERS } from '../http/principal';
 import { readBody } from '../http/request-body';
+import type { ConsumersResponse } from '../../common/api/users';
 import type { CollectionConfigStore } from './collection-config-store';
 import type { EdgeRecord, EdgeRegistry } from './edge-registry';
 import { edgeView } from './edge-registry';
 import type { EdgeStatusTracker } from './edge-status-tracker';
 import type { LiveFlowsCache } from './live-flows-cache';
+import { queryLiveFlows, readLiveFilter } from './live-flows-query';
 import type { SubjectManagement } from './subject-management';
 
 export interface EdgeRoutesDeps {
@@ -23,6 +26,8 @@ export interface EdgeRoutesDeps {
    * instant through it (subject-management.ts). Without it, changes are only stored (unit tests).
    */
   management?: Pick<SubjectManagement, 'putSelection' | 'deleteGroup' | 'drain'>;
+  /** A consumer was revoked: close its live MQTT connections (the broker's disconnectConsumer). */
+  onConsumerRevoked?(username: string): void;
   log: Logger;
 }
 
@@ -68,7 +73,7 @@ export function createEdgeRoutes(deps: EdgeRoutesDeps): Router {
     const { ttlHours } = readBody(ctx);
     if (ttlHours !== undefined && typeof ttlHours !== 'number') throw hubError('VALIDATION_FAILED', 'ttlHours: a number');
     ctx.status = 201;
-    ctx.body = await deps.registry.createEnrollmentToken(operatorId, ttlHours as number | undefined);
+    ctx.body = (await deps.registry.createEnrollmentToken(operatorId, ttlHours as number | undefined)) satisfies EnrollmentTokenResponse;
   });
 
   // No login: the one-time token is the credential (field provisioning of a new edge box).
@@ -90,7 +95,7 @@ export function createEdgeRoutes(deps: EdgeRoutesDeps): Router {
 
   router.post(`${op}/edges/:edgeId/revoke`, async (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId, OPERATOR_WRITERS);
-    ctx.body = { edge: await deps.registry.revoke(ctx.params.operatorId, ctx.params.edgeId) };
+    ctx.body = { edge: await deps.registry.revoke(ctx.params.operatorId, ctx.params.edgeId) } satisfies RevokeEdgeResponse;
   });
 
   router.get(`${op}/edges`, async (ctx) => {
@@ -104,7 +109,7 @@ export function createEdgeRoutes(deps: EdgeRoutesDeps): Router {
           status: { state: s.state, online: !e.revoked && s.online, lastSeenMs: s.lastSeenMs, counters: s.counters, exporters: s.exporters, session: s.session, softwareVersion: s.softwareVersion, configVersion: s.configVersion, collectionPaused: s.collectionPaused },
         };
       }),
-    };
+    } satisfies EdgesResponse;
   });
 
   router.post(`${op}/consumers`, async (ctx) => {
@@ -115,9 +120,26 @@ export function createEdgeRoutes(deps: EdgeRoutesDeps): Router {
     ctx.body = await deps.registry.createConsumer(operatorId, nameOf(readBody(ctx)));
   });
 
+  // Every role of the tenant sees the list (names and usernames, never a secret); writers revoke.
+  router.get(`${op}/consumers`, async (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId);
+    const consumers = (await deps.registry.listConsumers(ctx.params.operatorId)).sort((a, b) => a.createdAtMs - b.createdAtMs);
+    ctx.body = { consumers } satisfies ConsumersResponse;
+  });
+
+  router.delete(`${op}/consumers/:username`, async (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId, OPERATOR_WRITERS);
+    const consumer = await deps.registry.revokeConsumer(ctx.params.operatorId, ctx.params.username);
+    deps.onConsumerRevoked?.(consumer.username);
+    deps.log.info({ operatorId: consumer.operatorId, username: consumer.username }, 'consumer revoked');
+    ctx.status = 204;
+  });
+
   router.get(`${op}/live-flows`, async (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId);
-    ctx.body = { edges: deps.liveFlows.forOperator(ctx.params.operatorId) };
+    // Filters and breakdowns (issue 11) are computed here from the cached top talkers: hub/edges/live-flows-query.ts.
+    const filter = readLiveFilter(ctx.query);
+    ctx.body = queryLiveFlows(deps.liveFlows.forOperator(ctx.params.operatorId), filter, await deps.configs.listGroups(ctx.params.operatorId));
   });
 
   router.get(`${op}/ip-groups`, async (ctx) => {
