@@ -16,6 +16,8 @@ import { createEdgeConfigPusher } from './edges/edge-config-pusher';
 import { createEdgeRegistry, type EdgeRegistry } from './edges/edge-registry';
 import { createEdgeExporterIndex } from './edges/edge-exporter-index';
 import { createEdgeRoutes } from './edges/edge-routes';
+import { createInterfaceNameStore } from './edges/interface-name-store';
+import { createSubjectRoutes } from './edges/subject-routes';
 import { createEdgeStatusTracker } from './edges/edge-status-tracker';
 import { createLiveFlowsCache } from './edges/live-flows-cache';
 import { createSubjectManagement } from './edges/subject-management';
@@ -33,6 +35,7 @@ import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE_RULES } from './security/lo
 import { randomSecret, verifyPassword } from './identity/password-hash';
 import { oneTimePassword } from './identity/password-policy';
 import { createPasswordRoutes } from './identity/password-routes';
+import { createUserAdminRoutes } from './identity/user-admin-routes';
 import { createBatchIngestor } from './ingest/batch-ingestor';
 import { createHubHealthRoutes } from './ingest/hub-health-routes';
 import { createMessageDispatcher, HUB_SUBSCRIPTIONS } from './ingest/message-dispatcher';
@@ -217,8 +220,11 @@ export function createHub(deps: HubDeps) {
   const routers: Router[] = [
     createIdentityRoutes({ identity, clock, sessionTtlHours: config.sessionTtlHours, customers, throttle: loginThrottle }),
     createPasswordRoutes({ identity, log: log.child({ part: 'identity' }) }),
+    createUserAdminRoutes({ identity, clock, log: log.child({ part: 'identity' }) }),
     createEdgeRoutes({ registry: edges, status, liveFlows, configs, pusher, operatorExists: async (id) => !!(await identity.getOperator(id)), log,
-      management }),
+      management, onConsumerRevoked: (username) => { broker?.disconnectConsumer(username); } }),
+    createSubjectRoutes({ registry: edges, status, configs, liveFlows, names: createInterfaceNameStore(kv),
+      subjectIdsWithSeries: async (op) => (await store.listSubjects(op)).map((x) => x.subjectId) }),
     createSeriesRoutes({ series: store, clock }),
     createHubHealthRoutes({
       mqttConnected: () => !!mqttClient?.connected(),

@@ -240,6 +240,17 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps) {
       return n;
     },
 
+    /** Closes every live connection of this consumer (it was revoked). Returns how many were closed. */
+    disconnectConsumer(username: string): number {
+      let n = 0;
+      for (const client of [...connected.values()]) {
+        const who = identities.get(client);
+        if (who?.kind === 'consumer' && who.username === username) { client.close(); n++; }
+      }
+      if (n) deps.log.info({ username, connections: n }, 'revoked consumer disconnected');
+      return n;
+    },
+
     connectedClientCount: () => connected.size,
 
     /** Refusal counters since start, plus gauges: connected clients, open sockets, locked usernames/addresses. */

@@ -165,6 +165,24 @@ export function createEdgeRegistry(deps: EdgeRegistryDeps) {
       return { consumer, credentials: { tenantId: operatorId, mqttUrl: deps.publicMqttUrl, username: record.username, password } };
     },
 
+    /** The operator's read-only consumers, without their password hashes. */
+    async listConsumers(operatorId: string): Promise<Omit<ConsumerRecord, 'secretHash'>[]> {
+      return (await collect(kv, prefixRange('mqtt-consumers/'))).map(([, v]) => decodeJson<ConsumerRecord>(v))
+        .filter((c) => c.operatorId === operatorId).map(({ secretHash: _h, ...c }) => c);
+    },
+
+    /**
+     * Revokes a consumer: its record is deleted, so verifyMqtt refuses its next CONNECT (the caller
+     * closes live connections). Another tenant's consumer answers NOT_FOUND like a missing one.
+     */
+    async revokeConsumer(operatorId: string, username: string): Promise<Omit<ConsumerRecord, 'secretHash'>> {
+      const c = username.startsWith('consumer-') && SAFE_ID.test(username) ? await getJson<ConsumerRecord>(consumerKey(username)) : undefined;
+      if (!c || c.operatorId !== operatorId) throw hubError('NOT_FOUND', `no consumer ${username}`);
+      await kv.write([{ type: 'del', key: consumerKey(username) }]);
+      const { secretHash: _h, ...consumer } = c;
+      return consumer;
+    },
+
     /** MQTT CONNECT check: a live edge or a consumer with the right password, else undefined. */
     async verifyMqtt(username: string, password: string): Promise<MqttIdentity | undefined> {
       if (!SAFE_ID.test(username)) return undefined;

@@ -11,7 +11,9 @@ import { loginNamesOf, userNamespace, PLATFORM_NAMESPACE, tenantNamespace, type 
 export interface Operator { operatorId: string; name: string; createdAtMs: number }
 export interface User { userId: string; username: string; role: Role; operatorId?: string; passwordHash: string; createdAtMs: number;
   /** The password was generated or reset by someone else: the user must set their own before anything else. */
-  mustChangePassword?: boolean }
+  mustChangePassword?: boolean;
+  /** Set while the user is disabled (user-admin-routes.ts): login refuses them; absent = enabled. */
+  disabledAtMs?: number }
 export interface Session { token: string; principal: Principal; expiresAtMs: number }
 /** What is stored of a session: never its token. */
 export interface StoredSession { principal: Principal; expiresAtMs: number }
@@ -131,6 +133,15 @@ export function createIdentityStore(kv: KeyValueStore) {
       if (!user) throw hubError('NOT_FOUND', `no user ${userId}`);
       const { mustChangePassword: _old, ...rest } = user;
       const updated: User = { ...rest, passwordHash: await hashPassword(password), ...(opts.mustChangePassword ? { mustChangePassword: true } : {}) };
+      await kv.write([{ type: 'put', key: `user/${userId}`, value: encodeJson(updated) }]);
+      return updated;
+    },
+    /** Disables (at nowMs) or enables a user; the caller ends a disabled user's sessions (deleteUserSessions). */
+    async setUserEnabled(userId: string, enabled: boolean, nowMs: number): Promise<User> {
+      const user = await getJson<User>(`user/${userId}`);
+      if (!user) throw hubError('NOT_FOUND', `no user ${userId}`);
+      const { disabledAtMs: _was, ...rest } = user;
+      const updated: User = enabled ? rest : { ...rest, disabledAtMs: user.disabledAtMs ?? nowMs };
       await kv.write([{ type: 'put', key: `user/${userId}`, value: encodeJson(updated) }]);
       return updated;
     },

@@ -47,6 +47,8 @@ export function createLoginAuthenticator(deps: { identity: IdentityStore; custom
       const user = await deps.identity.getUser(owner.userId);
       if (!user) return dummyCheck(password).then(() => undefined);
       if (!(await verifyPassword(password, user.passwordHash))) return undefined;
+      // A disabled user fails like a wrong password (after the same scrypt cost): no hint to a guesser.
+      if (user.disabledAtMs !== undefined) return undefined;
       return { userId: user.userId, username: user.username, role: user.role, operatorId: user.operatorId };
     }
     if (!deps.customers) return dummyCheck(password).then(() => undefined);
