@@ -6,6 +6,7 @@
  */
 import Router from '@koa/router';
 import type { Clock } from '../../common/clock';
+import type { SubscriptionResponse } from '../../common/api/subscription';
 import { hubError } from '../errors';
 import { assertOperatorAccess, OPERATOR_READERS, OPERATOR_WRITERS, requireRole } from '../http/principal';
 import { readBody } from '../http/request-body';
@@ -33,7 +34,7 @@ export function createCommerceRoutes(deps: Deps): Router {
 
   router.get(`${op}/subscription`, async (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId, OPERATOR_READERS);
-    ctx.body = { subscription: await service.getSubscriptionView(ctx.params.operatorId) };
+    ctx.body = { subscription: await service.getSubscriptionView(ctx.params.operatorId) } satisfies SubscriptionResponse;
   });
 
   router.put(`${op}/subscription`, async (ctx) => {
@@ -44,7 +45,7 @@ export function createCommerceRoutes(deps: Deps): Router {
       if (typeof tierId !== 'string') throw hubError('VALIDATION_FAILED', 'tierId: expected a string');
       await service.changeTier(operatorId, tierId);
     }
-    ctx.body = { subscription: await service.getSubscriptionView(operatorId) };
+    ctx.body = { subscription: await service.getSubscriptionView(operatorId) } satisfies SubscriptionResponse;
   });
 
   router.put(`${op}/active-customers`, async (ctx) => {
@@ -53,7 +54,7 @@ export function createCommerceRoutes(deps: Deps): Router {
     const { count } = readBody(ctx);
     if (typeof count !== 'number') throw hubError('VALIDATION_FAILED', 'count: expected an integer');
     await service.setActiveCustomers(operatorId, count);
-    ctx.body = { subscription: await service.getSubscriptionView(operatorId) };
+    ctx.body = { subscription: await service.getSubscriptionView(operatorId) } satisfies SubscriptionResponse;
   });
 
   const actions: Record<string, (operatorId: string) => Promise<unknown>> = {
@@ -69,7 +70,7 @@ export function createCommerceRoutes(deps: Deps): Router {
     const run = actions[action];
     if (!run) throw hubError('NOT_FOUND', `no add-on action ${action} (${Object.keys(actions).join(', ')})`);
     await run(operatorId);
-    ctx.body = { subscription: await service.getSubscriptionView(operatorId) };
+    ctx.body = { subscription: await service.getSubscriptionView(operatorId) } satisfies SubscriptionResponse;
   });
 
   router.put(`${op}/addons/netflow/visibility`, requireRole('super_admin'), async (ctx) => {
@@ -77,7 +78,7 @@ export function createCommerceRoutes(deps: Deps): Router {
     const { visible } = readBody(ctx);
     if (typeof visible !== 'boolean') throw hubError('VALIDATION_FAILED', 'visible: expected true or false');
     await service.setVisibility(operatorId, visible);
-    ctx.body = { subscription: await service.getSubscriptionView(operatorId) };
+    ctx.body = { subscription: await service.getSubscriptionView(operatorId) } satisfies SubscriptionResponse;
   });
 
   // Invoices, payments and credit notes: invoice-routes.ts.

@@ -16,6 +16,7 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { CreditNoteResponse, CreditNotesResponse, InvoiceResponse, InvoicesResponse, IssueCreditNoteResponse, PaymentResponse, RefundResponse } from '../../common/api/invoices';
 import { assertOperatorAccess, OPERATOR_READERS, requireRole } from '../http/principal';
 import { readBody } from '../http/request-body';
 import type { InvoiceService, WriteRequest } from './invoice-service';
@@ -44,11 +45,11 @@ export function createInvoiceRoutes(deps: { invoices: InvoiceService }): Router 
 
   router.get('/invoices', async (ctx) => {
     read(ctx);
-    ctx.body = { invoices: await invoices.listInvoices(ctx.params.operatorId) };
+    ctx.body = { invoices: await invoices.listInvoices(ctx.params.operatorId) } satisfies InvoicesResponse;
   });
   router.get('/invoices/:number', async (ctx) => {
     read(ctx);
-    ctx.body = { invoice: await invoices.getInvoice(ctx.params.operatorId, ctx.params.number) };
+    ctx.body = { invoice: await invoices.getInvoice(ctx.params.operatorId, ctx.params.number) } satisfies InvoiceResponse;
   });
   router.get('/invoices/:number/pdf', async (ctx) => {
     read(ctx);
@@ -57,24 +58,24 @@ export function createInvoiceRoutes(deps: { invoices: InvoiceService }): Router 
 
   router.post('/invoices/:number/payments', superAdmin, async (ctx) => {
     const { payment, replayed, invoice } = await invoices.recordPayment(ctx.params.operatorId, ctx.params.number, writeRequest(ctx));
-    created(ctx, replayed, { payment, invoice });
+    created(ctx, replayed, { payment, invoice } satisfies PaymentResponse);
   });
   router.post('/invoices/:number/refunds', superAdmin, async (ctx) => {
     const { payment, replayed, invoice } = await invoices.recordRefund(ctx.params.operatorId, ctx.params.number, writeRequest(ctx));
-    created(ctx, replayed, { refund: payment, invoice });
+    created(ctx, replayed, { refund: payment, invoice } satisfies RefundResponse);
   });
   router.post('/invoices/:number/credit-notes', superAdmin, async (ctx) => {
     const { creditNote, replayed, invoice } = await invoices.issueCreditNote(ctx.params.operatorId, ctx.params.number, writeRequest(ctx));
-    created(ctx, replayed, { creditNote, invoice });
+    created(ctx, replayed, { creditNote, invoice } satisfies IssueCreditNoteResponse);
   });
 
   router.get('/credit-notes', async (ctx) => {
     read(ctx);
-    ctx.body = { creditNotes: await invoices.listCreditNotes(ctx.params.operatorId) };
+    ctx.body = { creditNotes: await invoices.listCreditNotes(ctx.params.operatorId) } satisfies CreditNotesResponse;
   });
   router.get('/credit-notes/:number', async (ctx) => {
     read(ctx);
-    ctx.body = { creditNote: await invoices.getCreditNote(ctx.params.operatorId, ctx.params.number) };
+    ctx.body = { creditNote: await invoices.getCreditNote(ctx.params.operatorId, ctx.params.number) } satisfies CreditNoteResponse;
   });
   router.get('/credit-notes/:number/pdf', async (ctx) => {
     read(ctx);

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../common/clock';
+import type { LoginResponse, MeResponse, OperatorsResponse } from '../../common/api/session';
 import { CodedError } from '../../common/coded-error';
 import { hubError } from '../errors';
 import { assertOperatorAccess, principalOf, requireRole } from '../http/principal';
@@ -43,7 +44,7 @@ export function createIdentityRoutes(deps: Deps): Router {
     const expiresAtMs = nowMs + deps.sessionTtlHours * 3600_000;
     await deps.identity.putSession({ token, principal, expiresAtMs });
     setSessionCookie(ctx, token, expiresAtMs);
-    ctx.body = { token, principal, expiresAtMs };
+    ctx.body = { token, principal, expiresAtMs } satisfies LoginResponse;
   });
 
   router.post('/logout', async (ctx) => {
@@ -55,13 +56,13 @@ export function createIdentityRoutes(deps: Deps): Router {
 
   router.get('/me', async (ctx) => {
     // mustChangePassword: set by http/require-password-change.ts; the web UI then shows only the change page.
-    ctx.body = { principal: principalOf(ctx), mustChangePassword: ctx.state.mustChangePassword === true };
+    ctx.body = { principal: principalOf(ctx), mustChangePassword: ctx.state.mustChangePassword === true } satisfies MeResponse;
   });
 
   router.get('/operators', requireRole('super_admin', 'operator_admin', 'operator_readonly'), async (ctx) => {
     const p = principalOf(ctx);
     const all = await deps.identity.listOperators();
-    ctx.body = { operators: p.role === 'super_admin' ? all : all.filter((o) => o.operatorId === p.operatorId) };
+    ctx.body = { operators: p.role === 'super_admin' ? all : all.filter((o) => o.operatorId === p.operatorId) } satisfies OperatorsResponse;
   });
 
   router.post('/operators', requireRole('super_admin'), async (ctx) => {

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Logger } from '../../common/logger';
+import type { PasswordChangeResponse } from '../../common/api/session';
 import { hubError } from '../errors';
 import { assertOperatorAccess, principalOf } from '../http/principal';
 import { readBody } from '../http/request-body';
@@ -34,7 +35,7 @@ export function createPasswordRoutes(deps: Deps): Router {
     const endedSessions = await deps.identity.deleteUserSessions(user.userId, ctx.state.sessionToken as string | undefined);
     deps.log.info({ userId: user.userId, username: user.username, endedSessions, wasForced: !!user.mustChangePassword }, 'password changed');
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { ok: true, endedSessions };
+    ctx.body = { ok: true, endedSessions } satisfies PasswordChangeResponse;
   });
 
   router.post('/operators/:operatorId/users/:userId/password', async (ctx) => {
