@@ -80,6 +80,8 @@ export interface EdgeAgentConfig {
   threadQueueBytes: number;
   /** FLOWBILL_EDGE_READER_NICE: nice value of the UDP-reading thread only (threads=2; Linux nice is per thread); e.g. -5 so a busy box starves the worker, whose lag the queue absorbs, rather than the socket. Negative needs root or CAP_SYS_NICE; 0 leaves it. */
   readerNice: number;
+  /** FLOWBILL_EDGE_UDP_READER: how datagrams are read. 'native': the C addon (edge/receive/native/, `npm run build:native`) reads the socket with recvmmsg on its own thread into a shared ring; 'node': Node's dgram; 'auto' (default): native when built, else node with one info line saying why. */
+  udpReader: 'auto' | 'native' | 'node';
 }
 
 type KeySpec =
@@ -120,6 +122,7 @@ const SPEC: { [K in keyof EdgeAgentConfig]: KeySpec & { env: string } } = {
   threads: { env: 'FLOWBILL_EDGE_THREADS', kind: 'int', def: 2, min: 1, max: 2 },
   threadQueueBytes: { env: 'FLOWBILL_EDGE_THREAD_QUEUE_BYTES', kind: 'int', def: 64 * 1024 * 1024, min: 1024 * 1024, max: 4 * 1024 * 1024 * 1024 },
   readerNice: { env: 'FLOWBILL_EDGE_READER_NICE', kind: 'int', def: 0, min: -20, max: 19 },
+  udpReader: { env: 'FLOWBILL_EDGE_UDP_READER', kind: 'string', def: 'auto', pattern: /^(auto|native|node)$/, expect: 'auto, native or node' },
 };
 
 function parseValue(key: string, spec: KeySpec, raw: unknown, source: string): string | number {
