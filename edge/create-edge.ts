@@ -25,7 +25,8 @@ import { aggregatorCheckpointOps, loadAggregatorState } from './aggregate/aggreg
 import { createTopTalkers } from './aggregate/top-talkers';
 import { createOutbox } from './outbox/outbox';
 import { createMqttSummaryPublisher, type MqttConnect } from './publish/mqtt-summary-publisher';
-import { createUdpReceiver, type UdpReceiver } from './receive/udp-receiver';
+import type { UdpReceiver } from './receive/udp-receiver';
+import { createConfiguredUdpReceiver } from './receive/choose-udp-reader';
 import { createRefusalCounter, flowBoundsFromConfig, outOfBoundsReason } from './validate/flow-bounds';
 
 export interface EdgeDeps {
@@ -276,6 +277,7 @@ export function createEdge(deps: EdgeDeps): Edge {
           ifIndex: c.ifIndex, ifSpeed: c.ifSpeed, inOctets: c.inOctets, outOctets: c.outOctets, inErrors: c.inErrors,
           outErrors: c.outErrors, inDiscards: c.inDiscards, outDiscards: c.outDiscards, ifStatus: c.ifStatus, lastSeenMs: c.lastSeenMs,
         })),
+        interfaceNames: e.interfaceNames ?? [],
       })),
       configVersion: collection.version,
       collectionPaused: collection.collectionPaused,
@@ -316,8 +318,8 @@ export function createEdge(deps: EdgeDeps): Edge {
       }
       if (publisher) await publisher.start();
       if (deps.listenUdp !== false) {
-        udp = createUdpReceiver({
-          host: config.udpHost, port: config.udpPort, recvBufferBytes: config.udpRecvBufferBytes,
+        udp = createConfiguredUdpReceiver(config.udpReader, { // native (C, recvmmsg) or Node dgram; ring bounded like the threads' queue
+          ringBytes: config.threadQueueBytes, host: config.udpHost, port: config.udpPort, recvBufferBytes: config.udpRecvBufferBytes,
           log: log.child({ module: 'receive' }), onDatagram: ingest,
         });
         const bound = await udp.start();
@@ -325,8 +327,8 @@ export function createEdge(deps: EdgeDeps): Edge {
         udpRecvBufferBytes = bound.recvBufferBytes;
         log.info({ address: bound.address, port: bound.port, recvBufferBytes: bound.recvBufferBytes }, 'listening for NetFlow/IPFIX');
         if (config.sflowPort >= 0) {
-          sflowUdp = createUdpReceiver({
-            host: config.udpHost, port: config.sflowPort, recvBufferBytes: config.udpRecvBufferBytes,
+          sflowUdp = createConfiguredUdpReceiver(config.udpReader, {
+            ringBytes: config.threadQueueBytes, host: config.udpHost, port: config.sflowPort, recvBufferBytes: config.udpRecvBufferBytes,
             log: log.child({ module: 'receive-sflow' }), onDatagram: (d, e) => ingest(d, e, 'sflow'),
           });
           const sf = await sflowUdp.start();

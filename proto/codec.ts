@@ -97,6 +97,15 @@ export interface ExporterStatus {
   datagramsLost?: number;
   samplesDropped?: number;
   ifCounters?: InterfaceCounters[];
+  /** ifName/ifDescr from the exporter's options data (IE 82/83), per ifIndex; capped on the edge. */
+  interfaceNames?: InterfaceName[];
+}
+
+/** One interface's names as the exporter sent them (see InterfaceName in flowbill.proto). */
+export interface InterfaceName {
+  ifIndex: number;
+  name: string;
+  description: string;
 }
 
 /** sFlow generic interface counters of one interface (see InterfaceCounters in flowbill.proto). */

@@ -9,6 +9,7 @@ import type { FlowRecord } from './flow-record';
 import { decodeIpfix } from './ipfix';
 import { decodeNetflowV5 } from './netflow-v5';
 import { decodeNetflowV9 } from './netflow-v9';
+import { createInterfaceNameTable } from './interface-names';
 import { createRecencyQueue } from './recency-queue';
 import { compileTemplate, MAX_RECORD_LENGTH, sameDefinition, type TemplateField, type TemplatePlan } from './template-plan';
 
@@ -42,6 +43,9 @@ export interface FlowDecoderOptions {
   maxDomains?: number;
   /** Estimated heap bytes of compiled templates over all exporters (default 32 MiB: ~38k typical templates). */
   maxTemplateBytes?: number;
+  /** Interface names (options data, IE 82/83) kept per exporter (default 1024) and over all (default 8192: they go in the status message). */
+  maxInterfaceNamesPerExporter?: number;
+  maxInterfaceNames?: number;
 }
 
 /** RFC 3954 / RFC 7011: at most (65535 - 4 - 4) / 4 field specifiers fit in one template. */
@@ -102,6 +106,12 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
       `flow decoder table full or idle: evicting the least recently used entry (${kind})`);
   }
 
+  const interfaceNames = createInterfaceNameTable({
+    maxPerExporter: Math.max(1, opts.maxInterfaceNamesPerExporter ?? 1024),
+    maxTotal: Math.max(1, opts.maxInterfaceNames ?? 8192),
+    refused: (detail) => evicted('interface-name', detail),
+  });
+
   function dropTemplate(slot: TemplateSlot): void {
     const domain = slot.domain;
     if (domain.templates.get(slot.plan.templateId) === slot) domain.templates.delete(slot.plan.templateId);
@@ -128,6 +138,7 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
     exporter.pendingBytes = 0;
     exporters.delete(exporter.address);
     exporterOrder.delete(exporter);
+    interfaceNames.forget(exporter.address);
   }
 
   function forgetHeld(exporter: ExporterState, held: PendingSet): void {
@@ -233,6 +244,9 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
         evicted('sampler', { exporter: domain.exporter.address, maxSamplersPerDomain: maxSamplers });
       }
       samplers.set(samplerId, rate);
+    },
+    setInterfaceName(exporter, ifIndex, entry) {
+      interfaceNames.set(exporter.address, ifIndex, entry);
     },
     storeTemplate(exporter, domain, templateId, fields: TemplateField[], isOptions, definition, out) {
       const existing = domain.templates.get(templateId);
@@ -417,6 +431,7 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
         stats.push({
           address: e.address, netflowVersion: e.version, packets: e.packets, flows: e.flows, bytes: e.bytes,
           sequenceGaps: e.sequenceGaps, lastSeenMs: e.lastSeenMs, templates, samplingRate,
+          interfaceNames: interfaceNames.of(e.address),
         });
       }
       return stats;

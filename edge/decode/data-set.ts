@@ -3,6 +3,7 @@ import type { DecodeSession, DomainState, ExporterState, MessageTime } from './d
 import type { FlowRecord } from './flow-record';
 import { parseFrameSection, type SampledPacketHeader } from './frame-section';
 import { Role } from './information-elements';
+import { readInterfaceNames } from './interface-names';
 import { layoutVariableRecord, type TemplatePlan } from './template-plan';
 import { initRelativeToUnixMs, uptimeToUnixMs } from './uptime-time';
 
@@ -272,7 +273,7 @@ function samplingRateOf(
   return 0;
 }
 
-/** Options data: remember the sampler's rate and the system init time. */
+/** Options data: remember the sampler's rate, the system init time and interface names. */
 export function applyOptionsRecord(
   session: DecodeSession, exporter: ExporterState,
   domain: DomainState, plan: TemplatePlan, view: DataView, base: number,
@@ -288,4 +289,9 @@ export function applyOptionsRecord(
   }
   const init = rf[Role.systemInitMs];
   if (init >= 0) domain.systemInitMs = readUint(view, base + offsets[init], lengths[init]);
+  const nameFields = plan.interfaceNames;
+  if (nameFields !== null) {
+    const names = readInterfaceNames(nameFields, view, base, offsets, lengths);
+    if (names !== null) session.setInterfaceName(exporter, names.ifIndex, names.entry);
+  }
 }

@@ -1,5 +1,6 @@
 import type { DecoderCounters } from './flow-decoder';
 import type { FlowRecord } from './flow-record';
+import type { InterfaceNameEntry } from './interface-names';
 import { createRecencyQueue, type Recent, type RecencyQueue } from './recency-queue';
 import { createSequenceTracker, type SequenceTracker } from './sequence-tracker';
 import type { TemplateField, TemplatePlan } from './template-plan';
@@ -111,6 +112,10 @@ export interface DecodeSession {
   domainOf(exporter: ExporterState, version: number, domainId: number): DomainState;
   /** Remember a sampler's rate (already checked: finite, >= 1) within the domain's sampler cap. */
   setSampler(domain: DomainState, samplerId: number, rate: number): void;
+  /** Remember an interface's names from options data (already cleaned), within the name table's caps. */
+  setSampler(domain: DomainState, samplerId: number, rate: number): void;
+  /** Remember an interface's names from options data (already cleaned), within the name table's caps. */
+  setInterfaceName(exporter: ExporterState, ifIndex: number, entry: InterfaceNameEntry): void;
   /** Count one malformed input and log it once per (exporter, kind). */
   fail(exporter: string, kind: string, detail?: Record<string, unknown>): void;
   /** Cache a (data or options) template and decode data held for it into `out`. */

@@ -21,6 +21,8 @@ export interface ExporterDecodeStats {
   samplesDropped?: number;
   /** sFlow: the last generic interface counters (counter samples) per ifIndex. */
   ifCounters?: InterfaceCountersStatus[];
+  /** NetFlow v9/IPFIX: ifName/ifDescr per ifIndex from options data (IE 82/83), bounded and capped. */
+  interfaceNames?: { ifIndex: number; name: string; description: string }[];
 }
 
 export interface DecoderCounters {

@@ -1,4 +1,5 @@
 import { ANY_WIDTH, ROLE_COUNT, ROLE_OF_IE, ROLE_WIDTH, UINT_WIDTH } from './information-elements';
+import { interfaceNameFieldsOf, type InterfaceNameFields } from './interface-names';
 
 /** RFC 7011 §7: a field length of 65535 marks a variable-length field. */
 export const VARIABLE_LENGTH = 0xffff;
@@ -41,6 +42,8 @@ export interface TemplatePlan {
    */
   badRoleFields: number;
   firstBadRoleField: { id: number; length: number } | null;
+  /** Options templates that carry interface names (IE 82/83 keyed by an ifIndex): where they are; else null. */
+  interfaceNames: InterfaceNameFields | null;
 }
 
 /** True when a field of this declared length can be read for a role of this width (ROLE_WIDTH). */
@@ -100,6 +103,7 @@ export function compileTemplate(
     definition,
     badRoleFields,
     firstBadRoleField,
+    interfaceNames: isOptions ? interfaceNameFieldsOf(fields) : null,
   };
 }
 

@@ -56,6 +56,9 @@ export function saneExporterStatus(e: ExporterStatus): ExporterStatus {
     datagramsLost: uint64Count(e.datagramsLost),
     samplesDropped: uint64Count(e.samplesDropped),
     ifCounters: (Array.isArray(e.ifCounters) ? e.ifCounters : []).map(saneInterfaceCounters),
+    interfaceNames: (Array.isArray(e.interfaceNames) ? e.interfaceNames : []).map((n) => ({
+      ifIndex: uint32Value(n.ifIndex), name: text(n.name), description: text(n.description),
+    })),
   };
 }
 
