@@ -5,11 +5,12 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { systemClock } from '../common/clock';
+import { systemClock, type Clock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
 import type { Logger } from '../common/logger';
+import type { Timers } from '../common/ticker';
 import { loadEdgeConfig } from '../edge/config';
-import { createEdge } from '../edge/create-edge';
+import { createEdge, type Edge } from '../edge/create-edge';
 import { createDemoExporter, DEMO_IP_GROUPS } from '../edge/demo/demo-exporter';
 
 export interface LocalStackOptions {
@@ -22,6 +23,16 @@ export interface LocalStackOptions {
   udpPort: number;
   demo: boolean;
   log: Logger;
+  /**
+   * The hub's clock. The edge and the demo run on it too: under FLOWBILL_CLOCK the hub's time is not
+   * the system's, and an edge on the system clock stamped buckets hours away from the hub's trial
+   * (refused as before the trial, or deferred as in the future). Default: the system clock.
+   */
+  clock?: Clock;
+  /** The edge's and the demo's interval timers (tests drive them with the clock). Default: the process's. */
+  timers?: Timers;
+  /** The edge's sFlow port (default 6343; 0 picks a free one, -1 none). */
+  sflowPort?: number;
 }
 
 const OPERATOR = 'demo';
@@ -47,7 +58,8 @@ function apiClient(httpUrl: string) {
   };
 }
 
-export async function startLocalStack(opts: LocalStackOptions): Promise<{ stop(): Promise<void> }> {
+/** edge: the in-process edge, for its status (tests wait for its outbox to drain). */
+export async function startLocalStack(opts: LocalStackOptions): Promise<{ edge: Edge; stop(): Promise<void> }> {
   const { log } = opts;
   const api = apiClient(opts.httpUrl);
   if (opts.adminPassword === undefined) throw new Error('--with-edge sets the local edge up as admin: set FLOWBILL_ADMIN_PASSWORD, or use --demo');
@@ -76,21 +88,24 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<{ stop()
       edgeId: credentials.edgeId, tenantId: credentials.tenantId, mqttUrl: opts.mqttUrl,
       mqttUsername: credentials.username, mqttPassword: credentials.password,
       udpHost: '127.0.0.1', udpPort: opts.udpPort, dataDir: opts.edgeDataDir,
+      ...(opts.sflowPort === undefined ? {} : { sflowPort: opts.sflowPort }),
       // The demo closes buckets soon after their end so the first ones show within a minute or two.
       ...(opts.demo ? { closeGraceSec: 10 } : {}),
     },
   });
   const kv = await openLevelKvStore(path.join(opts.edgeDataDir, 'state'));
-  const edge = createEdge({ config, clock: systemClock, log: log.child({ component: 'edge' }), kv });
+  const clock = opts.clock ?? systemClock;
+  const edge = createEdge({ config, clock, timers: opts.timers, log: log.child({ component: 'edge' }), kv });
   const udpPort = (await edge.start()).udpPort ?? opts.udpPort;
   log.info({ edgeId: config.edgeId, udpPort }, `local edge listening for NetFlow/IPFIX on udp 127.0.0.1:${udpPort}`);
 
-  const demo = opts.demo ? createDemoExporter({ host: '127.0.0.1', port: udpPort, log: log.child({ component: 'demo' }) }) : undefined;
+  const demo = opts.demo ? createDemoExporter({ host: '127.0.0.1', port: udpPort, clock, timers: opts.timers, log: log.child({ component: 'demo' }) }) : undefined;
   if (demo) await demo.start();
   const adminLogin = opts.demo && !process.env.FLOWBILL_ADMIN_PASSWORD ? `admin / ${opts.adminPassword}` : 'admin / <FLOWBILL_ADMIN_PASSWORD>';
   log.info(`log in at ${opts.httpUrl} as noc / flowbill (operator "demo") or ${adminLogin}`);
 
   return {
+    edge,
     async stop() {
       if (demo) await demo.stop();
       await edge.stop();

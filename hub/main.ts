@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   log.info({ httpUrl, mqttUrl, publicMqttUrl: config.publicMqttUrl, dataDir: path.resolve(config.dataDir) }, `flowbill hub ready: web UI and API at ${httpUrl}, MQTT at ${mqttUrl}${demoLogin}`);
   const localStack = withEdge
     ? await startLocalStack({
-      httpUrl, mqttUrl, adminPassword: config.adminPassword, demo, log,
+      httpUrl, mqttUrl, adminPassword: config.adminPassword, demo, log, clock,
       edgeDataDir: process.env.FLOWBILL_EDGE_DATA_DIR ?? path.join(path.dirname(path.resolve(config.dataDir)), 'edge'),
       udpPort: Number(process.env.FLOWBILL_EDGE_UDP_PORT ?? 2055),
     })

@@ -15,6 +15,7 @@ import type { Clock } from '../../common/clock';
 import { systemClock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
 import { silentLogger, createLogger } from '../../common/logger';
+import { systemTimers, type Timers } from '../../common/ticker';
 import { buildV9Datagram, V9_MAX_RECORDS, type V9Flow } from './netflow-v9-writer';
 
 export interface DemoCustomer { name: string; prefix: [number, number, number]; hostBase: number; hostCount: number; ifIndex: number; peakBitsPerSec: number }
@@ -36,6 +37,8 @@ export interface DemoExporterOptions {
   host: string;
   port: number;
   clock?: Clock;
+  /** The send interval's timer; tests pass manual timers and move them with the clock. */
+  timers?: Timers;
   log?: Logger;
   /** Number of simulated routers (1-8). */
   exporters?: number;
@@ -83,7 +86,15 @@ export function createDemoExporter(opts: DemoExporterOptions): DemoExporter {
     bootMs: clock.nowMs() - 3_600_000 * (5 + i), socket: undefined as dgram.Socket | undefined,
   }));
   let shared: dgram.Socket | undefined;
-  let timer: ReturnType<typeof setInterval> | undefined;
+  const timers = opts.timers ?? systemTimers;
+  let timer: unknown;
+  /**
+   * No flow starts before the exporter did. A real router's first export can carry flows that began
+   * earlier, but the demo's are invented: backdating them into the 5-minute slot before `npm start`
+   * put a few bytes in a slot before the add-on's trial began, which the hub rightly refused
+   * (a REJECTED batch in a first run's log).
+   */
+  let startedMs = -Infinity;
   const stats: DemoExporterStats = { packets: 0, flows: 0, bytes: 0, exporters: [] };
 
   function ip4(a: number, b: number, c: number, d: number): Uint8Array { return Uint8Array.of(a, b, c, d); }
@@ -101,8 +112,8 @@ export function createDemoExporter(opts: DemoExporterOptions): DemoExporter {
       const packets = Math.max(1, Math.round(bytes / (download ? 1300 : 400)));
       const host = ip4(cust.prefix[0], cust.prefix[1], cust.prefix[2], cust.hostBase + Math.floor(rand() * cust.hostCount));
       const remote = ip4(1 + Math.floor(rand() * 222), Math.floor(rand() * 256), Math.floor(rand() * 256), 1 + Math.floor(rand() * 254));
-      const durationMs = Math.floor(rand() * 10_000);
-      const endMs = nowMs - Math.floor(rand() * 500);
+      const endMs = Math.max(startedMs, nowMs - Math.floor(rand() * 500));
+      const durationMs = Math.min(Math.floor(rand() * 10_000), endMs - startedMs);
       const service = [443, 443, 443, 80, 53, 1935, 3478][Math.floor(rand() * 7)];
       flows.push(download
         ? { src: remote, dst: host, inputIf: UPLINK_IF, outputIf: cust.ifIndex, packets, bytes, startMs: endMs - durationMs, endMs, srcPort: service, dstPort: 32768 + Math.floor(rand() * 28000), protocol: service === 53 || service === 3478 ? 17 : 6 }
@@ -157,11 +168,12 @@ export function createDemoExporter(opts: DemoExporterOptions): DemoExporter {
       if (routers.some((r) => !r.socket)) shared = await bindTo(undefined);
       stats.exporters = routers.map((r) => (r.socket ? r.address : `shared socket, source id ${r.sourceId}`));
       log.info({ target: `${opts.host}:${opts.port}`, exporters: stats.exporters }, 'demo exporter sending NetFlow v9');
+      startedMs = clock.nowMs();
       await tick();
-      timer = setInterval(() => { void tick(); }, intervalMs);
+      timer = timers.setInterval(() => { void tick(); }, intervalMs);
     },
     async stop() {
-      if (timer) clearInterval(timer);
+      if (timer !== undefined) timers.clearInterval(timer);
       timer = undefined;
       for (const s of [...routers.map((r) => r.socket), shared]) if (s) await new Promise<void>((r) => s.close(() => r()));
       for (const r of routers) r.socket = undefined;
