@@ -16,6 +16,8 @@ import { createEdgeConfigPusher } from './edges/edge-config-pusher';
 import { createEdgeRegistry, type EdgeRegistry } from './edges/edge-registry';
 import { createEdgeExporterIndex } from './edges/edge-exporter-index';
 import { createEdgeRoutes } from './edges/edge-routes';
+import { createInterfaceNameStore } from './edges/interface-name-store';
+import { createSubjectRoutes } from './edges/subject-routes';
 import { createEdgeStatusTracker } from './edges/edge-status-tracker';
 import { createLiveFlowsCache } from './edges/live-flows-cache';
 import { createSubjectManagement } from './edges/subject-management';
@@ -221,6 +223,8 @@ export function createHub(deps: HubDeps) {
     createUserAdminRoutes({ identity, clock, log: log.child({ part: 'identity' }) }),
     createEdgeRoutes({ registry: edges, status, liveFlows, configs, pusher, operatorExists: async (id) => !!(await identity.getOperator(id)), log,
       management, onConsumerRevoked: (username) => { broker?.disconnectConsumer(username); } }),
+    createSubjectRoutes({ registry: edges, status, configs, liveFlows, names: createInterfaceNameStore(kv),
+      subjectIdsWithSeries: async (op) => (await store.listSubjects(op)).map((x) => x.subjectId) }),
     createSeriesRoutes({ series: store, clock }),
     createHubHealthRoutes({
       mqttConnected: () => !!mqttClient?.connected(),
