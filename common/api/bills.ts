@@ -78,9 +78,13 @@ export interface BillRunProgress {
   startedAtMs: number;
   /** Absent while the run is going. */
   finishedAtMs?: number;
-  /** Bills that fell due in this run for the operator; done = made (or found already made); failed: retried next run. */
+  /**
+   * Bills that fell due in this run for the operator; done: made or found already made (a generate-now
+   * bill, a retried run); made: new in this run; failed: retried at the next run.
+   */
   due: number;
   done: number;
+  made: number;
   failed: number;
   /** Report mails handed to the outbox after the run (all operators). */
   mailed?: number;

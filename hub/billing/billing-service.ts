@@ -53,7 +53,7 @@ export function createBillingService(deps: BillingServiceDeps) {
   const mailQueue = createSerialQueue();
   let mailWaiting: Promise<number> | undefined;
   // The last bill run, per operator: bills due, made, failed (GET …/bill-runs/latest; in memory).
-  let lastRun: { startedAtMs: number; finishedAtMs?: number; mailed?: number; perOperator: Map<string, { due: number; done: number; failed: number }> } | undefined;
+  let lastRun: { startedAtMs: number; finishedAtMs?: number; mailed?: number; perOperator: Map<string, { due: number; done: number; made: number; failed: number }> } | undefined;
 
   async function requirePlan(operatorId: string, planId: string): Promise<BillPlan> {
     const plan = await store.getPlan(operatorId, planId);
@@ -324,9 +324,9 @@ export function createBillingService(deps: BillingServiceDeps) {
         for (const due of dueBills(plan, afterSec, atSec, deps.graceSec)) work.push({ due, plan });
       }
       const coverageMemo = new Map<string, Promise<number | undefined>>();
-      const perOperator = new Map<string, { due: number; done: number; failed: number }>();
+      const perOperator = new Map<string, { due: number; done: number; made: number; failed: number }>();
       for (const { due } of work) {
-        const p = perOperator.get(due.operatorId) ?? { due: 0, done: 0, failed: 0 };
+        const p = perOperator.get(due.operatorId) ?? { due: 0, done: 0, made: 0, failed: 0 };
         p.due++;
         perOperator.set(due.operatorId, p);
       }
@@ -339,7 +339,7 @@ export function createBillingService(deps: BillingServiceDeps) {
           const { due, plan } = work[next++]!;
           const progress = perOperator.get(due.operatorId)!;
           try {
-            if ((await generate(due, plan, coverageMemo)).created) generated++;
+            if ((await generate(due, plan, coverageMemo)).created) { generated++; progress.made++; }
             progress.done++;
           } catch (err) {
             failed++;
@@ -367,11 +367,11 @@ export function createBillingService(deps: BillingServiceDeps) {
     /** This operator's part of the last bill run since the hub started (undefined: none yet). */
     lastRunProgress(operatorId: string): BillRunProgress | undefined {
       if (!lastRun) return undefined;
-      const p = lastRun.perOperator.get(operatorId) ?? { due: 0, done: 0, failed: 0 };
+      const p = lastRun.perOperator.get(operatorId) ?? { due: 0, done: 0, made: 0, failed: 0 };
       return {
         startedAtMs: lastRun.startedAtMs,
         ...(lastRun.finishedAtMs !== undefined ? { finishedAtMs: lastRun.finishedAtMs } : {}),
-        due: p.due, done: p.done, failed: p.failed,
+        due: p.due, done: p.done, made: p.made, failed: p.failed,
         ...(lastRun.mailed !== undefined ? { mailed: lastRun.mailed } : {}),
       };
     },
