@@ -1,7 +1,21 @@
+// @ts-check
 // The one way pages talk to the hub: JSON over fetch, session in the HttpOnly cookie fb_session.
 // Every failure becomes an ApiError carrying the hub's {error:{code,message}} so pages can show it as is.
 
+/**
+ * @typedef {object} ApiOptions
+ * @property {string} [method] GET unless given
+ * @property {unknown} [body] sent as JSON
+ * @property {Record<string, unknown>} [query] added to the URL (see apiUrl)
+ */
+
 export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status; 0 when the hub did not answer
+   * @param {string} code the hub's error code (hub/errors.ts), or HTTP_<status> / NETWORK / NOT_JSON
+   * @param {string} message
+   * @param {string} path the URL called
+   */
   constructor(status, code, message, path) {
     super(message);
     this.name = 'ApiError';
@@ -17,7 +31,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Resolve "/operators/x/bills" to "/api/v1/operators/x/bills"; full "/api/..." paths stay as they are. */
+/**
+ * Resolve "/operators/x/bills" to "/api/v1/operators/x/bills"; full "/api/..." paths stay as they are.
+ * @param {string} path
+ * @param {Record<string, unknown>} [query] empty, null and undefined values are left out
+ * @returns {string}
+ */
 export function apiUrl(path, query) {
   let url = path.startsWith('/api/') ? path : `/api/v1${path}`;
   if (query) {
@@ -32,6 +51,11 @@ export function apiUrl(path, query) {
 /**
  * Call the hub. Resolves to the parsed JSON body; rejects with ApiError. A 401 outside /login also
  * fires "flowbill:unauthenticated" on window, which the app shell answers with the login page.
+ * The result is `any`: give the variable the route's shape from common/api (JSDoc type), so a page
+ * reads only fields the hub's route promises (see common/api/index.ts).
+ * @param {string} path
+ * @param {ApiOptions} [options]
+ * @returns {Promise<any>}
  */
 export async function api(path, { method = 'GET', body, query } = {}) {
   const url = apiUrl(path, query);
@@ -44,7 +68,7 @@ export async function api(path, { method = 'GET', body, query } = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new ApiError(0, 'NETWORK', `the hub did not answer (${err && err.message ? err.message : 'network error'})`, url);
+    throw new ApiError(0, 'NETWORK', `the hub did not answer (${err instanceof Error && err.message ? err.message : 'network error'})`, url);
   }
   const type = res.headers.get('content-type') || '';
   let data;

@@ -1,11 +1,15 @@
+// @ts-check
 // Display formatting shared by every page: rates with SI units, UTC times, money from minor units.
 // Pure functions (no DOM), so they are unit-tested in Node as well.
 // currencies.js is not a file: the hub serves its own ISO 4217 table (common/money.ts) under that name.
 import { CURRENCY_EXPONENTS } from './currencies.js';
 
+/** A number as the API sends it; null/undefined (and non-numbers) format as '—'. @typedef {number | string | null | undefined} Numberish */
+
 const BPS_UNITS = ['bps', 'kbps', 'Mbps', 'Gbps', 'Tbps'];
 
 /** Bits per second with an SI unit (1 kbps = 1000 bps, as carriers bill): 1234567 → "1.23 Mbps". */
+/** @param {Numberish} bitsPerSec */
 export function formatBps(bitsPerSec) {
   if (bitsPerSec === null || bitsPerSec === undefined || !Number.isFinite(Number(bitsPerSec))) return '—';
   let v = Number(bitsPerSec);
@@ -20,6 +24,7 @@ export function formatBps(bitsPerSec) {
 const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
 
 /** Bytes with an SI unit: 1500000 → "1.50 MB". */
+/** @param {Numberish} bytes */
 export function formatBytes(bytes) {
   if (bytes === null || bytes === undefined || !Number.isFinite(Number(bytes))) return '—';
   let v = Number(bytes);
@@ -29,14 +34,20 @@ export function formatBytes(bytes) {
 }
 
 /** Integer with thousands separators, locale-independent: 1234567 → "1,234,567". */
+/** @param {Numberish} n */
 export function formatCount(n) {
   if (n === null || n === undefined || !Number.isFinite(Number(n))) return '—';
   return String(Math.trunc(Number(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** @param {number} n */
 function pad2(n) { return String(n).padStart(2, '0'); }
 
-/** A UTC timestamp from milliseconds: "2026-11-23 15:30 UTC" (seconds only when asked). */
+/**
+ * A UTC timestamp from milliseconds: "2026-11-23 15:30 UTC" (seconds only when asked).
+ * @param {Numberish} ms
+ * @param {{ seconds?: boolean }} [options]
+ */
 export function formatUtc(ms, { seconds = false } = {}) {
   if (ms === null || ms === undefined || !Number.isFinite(Number(ms))) return '—';
   const d = new Date(Number(ms));
@@ -46,12 +57,17 @@ export function formatUtc(ms, { seconds = false } = {}) {
 }
 
 /** A UTC calendar date from milliseconds: "2026-11-23". */
+/** @param {Numberish} ms */
 export function formatUtcDate(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(Number(ms))) return '—';
   return formatUtc(ms).slice(0, 10);
 }
 
-/** "3 min ago" / "2 h ago" relative to nowMs; the exact UTC time goes in a title attribute. */
+/**
+ * "3 min ago" / "2 h ago" relative to nowMs; the exact UTC time goes in a title attribute.
+ * @param {Numberish} ms
+ * @param {number} nowMs
+ */
 export function formatAgo(ms, nowMs) {
   if (ms === null || ms === undefined || !Number.isFinite(Number(ms)) || Number(ms) <= 0) return 'never';
   const s = Math.max(0, Math.round((nowMs - Number(ms)) / 1000));
@@ -65,14 +81,21 @@ export function formatAgo(ms, nowMs) {
  * The currency's minor-unit exponent (JPY 0, USD 2, KWD 3, CLF 4) from the hub's ISO 4217 table, or
  * undefined for a code that is not an active ISO currency (no guess: 2 decimals would be wrong for
  * KWD-like codes). An exponent sent by the API wins.
+ * @param {string | null | undefined} currency
+ * @param {number | null} [exponentFromApi]
+ * @returns {number | undefined}
  */
 export function currencyExponent(currency, exponentFromApi) {
-  if (Number.isInteger(exponentFromApi) && exponentFromApi >= 0) return exponentFromApi;
+  if (typeof exponentFromApi === 'number' && Number.isInteger(exponentFromApi) && exponentFromApi >= 0) return exponentFromApi;
   const code = String(currency ?? '').toUpperCase();
   return Object.hasOwn(CURRENCY_EXPONENTS, code) ? CURRENCY_EXPONENTS[code] : undefined;
 }
 
-/** An active ISO 4217 currency code, as the hub accepts it for bill plans and the price book. */
+/**
+ * An active ISO 4217 currency code, as the hub accepts it for bill plans and the price book.
+ * @param {unknown} code
+ * @returns {code is string}
+ */
 export function isCurrency(code) {
   return typeof code === 'string' && Object.hasOwn(CURRENCY_EXPONENTS, code);
 }
@@ -81,6 +104,9 @@ export function isCurrency(code) {
  * Money from integer minor units, with integer arithmetic only (no float rounding of money):
  * (123456, 'USD') → "1,234.56 USD"; (1500, 'JPY') → "1,500 JPY"; (1234, 'KWD') → "1.234 KWD".
  * A code that is not an ISO currency (and no exponent from the API) shows the bare minor units, marked.
+ * @param {number | bigint | string | null | undefined} amountMinor
+ * @param {string | null | undefined} currency
+ * @param {number | null} [exponent]
  */
 export function formatMoney(amountMinor, currency, exponent) {
   if (amountMinor === null || amountMinor === undefined || amountMinor === '') return '—';
@@ -90,7 +116,7 @@ export function formatMoney(amountMinor, currency, exponent) {
   const e = currencyExponent(currency, exponent);
   const neg = big < 0n;
   if (neg) big = -big;
-  const group = (s) => s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const group = (/** @type {string} */ s) => s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   if (e === undefined) return `${neg ? '-' : ''}${group(big.toString())}${code} (minor units)`;
   const digits = big.toString().padStart(e + 1, '0');
   const whole = group(digits.slice(0, digits.length - e));
@@ -98,7 +124,11 @@ export function formatMoney(amountMinor, currency, exponent) {
   return `${neg ? '-' : ''}${whole}${frac}${code}`;
 }
 
-/** Bytes over a bucket as an average rate: bytes * 8 / seconds. */
+/**
+ * Bytes over a bucket as an average rate: bytes * 8 / seconds.
+ * @param {number | string} bytes
+ * @param {number} [durationSec]
+ */
 export function bytesToBps(bytes, durationSec = 300) {
   return (Number(bytes) * 8) / durationSec;
 }
@@ -107,6 +137,10 @@ export function bytesToBps(bytes, durationSec = 300) {
  * "49.99" in USD → 4999 minor units, by string arithmetic (no float rounding of money). Refuses more
  * decimals than the currency has; returns undefined for anything that is not a plain amount, or for a
  * code that is not an ISO currency.
+ * @param {string} text
+ * @param {string | null | undefined} currency
+ * @param {number | null} [exponent]
+ * @returns {number | undefined}
  */
 export function parseMoneyToMinor(text, currency, exponent) {
   const e = currencyExponent(currency, exponent);
@@ -116,7 +150,11 @@ export function parseMoneyToMinor(text, currency, exponent) {
   return Number(m[1] + (m[2] || '').padEnd(e, '0'));
 }
 
-/** "250" Mbps → 250000000 bps; "1.5" → 1500000. Undefined unless a positive number. */
+/**
+ * "250" Mbps → 250000000 bps; "1.5" → 1500000. Undefined unless a positive number.
+ * @param {string} text
+ * @returns {number | undefined}
+ */
 export function parseMbpsToBps(text) {
   const m = /^(\d{1,9})(?:\.(\d{0,6}))?$/.exec(String(text).trim());
   if (!m) return undefined;
