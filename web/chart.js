@@ -1,3 +1,4 @@
+// @ts-check
 // Speed-time charts on uPlot (small and fast: thousands of 5-minute points draw in milliseconds).
 // Times are UTC, the y axis is bits per second with SI units, and horizontal reference lines
 // (the billed 95th percentile, a commit rate) are drawn on top of the series.
@@ -47,7 +48,15 @@ function referenceLinesPlugin(lines, container) {
  * timesSec: bucket starts (Unix seconds, ascending); series: [{label, values (bps, null = no data), color}];
  * lines: [{label, bps, color}] reference lines. Returns {destroy(), setData(timesSec, valuesPerSeries)}.
  */
-export function speedTimeChart(container, { timesSec, series, lines = [], height = 320, title }) {
+/**
+ * @param {HTMLElement} container
+ * @param {{timesSec: number[], series: {label: string, values: (number|null)[], color: string}[],
+ *   lines?: {label: string, bps: number, color?: string}[], height?: number, title?: string,
+ *   onSelectRange?: (fromSec: number, toSec: number) => void}} opts
+ * onSelectRange: a drag-select over the plot reports the selected time span (the caller zooms by
+ * reloading that range, so the table and the CSV follow); without it, dragging does nothing.
+ */
+export function speedTimeChart(container, { timesSec, series, lines = [], height = 320, title, onSelectRange }) {
   container.classList.add('chart');
   const maxLine = Math.max(0, ...lines.map((l) => (Number.isFinite(l.bps) ? l.bps : 0)));
   const opts = {
@@ -77,6 +86,17 @@ export function speedTimeChart(container, { timesSec, series, lines = [], height
       { size: 86, values: (_u, splits) => splits.map((v) => axisBps(v)) },
     ],
     plugins: [referenceLinesPlugin(lines, container)],
+    // The chart never rescales itself on a drag: the page reloads the selected range instead.
+    cursor: { drag: { x: !!onSelectRange, y: false, setScale: false } },
+    hooks: onSelectRange ? {
+      setSelect: [(/** @type {any} */ u) => {
+        if (u.select.width < 2) return;
+        const fromSec = u.posToVal(u.select.left, 'x');
+        const toSec = u.posToVal(u.select.left + u.select.width, 'x');
+        u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+        onSelectRange(fromSec, toSec);
+      }],
+    } : {},
   };
   const plot = new uPlot(opts, [timesSec, ...series.map((s) => s.values)], container);
   const observer = typeof ResizeObserver === 'function'

@@ -19,6 +19,9 @@ import { assertOperatorAccess, principalOf } from '../../hub/http/principal';
 import { createWebRouter } from '../../web/serve-web';
 import type { Bill } from '../../hub/billing/bill';
 import { explainBill } from '../../hub/billing/bill-explanation';
+// The real averaging and live-flow query (issue 11, H5), so the stub cannot drift from the hub's shapes.
+import { coveredAverage } from '../../hub/store/series-routes';
+import { queryLiveFlows, readLiveFilter } from '../../hub/edges/live-flows-query';
 
 export const OPERATOR_ID = 'isp-one';
 /** The browser's clock is pinned here (Playwright clock), and the stub's data is laid out around it. */
@@ -131,6 +134,8 @@ export async function startStubHub(): Promise<StubHub> {
     ctx.body = { ok: true };
   });
   api.get('/me', (ctx) => { ctx.body = { principal: principalOf(ctx) }; });
+  // As the hub's (identity-routes.ts): 200 with principal null when nobody is logged in.
+  api.get('/session', (ctx) => { ctx.body = { principal: ctx.state.principal ?? null, mustChangePassword: false }; });
   api.get('/operators', (ctx) => {
     principalOf(ctx);
     ctx.body = { operators: [{ operatorId: OPERATOR_ID, name: 'ISP One', createdAtMs: NOW_MS - 90 * 86400_000 }] };
@@ -142,11 +147,11 @@ export async function startStubHub(): Promise<StubHub> {
     const fromSec = Number(ctx.query.fromSec);
     const toSec = Number(ctx.query.toSec);
     ctx.body = {
-      fromSec, toSec,
+      fromSec, toSec, q: '', offset: 0, limit: 10, total: SUBJECTS.length,
       subjects: SUBJECTS.map((s) => {
         const pts = seriesPoints(fromSec, toSec, s.scale);
         const sum = (f: 'bytesIn' | 'bytesOut') => pts.reduce((a, p) => a + p[f], 0);
-        return { subjectId: s.subjectId, kind: s.kind, label: s.label, bytesIn: sum('bytesIn'), bytesOut: sum('bytesOut'), bytesTotal: sum('bytesIn') + sum('bytesOut'), peakBpsIn: Math.max(...pts.map((p) => p.bpsIn)), peakBpsOut: Math.max(...pts.map((p) => p.bpsOut)) };
+        return { subjectId: s.subjectId, kind: s.kind, label: s.label, bytesIn: sum('bytesIn'), bytesOut: sum('bytesOut'), bytesTotal: sum('bytesIn') + sum('bytesOut'), peakBpsIn: Math.max(...pts.map((p) => p.bpsIn)), peakBpsOut: Math.max(...pts.map((p) => p.bpsOut)), ...coveredAverage(pts as never) };
       }),
     };
   });
@@ -156,7 +161,8 @@ export async function startStubHub(): Promise<StubHub> {
     if (!s) throw hubError('NOT_FOUND', `no subject ${ctx.params.subjectId}`);
     const fromSec = Number(ctx.query.fromSec);
     const toSec = Number(ctx.query.toSec);
-    ctx.body = { subjectId: s.subjectId, fromSec, toSec, bucketSec: SLOT, points: seriesPoints(fromSec, toSec, s.scale) };
+    const points = seriesPoints(fromSec, toSec, s.scale);
+    ctx.body = { subjectId: s.subjectId, fromSec, toSec, bucketSec: SLOT, points, ...coveredAverage(points as never) };
   });
   let edgePolls = 0;
   api.get(`${op}/edges`, (ctx) => {
@@ -194,7 +200,7 @@ export async function startStubHub(): Promise<StubHub> {
       src: `198.51.100.${10 + i}`, dst: i % 3 === 0 ? '2001:db8::42' : `203.0.113.${100 + i}`, protocol: i % 2 ? 17 : 6, srcPort: 443, dstPort: 50000 + i,
       bytes: 1_000_000 * (9 - i) + liveTick * 1000, packets: 900 * (9 - i), bitsPerSec: (9 - i) * 11_000_000 + liveTick * 1000 + (i === 0 ? liveTick * 5_000_000 : 0), exporter: '192.0.2.1',
     }));
-    ctx.body = { edges: [{ edgeId: 'edge-fra-1', receivedAtMs: NOW_MS, flows: { edgeId: 'edge-fra-1', atMs: NOW_MS, windowSec: 10, talkers } }] };
+    ctx.body = queryLiveFlows([{ edgeId: 'edge-fra-1', receivedAtMs: NOW_MS, flows: { edgeId: 'edge-fra-1', atMs: NOW_MS, windowSec: 10, talkers } }], readLiveFilter(ctx.query), []);
   });
 
   const tariff = { effectiveFromSec: 0, currency: 'USD', baseSpeedBps: 100_000_000, baseCostMinor: 50_000, additionalSpeedBps: 10_000_000, additionalCostMinor: 4_000, percentileMethod: 'separate' };
