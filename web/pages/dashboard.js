@@ -55,7 +55,7 @@ export async function render(ctx) {
   WINDOWS.map((w) => h('option', { value: w.key, selected: !isCustom && w.key === range.key }, w.label)));
   const fromInput = h('input', { type: 'datetime-local', id: 'range-from', 'aria-label': 'From (UTC)', value: toUtcInputValue(range.fromSec), step: 300 });
   const toInput = h('input', { type: 'datetime-local', id: 'range-to', 'aria-label': 'To (UTC)', value: toUtcInputValue(range.toSec), step: 300 });
-  const rangeMsg = h('span', { class: 'field-error', id: 'range-error', role: 'alert' }, rangeError || '');
+  const rangeMsg = h('span', { class: 'range-error', id: 'range-error', role: 'alert' }, rangeError || '');
   const rangeForm = h('form', { class: 'range-form', id: 'range-form', onsubmit: (/** @type {Event} */ e) => {
     e.preventDefault();
     const r = customRange(fromUtcInputValue(/** @type {HTMLInputElement} */ (fromInput).value), fromUtcInputValue(/** @type {HTMLInputElement} */ (toInput).value));
