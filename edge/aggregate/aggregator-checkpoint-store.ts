@@ -1,9 +1,13 @@
 /**
  * Persistence of the aggregator's bucket objects in the KeyValueStore:
- *   agg/meta                            {closedBeforeSec}
- *   agg/bucket/<bucketStart>/<revision> one bucket object, binary (encodeBucket below). The revision is
- *                                       part of its content identity (bucket-aggregator.ts), so it is
- *                                       kept with it from creation to the outbox.
+ *   agg/meta                                   {closedBeforeSec}
+ *   agg/bucket/<bucketStart>/<revision>/<chunk> rows [chunk × CHUNK_ROWS, …) of one bucket object, binary
+ *                                              (encodeBucket below: each chunk carries its own subject ids,
+ *                                              so a chunk loads on its own). The revision is part of the
+ *                                              content identity (bucket-aggregator.ts), kept with the bucket
+ *                                              from creation to the outbox. Only changed chunks are rewritten.
+ *   agg/bucket/<bucketStart>/<revision>        the whole bucket in one value (versions before chunks); still
+ *                                              loads, and is deleted when that bucket is emitted or rewritten.
  * Older versions wrote agg/open/<bucketStart> and agg/late/<bucketStart> (binary, or JSON rows) and
  * {closedBeforeSec, nextRevision} in agg/meta; they still load: open as revision 0 (what the old
  * version sent an open bucket as), late as meta.nextRevision (the revision it would have been sent
@@ -17,15 +21,20 @@ import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { prefixRange } from '../../common/kv/kv-store';
 import { encodeJson, decodeJson } from '../../common/kv/json-codec';
 import type { Logger } from '../../common/logger';
-import { COUNTERS_PER_ROW, uninitialized, type AggregatorCheckpoint, type AggregatorMeta, type BucketSnapshot, type LegacyBucketKey, type RemovedBucket } from './bucket-aggregator';
+import { COUNTERS_PER_ROW, uninitialized, type AggregatorCheckpoint, type AggregatorMeta, type BucketChunk, type BucketSnapshot, type LegacyBucketKey, type StaleBucketKeys } from './bucket-aggregator';
 
 const META_KEY = 'agg/meta';
 const BUCKET_PREFIX = 'agg/bucket/';
 const LEGACY_OPEN_PREFIX = 'agg/open/';
 const LEGACY_LATE_PREFIX = 'agg/late/';
 
+/** The unchunked key of versions before chunks (still read, and deleted). */
 export function bucketKey(bucketStartSec: number, revision: number): string {
   return BUCKET_PREFIX + String(bucketStartSec).padStart(12, '0') + '/' + String(revision).padStart(10, '0');
+}
+
+export function bucketChunkKey(bucketStartSec: number, revision: number, chunk: number): string {
+  return bucketKey(bucketStartSec, revision) + '/' + String(chunk).padStart(6, '0');
 }
 
 function legacyBucketKey(bucketStartSec: number, legacy: LegacyBucketKey): string {
@@ -47,7 +56,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Three copies of typed arrays: ~10x faster than JSON rows at 100k subjects, so the checkpoint no
  * longer blocks the event loop (and so the UDP socket) for hundreds of ms.
  */
-export function encodeBucket(b: BucketSnapshot): Uint8Array {
+export function encodeBucket(b: BucketSnapshot | BucketChunk): Uint8Array {
   if (!LITTLE_ENDIAN) throw new Error('binary bucket layout assumes a little-endian host');
   const rows = b.rows;
   const countBytes = rows * COUNTERS_PER_ROW * 8;
@@ -87,17 +96,18 @@ export function decodeBucket(bucketStartSec: number, revision: number, value: Ui
   return { bucketStartSec, revision, rows, counts: new Float64Array(slice(HEADER_BYTES, countsEnd).buffer), kinds: slice(countsEnd, countsEnd + rows), ids: slice(countsEnd + rows, value.length) };
 }
 
-function removalOps(r: RemovedBucket | BucketSnapshot, ops: KvOp[]): void {
+function removalOps(r: StaleBucketKeys, ops: KvOp[]): void {
   if (r.legacy !== undefined) ops.push({ type: 'del', key: legacyBucketKey(r.bucketStartSec, r.legacy) });
+  if (r.unchunked) ops.push({ type: 'del', key: bucketKey(r.bucketStartSec, r.revision) });
+  for (let c = r.chunkFrom; c < r.chunkTo; c++) ops.push({ type: 'del', key: bucketChunkKey(r.bucketStartSec, r.revision, c) });
 }
 
 export function aggregatorCheckpointOps(cp: AggregatorCheckpoint): KvOp[] {
   const ops: KvOp[] = [];
-  for (const r of cp.removed) { removalOps(r, ops); ops.push({ type: 'del', key: bucketKey(r.bucketStartSec, r.revision) }); }
-  for (const b of cp.changed) {
-    removalOps(b, ops); // migrated from an older key: never both on disk (it would load twice)
-    ops.push({ type: 'put', key: bucketKey(b.bucketStartSec, b.revision), value: encodeBucket(b) });
-  }
+  // Deletes first: a rewritten bucket's leftovers never share a key with its new chunks, and a key
+  // both deleted and put in one batch would end as the later op says.
+  for (const r of cp.removed) removalOps(r, ops);
+  for (const c of cp.changed) ops.push({ type: 'put', key: bucketChunkKey(c.bucketStartSec, c.revision, c.chunk), value: encodeBucket(c) });
   ops.push({ type: 'put', key: META_KEY, value: encodeJson({ closedBeforeSec: cp.meta.closedBeforeSec }) });
   return ops;
 }
@@ -109,10 +119,29 @@ export interface LoadedAggregatorState {
   corruptKeys: string[];
 }
 
-function parseKey(key: string): { bucketStartSec: number; revision: number } | undefined {
-  const m = /^agg\/bucket\/(\d{1,15})\/(\d{1,10})$/.exec(key);
+function parseKey(key: string): { bucketStartSec: number; revision: number; chunk: number | undefined } | undefined {
+  const m = /^agg\/bucket\/(\d{1,15})\/(\d{1,10})(?:\/(\d{1,6}))?$/.exec(key);
   if (!m) return undefined;
-  return { bucketStartSec: Number(m[1]), revision: Number(m[2]) };
+  return { bucketStartSec: Number(m[1]), revision: Number(m[2]), chunk: m[3] === undefined ? undefined : Number(m[3]) };
+}
+
+/** One bucket object from its chunks (in key order), each a self-contained block of rows with their ids. */
+function joinChunks(bucketStartSec: number, revision: number, parts: BucketSnapshot[], chunks: number): BucketSnapshot {
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const counts = new Float64Array(rows * COUNTERS_PER_ROW);
+  const kinds = new Uint8Array(rows);
+  const nonEmpty = parts.filter((p) => p.rows > 0);
+  const ids = new Uint8Array(nonEmpty.reduce((n, p) => n + p.ids.length, 0) + Math.max(0, nonEmpty.length - 1));
+  let row = 0, at = 0;
+  for (const p of nonEmpty) {
+    counts.set(p.counts.subarray(0, p.rows * COUNTERS_PER_ROW), row * COUNTERS_PER_ROW);
+    kinds.set(p.kinds.subarray(0, p.rows), row);
+    if (at > 0) ids[at++] = 10; // "\n" between chunks, as within one
+    ids.set(p.ids, at);
+    at += p.ids.length;
+    row += p.rows;
+  }
+  return { bucketStartSec, revision, rows, counts, kinds, ids, stored: { unchunked: false, chunks } };
 }
 
 export async function loadAggregatorState(kv: KeyValueStore, log?: Logger): Promise<LoadedAggregatorState> {
@@ -135,13 +164,22 @@ export async function loadAggregatorState(kv: KeyValueStore, log?: Logger): Prom
   }
   const legacyLateRevision = Number.isSafeInteger(meta.nextRevision) && meta.nextRevision! >= 0 ? meta.nextRevision! : 1;
   const buckets: BucketSnapshot[] = [];
+  // Chunks of one (start, revision) come in key order, consecutively: gathered, then joined.
+  let gathering: { bucketStartSec: number; revision: number; parts: BucketSnapshot[]; chunks: number } | undefined;
+  const flush = () => { if (gathering) buckets.push(joinChunks(gathering.bucketStartSec, gathering.revision, gathering.parts, gathering.chunks)); gathering = undefined; };
   for await (const [key, value] of kv.entries(prefixRange(BUCKET_PREFIX))) {
     try {
       const id = parseKey(key);
-      if (!id) throw new Error('not agg/bucket/<start>/<revision>');
-      buckets.push(decodeBucket(id.bucketStartSec, id.revision, value));
-    } catch (err) { corrupt(key, err); }
+      if (!id) throw new Error('not agg/bucket/<start>/<revision>[/<chunk>]');
+      const part = decodeBucket(id.bucketStartSec, id.revision, value);
+      if (id.chunk === undefined) { buckets.push({ ...part, stored: { unchunked: true, chunks: 0 } }); continue; }
+      if (gathering && (gathering.bucketStartSec !== id.bucketStartSec || gathering.revision !== id.revision)) flush();
+      gathering ??= { bucketStartSec: id.bucketStartSec, revision: id.revision, parts: [], chunks: 0 };
+      gathering.parts.push(part);
+      gathering.chunks = id.chunk + 1;
+    } catch (err) { corrupt(key, err); } // a corrupt chunk loses its own rows only: the others carry their ids
   }
+  flush();
   for (const [prefix, legacy, revision] of [[LEGACY_OPEN_PREFIX, 'open', 0], [LEGACY_LATE_PREFIX, 'late', legacyLateRevision]] as const) {
     for await (const [key, value] of kv.entries(prefixRange(prefix))) {
       try {

@@ -99,7 +99,7 @@ t.test('keys of older versions: open loads as revision 0, late as meta.nextRevis
   a.restore(state.meta, state.buckets);
   await kv.write(aggregatorCheckpointOps(a.checkpoint()));
   const keys = (await collect(kv, prefixRange('agg/'))).map(([k]) => k);
-  t.same(keys, ['agg/bucket/' + pad(S0) + '/0000000007', 'agg/bucket/' + pad(S0 + 300) + '/0000000000', 'agg/meta'], 'rewritten under agg/bucket/, old keys deleted in the same write');
+  t.same(keys, ['agg/bucket/' + pad(S0) + '/0000000007/000000', 'agg/bucket/' + pad(S0 + 300) + '/0000000000/000000', 'agg/meta'], 'rewritten under agg/bucket/ (as chunks), old keys deleted in the same write');
   const b = createBucketAggregator({ closeGraceSec: 0, clock });
   const again = await loadAggregatorState(kv);
   b.restore(again.meta, again.buckets);
