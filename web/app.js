@@ -1,14 +1,56 @@
+// @ts-check
 // App shell: who is logged in, navigation by role, a tiny hash router that loads one module per page.
 // Pages export render(ctx) and may register cleanups (timers, charts) with ctx.onCleanup.
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
 import { h, errorBox, loading } from './dom.js';
 
+/** @typedef {import('../common/api/session').PrincipalView} PrincipalView */
+/** @typedef {import('../common/api/session').OperatorView} OperatorView */
+/** @typedef {import('../common/api/session').MeResponse} MeResponse */
+/** @typedef {import('../common/api/session').OperatorsResponse} OperatorsResponse */
+/** @typedef {import('../common/api/session').Role} Role */
+
+/**
+ * A route of the hash router.
+ * @typedef {object} Route
+ * @property {string} pattern "/reports/:billId": ":name" captures a segment into ctx.params
+ * @property {string} page module web/pages/<page>.js
+ * @property {Role[] | null} roles who may open it; null: anyone (the login page)
+ * @property {string} [nav] label in the navigation; none: reached by links only
+ * @property {boolean} [needsOperator] works on one operator (tenant): super_admin picks it in the header
+ */
+
+/**
+ * What a page's render(ctx) gets. Pages type their parameter with
+ * `@param {import('../app.js').PageContext} ctx` (from web/pages/).
+ * @typedef {object} PageContext
+ * @property {HTMLElement} el the page's container (#view), empty when render starts
+ * @property {Record<string, string>} params the route's ":name" segments, decoded
+ * @property {Record<string, string>} query the hash's ?a=b part
+ * @property {PrincipalView} principal who is logged in (null only on the login page)
+ * @property {string} operatorId the operator (tenant) the page works on ('' where the route does not need one)
+ * @property {(path: string, options?: import('./api.js').ApiOptions) => Promise<any>} api api.js's api(),
+ *   plus the switch to the change-password page on 403 PASSWORD_CHANGE_REQUIRED; annotate the result
+ *   with the route's shape from common/api
+ * @property {boolean} mustChangePassword the hub answers nothing but the password change until it is done
+ * @property {() => Promise<void>} passwordChanged the forced change is done: lift the lock, go home
+ * @property {(path: string) => void} navigate go to "#<path>"
+ * @property {(principal: PrincipalView | null, mustChangePassword?: boolean) => Promise<void>} setPrincipal
+ * @property {() => Promise<void>} refreshOperators super_admin's operator list changed: refresh the header
+ * @property {(rest: string) => string} opPath "/operators/<id>/rest" for tenant-scoped API routes
+ * @property {(fn: () => void) => void} onCleanup run fn when the user leaves the page (timers, charts)
+ * @property {() => boolean} isCurrent false once the user has moved to another page: stop touching the DOM
+ */
+
+/** @type {Role[]} */
 const OPERATOR_ROLES = ['super_admin', 'operator_admin', 'operator_readonly'];
+/** @type {Role[]} */
 const ADMINS = ['super_admin'];
 
 /**
  * Routes: pattern (":name" captures a segment), page module, roles that may open it, nav label.
  * needsOperator: the page works on one operator (tenant); super_admin picks it in the header.
+ * @type {Route[]}
  */
 const ROUTES = [
   { pattern: '/login', page: 'login', roles: null },
@@ -30,8 +72,13 @@ const ROUTES = [
 
 const OPERATOR_KEY = 'flowbill.operatorId';
 /** Titles of pages without a nav label. */
+/** @type {Record<string, string>} */
 const TITLES = { login: 'Log in', 'change-password': 'Change password' };
 
+/**
+ * @type {{ principal: PrincipalView | null, operatorId: string | null, operators: OperatorView[],
+ *   mustChangePassword: boolean, cleanups: (() => void)[], renderSeq: number }}
+ */
 const state = {
   principal: null,
   /** The operator (tenant) the pages work on: the user's own, or super_admin's choice. */
@@ -43,16 +90,22 @@ const state = {
   renderSeq: 0,
 };
 
+/** @param {PrincipalView | null} principal */
 function homeFor(principal) {
   if (!principal) return '/login';
   return principal.role === 'customer' ? '/my' : principal.role === 'super_admin' && !state.operatorId ? '/admin/operators' : '/dashboard';
 }
 
+/**
+ * @param {string} path
+ * @returns {{ route: Route, params: Record<string, string> } | null}
+ */
 function matchRoute(path) {
   for (const route of ROUTES) {
     const want = route.pattern.split('/');
     const got = path.split('/');
     if (want.length !== got.length) continue;
+    /** @type {Record<string, string>} */
     const params = {};
     let ok = true;
     for (let i = 0; i < want.length; i++) {
@@ -70,6 +123,7 @@ function parseHash() {
   return { path: path || '/', query: Object.fromEntries(new URLSearchParams(qs || '')) };
 }
 
+/** @param {string} path */
 export function navigate(path) {
   if (location.hash === `#${path}`) void route();
   else location.hash = `#${path}`;
@@ -81,9 +135,10 @@ function runCleanups() {
   }
 }
 
+/** @param {string | undefined} currentPattern */
 function renderNav(currentPattern) {
-  const nav = document.getElementById('nav');
-  const session = document.getElementById('session');
+  const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
+  const session = /** @type {HTMLElement} */ (document.getElementById('session'));
   const p = state.principal;
   if (!p) { nav.replaceChildren(); session.replaceChildren(); return; }
   if (state.mustChangePassword) {
@@ -131,6 +186,8 @@ async function loadOperators() {
  * Called by the login page and at start: remember who is logged in and pick the tenant. Without
  * mustChangePassword (the login answer has no such field) GET /me says whether the hub requires a
  * new password first; customers never have to (their password is their operator's access record).
+ * @param {PrincipalView | null} principal
+ * @param {boolean} [mustChangePassword]
  */
 export async function setPrincipal(principal, mustChangePassword) {
   state.principal = principal;
@@ -151,12 +208,14 @@ async function passwordChanged() {
 /**
  * The pages' API: a 403 PASSWORD_CHANGE_REQUIRED (the user's password was reset while this page was
  * open) switches the shell to the change page.
+ * @param {string} path
+ * @param {import('./api.js').ApiOptions} [options]
  */
 async function pageApi(path, options) {
   try {
     return await api(path, options);
   } catch (err) {
-    if (err && err.code === 'PASSWORD_CHANGE_REQUIRED' && state.principal && !state.mustChangePassword) {
+    if (err instanceof ApiError && err.code === 'PASSWORD_CHANGE_REQUIRED' && state.principal && !state.mustChangePassword) {
       state.mustChangePassword = true;
       navigate('/change-password');
     }
@@ -178,7 +237,7 @@ async function logout() {
 async function route() {
   const seq = ++state.renderSeq;
   runCleanups();
-  const view = document.getElementById('view');
+  const view = /** @type {HTMLElement} */ (document.getElementById('view'));
   const { path, query } = parseHash();
   const p = state.principal;
   if (p && state.mustChangePassword && path !== '/change-password') { navigate('/change-password'); return; }
@@ -187,7 +246,7 @@ async function route() {
     const home = homeFor(p);
     if (path !== home) { navigate(home); return; }
   }
-  const { route: r, params } = m || matchRoute(homeFor(p));
+  const { route: r, params } = /** @type {{ route: Route, params: Record<string, string> }} */ (m || matchRoute(homeFor(p)));
   renderNav(r.pattern);
   document.title = `${r.nav || TITLES[r.page] || r.page} · flowbill`;
   view.dataset.page = r.page;
@@ -196,12 +255,14 @@ async function route() {
     return;
   }
   view.replaceChildren(loading());
+  /** @type {PageContext} */
   const ctx = {
     el: view,
     params,
     query,
-    principal: p,
-    operatorId: state.operatorId,
+    // Casts: only the login page renders without a principal, and needsOperator routes return above without one.
+    principal: /** @type {PrincipalView} */ (p),
+    operatorId: /** @type {string} */ (state.operatorId),
     api: pageApi,
     mustChangePassword: state.mustChangePassword,
     passwordChanged,
@@ -209,7 +270,7 @@ async function route() {
     setPrincipal,
     refreshOperators,
     /** "/operators/<id>/rest" for tenant-scoped API routes. */
-    opPath: (rest) => `/operators/${encodeURIComponent(state.operatorId)}${rest}`,
+    opPath: (rest) => `/operators/${encodeURIComponent(String(state.operatorId))}${rest}`,
     onCleanup: (fn) => { if (seq === state.renderSeq) state.cleanups.push(fn); else fn(); },
     /** False once the user has moved to another page: async work should stop touching the DOM. */
     isCurrent: () => seq === state.renderSeq,
