@@ -12,7 +12,12 @@
  * Attributes of h(): `class`, `dataset` (object), `value` (set as the property), on<event> (a listener;
  * its event is `any` so handlers read e.target.elements etc. without casts), anything else as an
  * attribute (true → present and empty; null, undefined and false → absent).
- * @typedef {{ [name: string]: any }} Attrs
+ * @typedef {{ [name: string]: any } & Partial<Record<EventAttr, ((e: any) => unknown) | null | false | undefined>>} Attrs
+ */
+
+/**
+ * The events pages listen to through h()'s attributes: named so their handlers' parameter is typed.
+ * @typedef {'onclick' | 'onsubmit' | 'onchange' | 'oninput' | 'onkeydown' | 'onkeyup' | 'onfocus' | 'onblur' | 'ontoggle' | 'onreset' | 'ondblclick' | 'onmouseover' | 'onmouseout' | 'onpointerdown' | 'onpointerup' | 'onwheel' | 'onscroll' | 'onload' | 'onerror'} EventAttr
  */
 
 /**
