@@ -18,6 +18,8 @@ import { openReopeningKvStore } from '../../common/kv/reopening-kv-store';
 import type { KeyValueStore } from '../../common/kv/kv-store';
 import { createEdge } from '../create-edge';
 import { createBatchReader, DATAGRAM_KINDS } from './datagram-batch';
+import { wrapDatagramRing } from '../receive/datagram-ring';
+import { startRingPump, type RingPump } from '../receive/native-udp-reader';
 import type { EdgeWorkerData, HostMessage, WorkerMessage } from './worker-messages';
 
 const port = parentPort!;
@@ -38,6 +40,8 @@ const edge = createEdge({
   datagramsDropped: () => dropped,
 });
 const reader = createBatchReader();
+// With the native reader: its rings, drained here while data is present (edge/receive/native-udp-reader.ts).
+let pump: RingPump | undefined;
 const ingest = edge.ingest;
 const onDatagram = (datagram: Uint8Array, exporter: string, kind: number) => ingest(datagram, exporter, DATAGRAM_KINDS[kind] ?? 'netflow');
 
@@ -66,6 +70,10 @@ port.on('message', (m: HostMessage) => {
 
 async function stop(id: number, droppedAtStop: number): Promise<void> {
   dropped = droppedAtStop;
+  // The native sockets are closed and their threads joined before 'stop' is posted: what is in the
+  // rings now is everything, and it goes in before the final checkpoint.
+  pump?.stop();
+  pump?.drainAll();
   kv.retryNow?.(); // the final checkpoint tries the disk now, whatever the reopen backoff says
   let failure: unknown;
   try {
@@ -85,6 +93,12 @@ async function stop(id: number, droppedAtStop: number): Promise<void> {
 
 try {
   const started = await edge.start();
+  if (data.rings !== undefined && data.rings.length > 0) {
+    pump = startRingPump(data.rings.map((r) => {
+      const kind = r.kind;
+      return { ring: wrapDatagramRing(r.sab), onDatagram: (d: Uint8Array, e: string) => ingest(d, e, kind) };
+    }), { log });
+  }
   send({ t: 'started', udpRecvBufferBytes: started.udpRecvBufferBytes });
 } catch (err) {
   log.error({ err }, 'edge worker could not start');

@@ -17,6 +17,12 @@
  *   what was checkpointed is the worker's createEdge logic, unchanged. stop() closes the sockets,
  *   posts the last batch, and the worker ingests everything before its final checkpoint (messages on
  *   a port are ordered).
+ * - Native reader (config udpReader, edge/receive/native-udp-reader.ts): the sockets are read by the
+ *   addon's C threads into one SharedArrayBuffer ring each, handed to the worker in workerData; the
+ *   worker drains them itself and this thread never touches a datagram (no batches, no queue drops:
+ *   a full ring makes the C thread wait and the kernel's buffer absorbs, its drops in /proc/net/udp).
+ *   stop() drains and closes the sockets and joins the threads; the worker's 'stop' drains the rings
+ *   before the final checkpoint.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -25,6 +31,9 @@ import type { EdgeConfig as CollectionConfig } from '../../proto/codec';
 import type { EdgeAgentConfig } from '../config';
 import type { DatagramKind, EdgeStatusReport } from '../create-edge';
 import { createUdpReceiver, type UdpReceiver } from '../receive/udp-receiver';
+import { chooseNativeUdpReader } from '../receive/choose-udp-reader';
+import { createDatagramRing, ringUsedBytes, type DatagramRing } from '../receive/datagram-ring';
+import type { NativeReaderStats, NativeSocket } from '../receive/native-udp-reader';
 import { createBatchWriter, DATAGRAM_KINDS, type DatagramBatch } from './datagram-batch';
 import type { EdgeWorkerData, HostMessage, WorkerMessage } from './worker-messages';
 
@@ -86,6 +95,9 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
   let udpPort: number | undefined;
   let sflowUdp: UdpReceiver | undefined;
   let sflowPort: number | undefined;
+  // The native reader (config udpReader): its C threads fill one ring per socket and the worker
+  // drains them; this thread then only opens and closes the sockets (no datagram passes here).
+  const nativeSockets: Array<{ kind: DatagramKind; socket: NativeSocket; ring: DatagramRing }> = [];
   let stopping = false;
   let flushTimer: unknown;
   let nextId = 1;
@@ -133,10 +145,10 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
     replies.clear();
   }
 
-  function startWorker(): Promise<number | undefined> {
+  function startWorker(rings: EdgeWorkerData['rings']): Promise<number | undefined> {
     const data: EdgeWorkerData = {
       config: { ...config }, store: deps.store, publish: deps.publish !== false,
-      logLevel: deps.workerLogLevel ?? process.env.LOG_LEVEL ?? 'info',
+      logLevel: deps.workerLogLevel ?? process.env.LOG_LEVEL ?? 'info', rings,
     };
     // execArgv [] : the bootstrap registers tsx itself (inheriting --import tsx would register it twice).
     const w = new Worker(new URL('./edge-worker-bootstrap.mjs', import.meta.url), { workerData: data, execArgv: [] });
@@ -176,7 +188,16 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
 
   return {
     async start() {
-      const udpRecvBufferBytes = await startWorker();
+      const listen = deps.listenUdp !== false;
+      const nativeReader = listen ? chooseNativeUdpReader(config.udpReader, config.udpHost, log) : undefined;
+      // Rings before the worker: they travel in its workerData. Each is bounded like the batch queue.
+      const rings = nativeReader === undefined ? undefined : {
+        netflow: createDatagramRing(config.threadQueueBytes),
+        sflow: config.sflowPort >= 0 ? createDatagramRing(config.threadQueueBytes) : undefined,
+      };
+      const ringData: EdgeWorkerData['rings'] = rings === undefined ? undefined
+        : [{ sab: rings.netflow.sab, kind: 'netflow' as const }, ...(rings.sflow ? [{ sab: rings.sflow.sab, kind: 'sflow' as const }] : [])];
+      const udpRecvBufferBytes = await startWorker(ringData);
       if (config.readerNice !== 0) {
         // After the worker exists: a thread inherits its creator's nice, and only this one is meant.
         try {
@@ -187,7 +208,20 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
         }
       }
       let granted: number | undefined = udpRecvBufferBytes;
-      if (deps.listenUdp !== false && !stopping) { // a SIGTERM during start: no socket after stop()
+      if (nativeReader !== undefined && rings !== undefined && !stopping) {
+        const nf = nativeReader.open({ host: config.udpHost, port: config.udpPort, recvBufferBytes: config.udpRecvBufferBytes, ring: rings.netflow });
+        nativeSockets.push({ kind: 'netflow', socket: nf, ring: rings.netflow });
+        udpPort = nf.port;
+        granted = nf.recvBufferBytes;
+        warnSmallBuffer(nf.recvBufferBytes);
+        log.info({ address: config.udpHost, port: nf.port, recvBufferBytes: nf.recvBufferBytes, threads: 2, reader: 'native', ringBytes: rings.netflow.capacity }, 'listening for NetFlow/IPFIX');
+        if (rings.sflow !== undefined) {
+          const sf = nativeReader.open({ host: config.udpHost, port: config.sflowPort, recvBufferBytes: config.udpRecvBufferBytes, ring: rings.sflow });
+          nativeSockets.push({ kind: 'sflow', socket: sf, ring: rings.sflow });
+          sflowPort = sf.port;
+          log.info({ address: config.udpHost, port: sf.port, recvBufferBytes: sf.recvBufferBytes, threads: 2, reader: 'native' }, 'listening for sFlow v5');
+        }
+      } else if (listen && !stopping) { // a SIGTERM during start: no socket after stop()
         udp = createUdpReceiver({
           host: config.udpHost, port: config.udpPort, recvBufferBytes: config.udpRecvBufferBytes,
           log: log.child({ module: 'receive' }), onDatagram: (d, e) => ingest(d, e),
@@ -214,6 +248,13 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
       stopping = true;
       await udp?.stop();
       await sflowUdp?.stop();
+      // Each native socket drains the kernel's buffer into its ring (the worker keeps draining the
+      // ring meanwhile), its thread is joined and the socket closed; the worker's 'stop' then drains
+      // the rings completely before the final checkpoint.
+      for (const n of nativeSockets) await n.socket.stop();
+      if (nativeSockets.length > 0) {
+        log.info({ ...nativeFigures(), ringBytesLeft: nativeSockets.reduce((a, n) => a + ringUsedBytes(n.ring), 0) }, 'native UDP reader stopped');
+      }
       if (flushTimer !== undefined) { timers.clearTimeout(flushTimer); flushTimer = undefined; }
       if (worker === undefined) throw new Error('the edge worker is not running');
       writer.flush(); // the last batch; the worker ingests it before 'stop' (one ordered port)
@@ -242,6 +283,25 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
       return withDrops(reply.status!);
     },
 
-    receiverStats: () => writer.stats(),
+    receiverStats() {
+      if (nativeSockets.length === 0) return writer.stats();
+      const f = nativeFigures();
+      return { datagrams: f.datagrams, dropped: 0, batches: 0, queuedBytes: nativeSockets.reduce((a, n) => a + ringUsedBytes(n.ring), 0), exporterIds: 0 };
+    },
   };
+
+  /** The native reader's figures over its sockets (datagrams, bytes, ring-full waits, truncated, errors). */
+  function nativeFigures(): NativeReaderStats {
+    const sum: NativeReaderStats = { datagrams: 0, bytes: 0, ringFullWaits: 0, truncated: 0, errors: 0 };
+    for (const n of nativeSockets) {
+      const s = n.socket.stats();
+      sum.datagrams += s.datagrams; sum.bytes += s.bytes; sum.ringFullWaits += s.ringFullWaits; sum.truncated += s.truncated; sum.errors += s.errors;
+    }
+    return sum;
+  }
+
+  function warnSmallBuffer(granted: number): void {
+    // Linux reports twice what it grants; warn only if clearly below the request (as udp-receiver.ts).
+    if (granted * 2 < config.udpRecvBufferBytes) log.warn({ requested: config.udpRecvBufferBytes, granted }, 'UDP receive buffer smaller than configured (raise net.core.rmem_max)');
+  }
 }

@@ -1,6 +1,6 @@
 /** What the receiving thread (threaded-edge.ts) and the decoding thread (edge-worker.ts) say to each other. */
 import type { EdgeAgentConfig } from '../config';
-import type { EdgeStatusReport } from '../create-edge';
+import type { DatagramKind, EdgeStatusReport } from '../create-edge';
 import type { EdgeConfig as CollectionConfig } from '../../proto/codec';
 import type { DatagramBatch } from './datagram-batch';
 
@@ -12,6 +12,12 @@ export interface EdgeWorkerData {
   publish: boolean;
   /** pino level, or 'silent'. */
   logLevel: string;
+  /**
+   * The native reader's rings (edge/receive/datagram-ring.ts), one per socket, filled by its C
+   * threads; this worker drains them itself (the receiving thread never touches a datagram). Absent:
+   * datagrams come in 'batch' messages (Node dgram on the receiving thread).
+   */
+  rings?: Array<{ sab: SharedArrayBuffer; kind: DatagramKind }>;
 }
 
 export type HostMessage =
