@@ -63,6 +63,7 @@ const ROUTES = [
   { pattern: '/plans', page: 'bill-plans', roles: OPERATOR_ROLES, nav: 'Bill plans', needsOperator: true },
   { pattern: '/customers', page: 'customers', roles: OPERATOR_ROLES, nav: 'Customers', needsOperator: true },
   { pattern: '/customers/:customerId', page: 'customer-detail', roles: OPERATOR_ROLES, needsOperator: true },
+  { pattern: '/users', page: 'users', roles: OPERATOR_ROLES, nav: 'Users', needsOperator: true },
   { pattern: '/account', page: 'account', roles: OPERATOR_ROLES, nav: 'Account', needsOperator: true },
   { pattern: '/invoices', page: 'invoices', roles: OPERATOR_ROLES, nav: 'Invoices', needsOperator: true },
   { pattern: '/admin/operators', page: 'admin-operators', roles: ADMINS, nav: 'Operators' },

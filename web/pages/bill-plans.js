@@ -1,12 +1,22 @@
-// 95th-percentile bill plans: create, see tariffs and subjects, add/remove subjects, delete.
+// 95th-percentile bill plans: create, edit (name, description, e-mails, tariff), see tariffs and subjects,
+// add/remove subjects, delete.
 // Billing period and generation day are fixed once a plan exists; price changes apply from the next cycle.
 // API (hub/billing/billing-routes.ts): GET/POST /operators/:op/bill-plans; GET …/bill-plans/available-subjects;
 //      POST …/bill-plans/:planId/subjects {subjectId}; DELETE …/bill-plans/:planId/subjects/:subjectId;
-//      DELETE …/bill-plans/:planId (bills the running part of the cycle).
+//      DELETE …/bill-plans/:planId (bills the running part of the cycle); PATCH …/bill-plans/:planId {name, description,
+//      emails, currency, baseSpeedBps, baseCostMinor, additionalSpeedBps, additionalCostMinor, percentileMethod}.
 // POST body: {name, description, billingPeriod: monthly|quarterly, generationDay 1–31, emails, currency,
 //      baseSpeedBps, baseCostMinor, additionalSpeedBps, additionalCostMinor, percentileMethod: merge|separate, subjectIds}
 import { h, table, section, errorBox, badge } from '../dom.js';
-import { formatBps, formatMoney, formatUtcDate, parseMbpsToBps, parseMoneyToMinor } from '../format.js';
+import { currencyExponent, formatBps, formatMoney, formatUtcDate, parseMbpsToBps, parseMoneyToMinor } from '../format.js';
+import { clearFieldErrors, showApiFieldError, showFieldError } from '../field-errors.js';
+
+/** API field → control name of the plan forms, for errors next to their field. */
+const PLAN_FIELDS = {
+  name: 'name', description: 'description', emails: 'emails', currency: 'currency', percentileMethod: 'percentileMethod',
+  baseSpeedBps: 'baseSpeed', baseCostMinor: 'baseCost', additionalSpeedBps: 'additionalSpeed', additionalCostMinor: 'additionalCost',
+  generationDay: 'generationDay', billingPeriod: 'billingPeriod',
+};
 
 const WRITERS = ['super_admin', 'operator_admin'];
 
@@ -68,6 +78,10 @@ export async function render(ctx) {
           : h('span', { class: 'muted' }, 'Every reported subject is already in a plan.'),
         h('span', { class: 'spacer' }),
         h('a', { href: `#/reports?planId=${pid}` }, 'Bills'),
+        h('button', { type: 'button', class: 'secondary', 'data-edit-plan': plan.planId, onclick: (e) => {
+          const card = /** @type {HTMLElement} */ (e.target).closest('section');
+          if (card) card.replaceWith(section(`Edit ${plan.name}`, editForm(plan)));
+        } }, 'Edit'),
         h('button', { type: 'button', class: 'danger', onclick: () => {
           if (!confirm(`Delete plan ${plan.name}? Bills for the running cycle are generated now.`)) return;
           void call('bill plans', () => ctx.api(ctx.opPath(`/bill-plans/${pid}`), { method: 'DELETE' }), `${plan.name} deleted.`);
@@ -75,24 +89,85 @@ export async function render(ctx) {
     );
   }
 
+  /** The tariff fields of both forms, read and checked here so errors sit next to their field. */
+  function readTariff(form) {
+    const f = form.elements;
+    const currency = f.currency.value.trim().toUpperCase();
+    const out = {
+      currency, baseCostMinor: parseMoneyToMinor(f.baseCost.value, currency), additionalCostMinor: parseMoneyToMinor(f.additionalCost.value, currency),
+      baseSpeedBps: parseMbpsToBps(f.baseSpeed.value), additionalSpeedBps: parseMbpsToBps(f.additionalSpeed.value), percentileMethod: f.percentileMethod.value,
+    };
+    let ok = true;
+    const bad = (name, text) => { showFieldError(form, name, text); ok = false; };
+    if (out.baseCostMinor === undefined) bad('baseCost', `an amount in ${currency} with at most the currency's decimals`);
+    if (out.additionalCostMinor === undefined) bad('additionalCost', `an amount in ${currency} with at most the currency's decimals`);
+    if (!out.baseSpeedBps) bad('baseSpeed', 'a positive number of Mbps');
+    if (!out.additionalSpeedBps) bad('additionalSpeed', 'a positive number of Mbps');
+    return ok ? out : undefined;
+  }
+
+  /** Name, description, e-mails and tariff of an existing plan; period and generation day are fixed. */
+  function editForm(plan) {
+    const tariff = plan.tariffs[plan.tariffs.length - 1] || {};
+    const exp = currencyExponent(tariff.currency) ?? 2;
+    // Integer minor units as the decimal text parseMoneyToMinor reads back (no float rounding).
+    const money = (minor) => {
+      const digits = String(Math.abs(minor)).padStart(exp + 1, '0');
+      return `${minor < 0 ? '-' : ''}${exp ? `${digits.slice(0, -exp)}.${digits.slice(-exp)}` : digits}`;
+    };
+    const mbps = (bps) => String(bps / 1e6);
+    const form = h('form', { class: 'stack', id: 'edit-plan', 'data-plan': plan.planId, onsubmit: async (e) => {
+      e.preventDefault();
+      clearFieldErrors(form);
+      const t = readTariff(form);
+      if (!t) return;
+      const f = form.elements;
+      const body = { name: f.name.value.trim(), description: f.description.value, emails: f.emails.value, ...t };
+      try {
+        await ctx.api(ctx.opPath(`/bill-plans/${encodeURIComponent(plan.planId)}`), { method: 'PATCH', body });
+        ok(`Plan ${body.name} saved.`);
+        await load();
+      } catch (err) {
+        if (!showApiFieldError(form, err, PLAN_FIELDS)) fail(err, 'bill plans');
+      }
+    } },
+    h('label', {}, 'Name', h('input', { name: 'name', required: true, value: plan.name })),
+    h('label', {}, 'Description', h('input', { name: 'description', value: plan.description || '' })),
+    h('label', {}, 'E-mail bills to (comma-separated)', h('input', { name: 'emails', value: plan.emails.join(', ') })),
+    h('div', { class: 'row' },
+      h('label', {}, 'Currency', h('input', { name: 'currency', value: tariff.currency, size: 4, required: true })),
+      h('label', {}, 'Base speed (Mbps)', h('input', { name: 'baseSpeed', required: true, inputmode: 'decimal', size: 8, value: mbps(tariff.baseSpeedBps) })),
+      h('label', {}, 'Base cost', h('input', { name: 'baseCost', required: true, inputmode: 'decimal', size: 10, value: money(tariff.baseCostMinor) }))),
+    h('div', { class: 'row' },
+      h('label', {}, 'Additional speed block (Mbps)', h('input', { name: 'additionalSpeed', required: true, inputmode: 'decimal', size: 8, value: mbps(tariff.additionalSpeedBps) })),
+      h('label', {}, 'Cost per block', h('input', { name: 'additionalCost', required: true, inputmode: 'decimal', size: 10, value: money(tariff.additionalCostMinor) })),
+      h('label', {}, '95th method', h('select', { name: 'percentileMethod' },
+        h('option', { value: 'merge', selected: tariff.percentileMethod !== 'separate' }, 'In & Out merged'),
+        h('option', { value: 'separate', selected: tariff.percentileMethod === 'separate' }, 'In & Out separate')))),
+    h('p', { class: 'muted' }, `Cycle: ${plan.billingPeriod}, bills on day ${plan.generationDay} (fixed). A tariff change applies from the next cycle; the running cycle keeps its tariff.`),
+    h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Save plan'), h('button', { type: 'button', class: 'secondary', onclick: () => void load() }, 'Cancel')));
+    return form;
+  }
+
   function planForm(available) {
-    const err = (text) => { message.replaceChildren(h('div', { class: 'notice error', role: 'alert' }, text)); };
     return h('form', { class: 'stack', id: 'new-plan', onsubmit: async (e) => {
       e.preventDefault();
-      const f = e.target.elements;
-      const currency = f.currency.value.trim().toUpperCase();
-      const baseCostMinor = parseMoneyToMinor(f.baseCost.value, currency);
-      const additionalCostMinor = parseMoneyToMinor(f.additionalCost.value, currency);
-      const baseSpeedBps = parseMbpsToBps(f.baseSpeed.value);
-      const additionalSpeedBps = parseMbpsToBps(f.additionalSpeed.value);
-      if (baseCostMinor === undefined || additionalCostMinor === undefined) return err(`Costs: amounts in ${currency} with the currency's decimals.`);
-      if (!baseSpeedBps || !additionalSpeedBps) return err('Speeds: positive numbers of Mbps.');
+      const form = e.target;
+      const f = form.elements;
+      clearFieldErrors(form);
+      const t = readTariff(form);
+      if (!t) return;
       const body = {
         name: f.name.value.trim(), description: f.description.value, billingPeriod: f.billingPeriod.value, generationDay: Number(f.generationDay.value),
-        emails: f.emails.value, currency, baseSpeedBps, baseCostMinor, additionalSpeedBps, additionalCostMinor, percentileMethod: f.percentileMethod.value,
-        subjectIds: [...f.subjectIds.selectedOptions].map((o) => o.value),
+        emails: f.emails.value, ...t, subjectIds: [...f.subjectIds.selectedOptions].map((o) => o.value),
       };
-      await call('bill plans', () => ctx.api(ctx.opPath('/bill-plans'), { method: 'POST', body }), `Plan ${body.name} created.`);
+      try {
+        await ctx.api(ctx.opPath('/bill-plans'), { method: 'POST', body });
+        ok(`Plan ${body.name} created.`);
+        await load();
+      } catch (error) {
+        if (!showApiFieldError(form, error, PLAN_FIELDS)) fail(error, 'bill plans');
+      }
     } },
     h('label', {}, 'Name', h('input', { name: 'name', required: true })),
     h('label', {}, 'Description', h('input', { name: 'description' })),
