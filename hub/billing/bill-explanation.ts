@@ -77,7 +77,10 @@ export function explanationSteps(bill: Bill, s: SlotFigures): string[] {
   const t = bill.tariff;
   const steps: string[] = [];
 
-  steps.push(`The billed period, ${utc(bill.spanStartSec)} to ${utc(bill.spanEndSec)}, has ${plural(s.spanSlots, 'five-minute slot', 'five-minute slots')}.`);
+  // The period as billed: the slots counted, first slot's start to last slot's end (a span that starts or
+  // ends inside a slot includes that slot, period-slots.ts), so the times and the slot count agree.
+  const billed = spanSlots({ startSec: bill.spanStartSec, endSec: bill.spanEndSec });
+  steps.push(`The billed period, ${utc(billed.firstSlotSec)} to ${utc(billed.firstSlotSec + billed.n * SLOT_SEC)}, has ${plural(s.spanSlots, 'five-minute slot', 'five-minute slots')}.`);
 
   if (s.presentSlots !== null && s.presentSlots === s.spanSlots) {
     steps.push(`Traffic of this subject was reported for every slot (coverage 100 %); no slot had to be filled in.`);

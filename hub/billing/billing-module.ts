@@ -8,6 +8,8 @@ import { createBillingJobs } from './billing-jobs';
 import { createBillingRoutes } from './billing-routes';
 import { createBillingService } from './billing-service';
 import { createBillingStore } from './billing-store';
+import { createBillPartiesLookup } from './bill-parties';
+import { renderBillPdf, type BillParties } from './bill-pdf';
 
 export interface BillingModuleDeps {
   kv: KeyValueStore;
@@ -21,6 +23,8 @@ export interface BillingModuleDeps {
   graceSec?: number;
   /** Replaces the PDF report in mails (tests that are not about the PDF; a month's report takes ~1 s). */
   renderPdf?: (bill: Bill, samples: BillSamples) => Promise<Uint8Array>;
+  /** The operator's display name for bill PDFs (identity store); absent: the PDF shows the operator id. */
+  operatorName?: (operatorId: string) => Promise<string | undefined>;
 }
 
 /**
@@ -30,11 +34,14 @@ export interface BillingModuleDeps {
 export function createBillingModule(deps: BillingModuleDeps) {
   const log = deps.log.child({ module: 'billing' });
   const store = createBillingStore(deps.kv);
-  const service = createBillingService({ store, clock: deps.clock, log, seriesReader: deps.seriesReader, mailer: deps.mailer, graceSec: deps.graceSec ?? 900, renderPdf: deps.renderPdf });
+  // The PDF names the operator and customer and prints times in the operator's zone (bill-parties.ts).
+  const partiesOf = createBillPartiesLookup({ seriesReader: deps.seriesReader, operatorName: deps.operatorName });
+  const billPdf = async (bill: Bill, samples: BillSamples, override: BillParties = {}) => renderBillPdf(bill, samples, { ...(await partiesOf(bill)), ...override });
+  const service = createBillingService({ store, clock: deps.clock, log, seriesReader: deps.seriesReader, mailer: deps.mailer, graceSec: deps.graceSec ?? 900, renderPdf: deps.renderPdf ?? billPdf });
   const jobs = createBillingJobs({ clock: deps.clock, log, runDueJobs: (nowMs: number) => service.runDue(nowMs) });
   // Through the jobs' single flight, so a call and a node-cron tick never run at once.
   const runDueJobs = (nowMs: number) => jobs.runNow(nowMs);
-  const routers: Router[] = [createBillingRoutes({ service, store, seriesReader: deps.seriesReader })];
+  const routers: Router[] = [createBillingRoutes({ service, store, seriesReader: deps.seriesReader, renderPdf: billPdf })];
   return {
     name: 'billing' as const,
     routers,
@@ -53,6 +60,8 @@ export function createBillingModule(deps: BillingModuleDeps) {
     service,
     store,
     jobs,
+    /** A bill's PDF with its parties' names (the customer view serves it too). */
+    billPdf,
   };
 }
 

@@ -5,7 +5,7 @@ import { OPERATOR_READERS, OPERATOR_WRITERS, assertOperatorAccess } from '../htt
 import { readBody } from '../http/request-body';
 import type { SeriesReader } from '../ports';
 import type { BillSummary } from '../../common/api/bills';
-import type { Bill } from './bill';
+import type { Bill, BillSamples } from './bill';
 import { billGraph } from './bill-graph';
 import { billSummaryCsv, dataPoints, dataPointsCsv } from './bill-csv';
 import { explainBill } from './bill-explanation';
@@ -13,7 +13,11 @@ import { renderBillPdf } from './bill-pdf';
 import type { BillingService } from './billing-service';
 import type { BillingStore } from './billing-store';
 
-interface Deps { service: BillingService; store: BillingStore; seriesReader: SeriesReader }
+interface Deps {
+  service: BillingService; store: BillingStore; seriesReader: SeriesReader;
+  /** The bill's PDF with the parties' names (billing-module.ts); default: renderBillPdf without them. */
+  renderPdf?: (bill: Bill, samples: BillSamples) => Promise<Uint8Array>;
+}
 
 /**
  * /api/v1/operators/:operatorId/bill-plans…  and  …/bills…
@@ -153,7 +157,7 @@ export function createBillingRoutes(deps: Deps): Router {
   router.get('/bills/:billNo/pdf', async (ctx) => {
     const op = reader(ctx);
     const { bill, samples } = await service.billDetails(op, billNoOf(ctx));
-    const pdf = await renderBillPdf(bill, samples);
+    const pdf = await (deps.renderPdf ?? renderBillPdf)(bill, samples);
     ctx.type = 'application/pdf';
     ctx.attachment(`bill-${bill.billNo}.pdf`);
     ctx.body = Buffer.from(pdf);
