@@ -57,6 +57,7 @@ const ROUTES = [
   { pattern: '/change-password', page: 'change-password', roles: OPERATOR_ROLES },
   { pattern: '/dashboard', page: 'dashboard', roles: OPERATOR_ROLES, nav: 'Dashboard', needsOperator: true },
   { pattern: '/sources', page: 'sources', roles: OPERATOR_ROLES, nav: 'Sources', needsOperator: true },
+  { pattern: '/subjects', page: 'subjects', roles: OPERATOR_ROLES, nav: 'Subjects', needsOperator: true },
   { pattern: '/live', page: 'live', roles: OPERATOR_ROLES, nav: 'Live flows', needsOperator: true },
   { pattern: '/reports', page: 'reports', roles: OPERATOR_ROLES, nav: 'Reports', needsOperator: true },
   { pattern: '/reports/:billId', page: 'bill', roles: OPERATOR_ROLES, needsOperator: true },
