@@ -29,7 +29,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-export async function createStack(dir: string, opts: { startMs: number; operatorId: string; ipGroups: { name: string; prefixes: string[] }[]; /** the edge's live top-talker interval (default 0: off) */ liveIntervalMs?: number }) {
+export async function createStack(dir: string, opts: { startMs: number; operatorId: string; ipGroups: { name: string; prefixes: string[] }[]; /** the edge's live top-talker interval (default 0: off) and count */ liveIntervalMs?: number; liveTopN?: number }) {
   const clock = createManualClock(opts.startMs);
   const mqttPort = await freeTcpPort();
   const hubConfig = loadHubConfig({}, {
@@ -77,7 +77,7 @@ export async function createStack(dir: string, opts: { startMs: number; operator
       edgeId: credentials.edgeId, tenantId: credentials.tenantId, mqttUrl: credentials.mqttUrl,
       mqttUsername: credentials.username, mqttPassword: credentials.password,
       udpHost: '127.0.0.1', udpPort: 0, sflowPort: 0, dataDir: path.join(dir, 'edge'),
-      checkpointIntervalMs: 200, closeGraceSec: 60, heartbeatIntervalMs: 1000, ackTimeoutMs: 2000, liveIntervalMs: opts.liveIntervalMs ?? 0,
+      checkpointIntervalMs: 200, closeGraceSec: 60, heartbeatIntervalMs: 1000, ackTimeoutMs: 2000, liveIntervalMs: opts.liveIntervalMs ?? 0, ...(opts.liveTopN ? { liveTopN: opts.liveTopN } : {}),
     },
   });
   const edgeKv = await openLevelKvStore(path.join(dir, 'edge-db'));
