@@ -1,3 +1,4 @@
+// @ts-check
 // Change password: POST /api/v1/me/password {currentPassword, newPassword} → {ok, endedSessions}
 // (hub/identity/password-routes.ts). Operator users and super_admins only: customers' passwords are
 // their operator's access records. When the hub says a change is required (a generated one-time
@@ -5,12 +6,22 @@
 // (ctx.mustChangePassword); after the change it goes on to the role's home page.
 import { h, errorBox } from '../dom.js';
 
+/** @typedef {import('../../common/api/session').PasswordChangeRequest} PasswordChangeRequest */
+/** @typedef {import('../../common/api/session').PasswordChangeResponse} PasswordChangeResponse */
+
 /** The hub's rule (hub/identity/password-policy.ts), checked here too so the form can say it first. */
 const MIN_CHARS = 12;
 
+/** @param {import('../app.js').PageContext} ctx */
 export async function render(ctx) {
   const forced = !!ctx.mustChangePassword;
   const message = h('div', { id: 'password-message' });
+  /**
+   * @param {string} id
+   * @param {string} label
+   * @param {string} autocomplete
+   * @param {import('../dom.js').Attrs} [extra]
+   */
   const field = (id, label, autocomplete, extra = {}) => {
     const input = h('input', { id, name: id, type: 'password', autocomplete, required: true, ...extra });
     return { input, label: h('label', {}, label, input) };
@@ -33,7 +44,10 @@ export async function render(ctx) {
     }
     submit.disabled = true;
     try {
-      const res = await ctx.api('/me/password', { method: 'POST', body: { currentPassword: current.input.value, newPassword: next.input.value } });
+      /** @type {PasswordChangeRequest} */
+      const body = { currentPassword: current.input.value, newPassword: next.input.value };
+      /** @type {PasswordChangeResponse} */
+      const res = await ctx.api('/me/password', { method: 'POST', body });
       form.reset();
       const ended = res.endedSessions ? ` ${res.endedSessions === 1 ? 'One other session was' : `${res.endedSessions} other sessions were`} logged out.` : '';
       if (forced) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Invoices of the operator, newest first, with their state (status, amount due), PDFs, and the credit
 // notes that corrected them; a row opens its lines, payments and credits. Issued documents are never
 // edited: super_admin records payments and corrects an invoice with credit notes (partial or full).
@@ -12,6 +13,17 @@ import { h, table, section, errorBox, badge } from '../dom.js';
 import { formatMoney, formatUtc, formatUtcDate, parseMoneyToMinor } from '../format.js';
 import { invoicePreview } from './account.js';
 
+/** @typedef {import('../../common/api/invoices').InvoiceView} InvoiceView */
+/** @typedef {import('../../common/api/invoices').InvoicesResponse} InvoicesResponse */
+/** @typedef {import('../../common/api/invoices').PaymentResponse} PaymentResponse */
+/** @typedef {import('../../common/api/invoices').PaymentRequest} PaymentRequest */
+/** @typedef {import('../../common/api/invoices').IssueCreditNoteResponse} IssueCreditNoteResponse */
+/** @typedef {import('../../common/api/invoices').CreditNoteRequest} CreditNoteRequest */
+/** @typedef {import('../../common/api/invoices').PaymentView} PaymentView */
+/** @typedef {import('../../common/api/invoices').InvoiceLineView} InvoiceLineView */
+/** @typedef {import('../../common/api/invoices').CreditNoteSummaryView} CreditNoteSummaryView */
+
+/** @type {Record<string, [string, 'ok' | 'warn' | 'bad' | 'muted']>} */
 const STATUS = {
   issued: ['unpaid', 'warn'],
   partially_paid: ['partially paid', 'warn'],
@@ -19,6 +31,7 @@ const STATUS = {
   void: ['void', 'muted'],
 };
 
+/** @param {InvoiceView} inv */
 function statusBadge(inv) {
   const [text, kind] = STATUS[inv.status] || [inv.status || 'issued', 'muted'];
   return h('span', {}, badge(text, kind), inv.overdue ? badge('overdue', 'bad') : null);
@@ -30,6 +43,7 @@ function newIdempotencyKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** @param {import('../app.js').PageContext} ctx */
 export async function render(ctx) {
   const message = h('div', { id: 'invoice-message' });
   const body = h('div', { id: 'invoices' });
@@ -37,13 +51,15 @@ export async function render(ctx) {
   const detail = h('div', { id: 'invoice-detail' });
   ctx.el.append(h('h1', {}, 'Invoices'), message, body, credits, detail);
   const isSuperAdmin = ctx.principal.role === 'super_admin';
-  const money = (m, inv) => formatMoney(m, inv.currency, inv.currencyExponent);
-  const pdfLink = (kind, number) => h('a', { href: `/api/v1${ctx.opPath(`/${kind}/${encodeURIComponent(number)}/pdf`)}`, target: '_blank', rel: 'noopener', class: 'pdf-link' }, 'PDF');
+  const money = (/** @type {number} */ m, /** @type {{ currency: string, currencyExponent: number }} */ inv) => formatMoney(m, inv.currency, inv.currencyExponent);
+  const pdfLink = (/** @type {'invoices' | 'credit-notes'} */ kind, /** @type {string} */ number) => h('a', { href: `/api/v1${ctx.opPath(`/${kind}/${encodeURIComponent(number)}/pdf`)}`, target: '_blank', rel: 'noopener', class: 'pdf-link' }, 'PDF');
 
+  /** @param {string} [openNumber] reopen this invoice's detail after the reload */
   async function load(openNumber) {
+    /** @type {InvoiceView[]} */
     let invoices;
     try {
-      invoices = (await ctx.api(ctx.opPath('/invoices'))).invoices || [];
+      invoices = (/** @type {InvoicesResponse} */ (await ctx.api(ctx.opPath('/invoices')))).invoices || [];
     } catch (err) {
       if (ctx.isCurrent()) body.replaceChildren(errorBox(err, 'invoices'));
       return;
@@ -78,7 +94,14 @@ export async function render(ctx) {
     if (open) showDetail(open);
   }
 
-  /** Run a write, show its outcome, reload and reopen the invoice. */
+  /**
+   * Run a write, show its outcome, reload and reopen the invoice.
+   * @template R
+   * @param {InvoiceView} inv
+   * @param {string} what
+   * @param {() => Promise<R>} request
+   * @param {(res: R) => string} success
+   */
   async function write(inv, what, request, success) {
     try {
       const res = await request();
@@ -90,6 +113,7 @@ export async function render(ctx) {
     }
   }
 
+  /** @param {InvoiceView} inv */
   function paymentForm(inv) {
     const key = newIdempotencyKey();
     return h('form', { class: 'inline', id: 'payment-form', onsubmit: async (e) => {
@@ -97,8 +121,9 @@ export async function render(ctx) {
       const f = e.target.elements;
       const amountMinor = parseMoneyToMinor(f.amount.value, inv.currency, inv.currencyExponent);
       if (!amountMinor) return message.replaceChildren(h('div', { class: 'notice error' }, `Amount: a positive amount in ${inv.currency} with its decimals.`));
+      /** @type {PaymentRequest} */
       const payload = { amountMinor, reference: f.reference.value, idempotencyKey: key, ...(f.date.value ? { date: f.date.value } : {}) };
-      await write(inv, 'payments', () => ctx.api(ctx.opPath(`/invoices/${encodeURIComponent(inv.number)}/payments`), { method: 'POST', body: payload }),
+      await write(inv, 'payments', () => /** @type {Promise<PaymentResponse>} */ (ctx.api(ctx.opPath(`/invoices/${encodeURIComponent(inv.number)}/payments`), { method: 'POST', body: payload })),
         (res) => `Payment recorded on ${inv.number}; amount due ${money(res.invoice.amountDueMinor, inv)}.`);
     } },
     h('label', {}, `Amount (${inv.currency})`, h('input', { name: 'amount', required: true, size: 10, inputmode: 'decimal', value: '' })),
@@ -107,15 +132,18 @@ export async function render(ctx) {
     h('button', { type: 'submit' }, 'Record payment'));
   }
 
+  /** @param {InvoiceView} inv */
   function creditForm(inv) {
     const key = newIdempotencyKey();
     const creditable = (inv.lines || []).filter((l) => l.creditableMinor > 0);
     return h('form', { class: 'stack', id: 'credit-form', onsubmit: async (e) => {
       e.preventDefault();
       const f = e.target.elements;
+      /** @type {CreditNoteRequest} */
       let payload;
       if (f.full.checked) payload = { reason: f.reason.value, full: true };
       else {
+        /** @type {{ lineNo: number, amountMinor: number }[]} */
         const lines = [];
         for (const l of creditable) {
           const text = f[`line-${l.lineNo}`].value.trim();
@@ -127,7 +155,7 @@ export async function render(ctx) {
         if (lines.length === 0) return message.replaceChildren(h('div', { class: 'notice error' }, 'Give an amount for at least one line, or credit everything left.'));
         payload = { reason: f.reason.value, lines };
       }
-      await write(inv, 'credit notes', () => ctx.api(ctx.opPath(`/invoices/${encodeURIComponent(inv.number)}/credit-notes`), { method: 'POST', body: { ...payload, idempotencyKey: key } }),
+      await write(inv, 'credit notes', () => /** @type {Promise<IssueCreditNoteResponse>} */ (ctx.api(ctx.opPath(`/invoices/${encodeURIComponent(inv.number)}/credit-notes`), { method: 'POST', body: { ...payload, idempotencyKey: key } })),
         (res) => `Credit note ${res.creditNote.number} issued${res.creditNote.voidsInvoice ? `: ${inv.number} is void` : ''}.`);
     } },
     h('label', {}, 'Reason', h('input', { name: 'reason', required: true, size: 40, maxlength: 500 })),
@@ -137,6 +165,7 @@ export async function render(ctx) {
     h('button', { type: 'submit', class: 'danger' }, 'Issue credit note'));
   }
 
+  /** @param {InvoiceView} inv */
   function showDetail(inv) {
     const facts = table([
       { label: 'Status', value: () => statusBadge(inv) },

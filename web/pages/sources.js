@@ -1,3 +1,4 @@
+// @ts-check
 // Sources: the operator's edges and, per edge, the exporters it hears (from the retained EdgeStatus).
 // API (hub/edges/edge-routes.ts): GET /operators/:op/edges → {edges:[{edgeId, name, revoked, createdAtMs,
 //      status:{state, online, lastSeenMs, session, softwareVersion, configVersion, collectionPaused,
@@ -10,12 +11,25 @@
 import { h, table, section, badge, errorBox } from '../dom.js';
 import { formatAgo, formatBps, formatCount, formatUtc } from '../format.js';
 
+/** @typedef {import('../../common/api/edges').EdgesResponse} EdgesResponse */
+/** @typedef {import('../../common/api/edges').EdgeWithStatusView} EdgeWithStatusView */
+/** @typedef {import('../../common/api/edges').EdgeStatusView} EdgeStatusView */
+/** @typedef {import('../../common/api/edges').EdgeCountersView} EdgeCountersView */
+/** @typedef {import('../../common/api/edges').ExporterStatusView} ExporterStatusView */
+/** @typedef {import('../../common/api/edges').InterfaceCountersView} InterfaceCountersView */
+/** @typedef {import('../../common/api/edges').EnrollmentTokenResponse} EnrollmentTokenResponse */
+/** @typedef {import('../../common/api/session').Role} Role */
+/** Rates derived here from two polls, not sent by the hub. @typedef {{ bitsPerSec: number, flowsPerSec: number }} ExporterRate */
+/** @typedef {ExporterStatusView & { rate?: ExporterRate }} ExporterRow */
+
 const REFRESH_MS = 15_000;
 
 /** An exporter silent this long is shown as stale, even if its edge is online. */
 const EXPORTER_STALE_MS = 5 * 60_000;
+/** @type {Role[]} */
 const WRITERS = ['super_admin', 'operator_admin'];
 
+/** @param {import('../app.js').PageContext} ctx */
 export async function render(ctx) {
   const updated = h('span', { class: 'muted', id: 'sources-updated' });
   const body = h('div', { id: 'sources' });
@@ -23,6 +37,7 @@ export async function render(ctx) {
   const message = h('div', { id: 'sources-message' });
   const enroll = canWrite ? h('button', { type: 'button', class: 'secondary', id: 'enrollment-token', onclick: async () => {
     try {
+      /** @type {EnrollmentTokenResponse} */
       const res = await ctx.api(ctx.opPath('/enrollment-tokens'), { method: 'POST', body: {} });
       // Shown once: the hub keeps only its hash.
       message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, 'One-time enrollment token for a new edge (valid until ', formatUtc(res.expiresAtMs), '): ', h('code', { id: 'enrollment-token-value' }, res.token)));
@@ -30,6 +45,7 @@ export async function render(ctx) {
   } }, 'New enrollment token') : null;
   ctx.el.append(h('div', { class: 'toolbar' }, h('h1', {}, 'Sources'), h('span', { class: 'spacer' }), updated, enroll), message, body);
 
+  /** @param {EdgeWithStatusView} edge */
   async function revoke(edge) {
     if (!confirm(`Revoke ${edge.name || edge.edgeId}? It is disconnected and its credentials stop working.`)) return;
     try {
@@ -39,10 +55,14 @@ export async function render(ctx) {
     await load();
   }
 
-  /** Previous poll's totals per edge/exporter, for rates: key → {atMs, bytes, flows}. */
+  /**
+   * Previous poll's totals per edge/exporter, for rates.
+   * @type {Map<string, { lastSeenMs: number, bytes: number, flows: number, rate: ExporterRate | undefined }>}
+   */
   const previous = new Map();
 
   async function load() {
+    /** @type {EdgesResponse} */
     let res;
     try {
       res = await ctx.api(ctx.opPath('/edges'));
@@ -87,8 +107,8 @@ export async function render(ctx) {
         title: () => "Decoded flows refused by the edge's sanity bounds (time window, counters, sampling)" },
       { label: 'Evictions', num: true, value: (e) => alarming(counter(e, 'tableEvictions'), 'warn'),
         title: () => "Entries evicted or refused because one of the edge's bounded tables (exporters, templates, buckets, subjects) was full" },
-      canWrite ? { label: '', value: (e) => (e.revoked ? '' : h('button', { type: 'button', class: 'danger', onclick: () => void revoke(e) }, 'Revoke')) } : null,
-    ].filter(Boolean), edges, { id: 'edges-table', rowAttrs: (e) => ({ 'data-edge': e.edgeId }) })),
+      ...(canWrite ? [{ label: '', value: (/** @type {EdgeWithStatusView} */ e) => (e.revoked ? '' : h('button', { type: 'button', class: 'danger', onclick: () => void revoke(e) }, 'Revoke')) }] : []),
+    ], edges, { id: 'edges-table', rowAttrs: (e) => ({ 'data-edge': e.edgeId }) })),
     ...edges.map((e) => section(`Exporters of ${e.name || e.edgeId}`, exportersTable(e, nowMs))),
     ...edges.flatMap((e) => exportersOf(e).filter((x) => (x.ifCounters || []).length > 0)
       .map((x) => section(`Interface counters of ${x.address} (sFlow, ${e.name || e.edgeId})`, ifCountersTable(x, nowMs)))));
@@ -99,31 +119,52 @@ export async function render(ctx) {
   ctx.onCleanup(() => clearInterval(timer));
 }
 
+/**
+ * @param {EdgeWithStatusView} edge
+ * @returns {Partial<EdgeStatusView>} empty for a hub that sent no status
+ */
 function st(edge) {
   return edge.status || {};
 }
 
+/**
+ * @param {EdgeWithStatusView} edge
+ * @returns {ExporterRow[]}
+ */
 function exportersOf(edge) {
   return st(edge).exporters || [];
 }
 
+/**
+ * @param {EdgeWithStatusView} edge
+ * @param {keyof EdgeCountersView} name
+ */
 function counter(edge, name) {
   const c = st(edge).counters;
   return c ? c[name] : undefined;
 }
 
 /** A counter that should stay 0: a badge when it is not; '—' when the edge does not report it (older edges). */
+/**
+ * @param {number | undefined} n
+ * @param {'warn' | 'bad'} kind
+ */
 function alarming(n, kind) {
   if (n === undefined || n === null) return '—';
   return Number(n) > 0 ? badge(formatCount(n), kind) : '0';
 }
 
+/** @param {EdgeWithStatusView} e */
 function edgeState(e) {
   const s = st(e);
   const main = e.revoked ? badge('revoked', 'bad') : s.online ? badge('online', 'ok') : s.lastSeenMs ? badge('offline', 'bad') : badge('never seen', 'muted');
   return h('span', {}, main, s.collectionPaused ? [' ', badge('collection paused', 'warn')] : null);
 }
 
+/**
+ * @param {EdgeWithStatusView} edge
+ * @param {number} nowMs
+ */
 function exportersTable(edge, nowMs) {
   return table([
     { label: 'Exporter', value: (x) => h('code', {}, x.address) },
@@ -142,14 +183,19 @@ function exportersTable(edge, nowMs) {
   ], exportersOf(edge), { empty: 'This edge has not heard from any exporter yet.', rowAttrs: (x) => ({ 'data-exporter': x.address }) });
 }
 
+/** @param {ExporterStatusView} x */
 function isSflow(x) {
   return x.protocol === 'sflow';
 }
 
 /** sFlow counter samples (if_counters): the link's own counters, next to the sampled estimate. */
+/**
+ * @param {ExporterStatusView} x
+ * @param {number} nowMs
+ */
 function ifCountersTable(x, nowMs) {
-  const up = (c) => ((Number(c.ifStatus) & 2) !== 0 ? badge('up', 'ok') : (Number(c.ifStatus) & 1) !== 0 ? badge('down', 'bad') : badge('admin down', 'muted'));
-  const errs = (n) => (Number(n) > 0 ? badge(formatCount(n), 'warn') : '0');
+  const up = (/** @type {InterfaceCountersView} */ c) => ((Number(c.ifStatus) & 2) !== 0 ? badge('up', 'ok') : (Number(c.ifStatus) & 1) !== 0 ? badge('down', 'bad') : badge('admin down', 'muted'));
+  const errs = (/** @type {number} */ n) => (Number(n) > 0 ? badge(formatCount(n), 'warn') : '0');
   return table([
     { label: 'ifIndex', num: true, value: (c) => String(c.ifIndex) },
     { label: 'Status', value: up },
@@ -164,6 +210,7 @@ function ifCountersTable(x, nowMs) {
   ], x.ifCounters, { rowAttrs: (c) => ({ 'data-if-index': String(c.ifIndex) }) });
 }
 
+/** @param {ExporterStatusView} x */
 function protocolName(x) {
   if (isSflow(x)) return `sFlow v${Number(x.netflowVersion) || 5}`;
   const v = Number(x.netflowVersion);
