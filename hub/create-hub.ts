@@ -18,6 +18,7 @@ import { createEdgeExporterIndex } from './edges/edge-exporter-index';
 import { createEdgeRoutes } from './edges/edge-routes';
 import { createInterfaceNameStore } from './edges/interface-name-store';
 import { createSubjectRoutes } from './edges/subject-routes';
+import { withInterfaceLabels } from './edges/interface-labels';
 import { createEdgeStatusTracker } from './edges/edge-status-tracker';
 import { createLiveFlowsCache } from './edges/live-flows-cache';
 import { createSubjectManagement } from './edges/subject-management';
@@ -156,6 +157,7 @@ export function createHub(deps: HubDeps) {
 
   const pusher = createEdgeConfigPusher({ registry: edges, configs, policy, publisher: mqtt, clock, log: log.child({ part: 'config' }) });
   const edgeExporters = createEdgeExporterIndex(kv);
+  const interfaceNames = createInterfaceNameStore(kv);
   const ingestor = createBatchIngestor({
     onStored: (_operatorId, edgeId, subjectIds) => edgeExporters.record(edgeId, subjectIds),
     store, kv, edges, policy, publisher: mqtt, clock, log: log.child({ part: 'ingest' }),
@@ -223,9 +225,10 @@ export function createHub(deps: HubDeps) {
     createUserAdminRoutes({ identity, clock, log: log.child({ part: 'identity' }) }),
     createEdgeRoutes({ registry: edges, status, liveFlows, configs, pusher, operatorExists: async (id) => !!(await identity.getOperator(id)), log,
       management, onConsumerRevoked: (username) => { broker?.disconnectConsumer(username); } }),
-    createSubjectRoutes({ registry: edges, status, configs, liveFlows, names: createInterfaceNameStore(kv),
+    createSubjectRoutes({ registry: edges, status, configs, liveFlows, names: interfaceNames,
       subjectIdsWithSeries: async (op) => (await store.listSubjects(op)).map((x) => x.subjectId) }),
-    createSeriesRoutes({ series: store, clock }),
+    // Interface labels carry their names (operator's or exporter's) on the dashboard: hub/edges/interface-labels.ts.
+    createSeriesRoutes({ series: withInterfaceLabels(store, { registry: edges, status, names: interfaceNames }), clock }),
     createHubHealthRoutes({
       mqttConnected: () => !!mqttClient?.connected(),
       clock: () => (clockStartMs === undefined ? undefined : shiftedClockView(clock, clockStartMs, !!deps.clockControl)),

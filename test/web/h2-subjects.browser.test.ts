@@ -153,6 +153,9 @@ if (!existsSync(CHROMIUM)) {
     await page.press(`${block} input[data-if-name-input="127.0.0.1/1"]`, 'Enter');
     await page.waitForFunction(() => document.querySelector('[data-if-name="127.0.0.1/1"]')?.textContent === 'Transit A (AS64500)');
     t.pass('the operator\'s name replaces the exporter\'s');
+    const { subjects } = await stack.api('GET', `/operators/${OP}/subjects`);
+    t.ok(subjects.some((x: { label: string }) => x.label === 'Transit A (AS64500) (127.0.0.1 ifIndex 1)'), 'the dashboard\'s subject label carries the name');
+    t.ok(subjects.some((x: { label: string }) => x.label === 'Gi0/0/2 (127.0.0.1 ifIndex 2)'), 'and the exporter\'s ifName where the operator gave none');
     await shot(page, 'interfaces-1366');
     await page.setViewportSize({ width: 1280, height: 900 });
     await shot(page, 'subjects-1280');

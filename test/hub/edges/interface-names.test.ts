@@ -56,3 +56,22 @@ t.test('interface names, interfaces and the IP group preview', async (t) => {
   t.same(res.body.overlaps, []);
   t.equal(res.body.valid, true);
 });
+
+t.test('interface labels on the series carry the operator\'s name, else the exporter\'s', async (t) => {
+  const { withInterfaceLabels } = await import('../../../hub/edges/interface-labels');
+  const subject = (subjectId: string, kind: 'interface' | 'ip_group', label: string) => ({ subjectId, kind, label, firstSeenSec: 0, lastSeenSec: 1 });
+  const series = {
+    readSeries: async () => [],
+    listSubjects: async () => [
+      subject('if:192.0.2.1/1', 'interface', '192.0.2.1 ifIndex 1'), subject('if:192.0.2.1/2', 'interface', '192.0.2.1 ifIndex 2'),
+      subject('if:192.0.2.1/3', 'interface', '192.0.2.1 ifIndex 3'), subject('ipg:cust-a', 'ip_group', 'cust-a'),
+    ],
+  };
+  const exporters = [{ address: '192.0.2.1', interfaceNames: [{ ifIndex: 1, name: 'Gi0/1', description: 'x' }, { ifIndex: 2, name: '', description: 'Peering\u0007 IX' }] }];
+  const labelled = withInterfaceLabels(series, {
+    registry: { listEdges: async () => [{ edgeId: 'e1', revoked: false }, { edgeId: 'e2', revoked: true }] as never },
+    status: { view: (id: string) => ({ exporters: id === 'e1' ? exporters : [] }) as never },
+    names: { list: async () => [{ exporter: '192.0.2.1', ifIndex: 1, name: 'Transit A' }] },
+  });
+  t.same((await labelled.listSubjects('op')).map((s) => s.label), ['Transit A (192.0.2.1 ifIndex 1)', 'Peering IX (192.0.2.1 ifIndex 2)', '192.0.2.1 ifIndex 3', 'cust-a']);
+});
