@@ -177,8 +177,12 @@ if (!existsSync(CHROMIUM)) {
       await page.clock.runFor(10_000);
       t.equal(hub.calls.get('/api/v1/operators/isp-one/live-flows'), calls, 'leaving the page stopped the live refresh');
       const bills = await page.$$eval('#bills-table tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
-      t.match(bills[0], /#7[\s\S]*2026-10-01 – 2026-10-31/, 'October (newest) first');
-      t.match(bills[1], /#3[\s\S]*2026-09-01 – 2026-09-30/);
+      // Reports show the viewer's local time with the zone named (issue 11): the cycles start 00:00 UTC = 09:00 in Tokyo.
+      t.match(bills[0], /#7[\s\S]*2026-10-01 09:00 – 2026-11-01 09:00/, 'October (newest) first');
+      t.match(bills[1], /#3[\s\S]*2026-09-01 09:00 – 2026-10-01 09:00/);
+      t.match(await page.textContent('#bills-table thead'), /Period \(Asia\/Tokyo\)/);
+      t.match(await page.textContent('#preview-table'), /ipg:hosting-dc1[\s\S]*112.0 Mbps[\s\S]*6,498 of 6,500 slots/);
+      t.match(await page.textContent('#bill-run-line'), /1 of 1 bills done/);
       t.match(bills[0], /USD/);
       await shot(page, 'reports');
 

@@ -222,6 +222,20 @@ export async function startStubHub(): Promise<StubHub> {
   api.get(`${op}/bill-plans/available-subjects`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { subjects: SUBJECTS.filter((s) => s.subjectId !== 'ipg:hosting-dc1').map(({ scale: _s, ...rest }) => ({ ...rest, firstSeenSec: 0, lastSeenSec: NOW_MS / 1000 })) }; });
   // Oldest first on purpose: the page must sort most recent first itself.
   api.get(`${op}/bills`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { bills: [older, summary(bill)] }; });
+  // Reports (H4, issue 11): the current cycle so far and the last bill run (shapes: common/api/bills.ts).
+  api.get(`${op}/bill-plans/:planId/preview`, (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId);
+    const asOfSec = Math.floor(NOW_MS / 300_000) * 300;
+    ctx.body = { asOfSec, previews: [{
+      planId: plan.planId, planName: plan.name, subjectId: 'ipg:hosting-dc1', cycleStartSec: BILL_END, cycleEndSec: Date.UTC(2026, 11, 1) / 1000, spanStartSec: BILL_END, asOfSec,
+      method: 'separate', p95Bps: 112_000_000, p95InBps: 112_000_000, p95OutBps: 41_000_000, slotsSoFar: 6_500, slotsWithData: 6_498, coveragePercent: 99.96,
+      amountSoFarMinor: 43_000, projectedAmountMinor: 58_000, projectedSlots: 8_640, cycleSlots: 8_640, additionalBlocks: 2, currency: 'USD',
+    }] };
+  });
+  api.get(`${op}/bill-runs/latest`, (ctx) => {
+    assertOperatorAccess(ctx, ctx.params.operatorId);
+    ctx.body = { run: { startedAtMs: Date.UTC(2026, 10, 1, 0, 20), finishedAtMs: Date.UTC(2026, 10, 1, 0, 21), due: 1, done: 1, made: 1, failed: 0, mailed: 1 } };
+  });
   api.get(`${op}/bills/:billNo`, (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId);
     if (ctx.params.billNo !== '7') throw hubError('NOT_FOUND', `no bill ${ctx.params.billNo}`);

@@ -12,7 +12,7 @@
 import { h, table, section, errorBox, fill, badge } from '../dom.js';
 import { formatBps, formatBytes, formatCount, formatMoney, formatUtc } from '../format.js';
 import { speedTimeChart } from '../chart.js';
-import { reasonBadge, spanText } from './reports.js';
+import { formatLocal, localZone, reasonBadge, spanText } from './reports.js';
 
 const PAGE_ROWS = 288; // one day of 5-minute points per page of the data-point table
 
@@ -40,7 +40,8 @@ export async function render(ctx) {
       h('a', { class: 'btn secondary', id: 'bill-csv', href: `/api/v1${base}/data-points.csv`, download: '' }, 'Data points (CSV)'),
       h('a', { class: 'btn secondary', id: 'bill-summary-csv', href: `/api/v1${base}/summary.csv`, download: '' }, 'Figures (CSV)'),
       h('a', { class: 'btn', id: 'bill-pdf', href: `/api/v1${base}/pdf`, target: '_blank', rel: 'noopener' }, 'PDF')),
-    h('p', { class: 'muted' }, h('code', {}, bill.subjectId), ` · ${formatUtc(bill.spanStartSec * 1000)} – ${formatUtc(bill.spanEndSec * 1000)}`),
+    // The billed span exactly as billed, in the viewer's time with the zone named (issue 11).
+    h('p', { class: 'muted', id: 'bill-span' }, h('code', {}, bill.subjectId), ` · ${formatLocal(bill.spanStartSec * 1000)} – ${formatLocal(bill.spanEndSec * 1000)} (${localZone()})`),
   );
 
   const figures = [
@@ -56,8 +57,8 @@ export async function render(ctx) {
     charge.rule ? ['Rule', charge.rule] : null,
     charge.unroundedAmountMinor !== undefined ? ['Unrounded', `${charge.unroundedAmountMinor} minor units (${formatCount(charge.billedSlots)} of ${formatCount(charge.cycleSlots)} cycle slots)`] : null,
     ['Amount', h('strong', { id: 'bill-amount' }, formatMoney(charge.amountMinor ?? bill.amountMinor, currency))],
-    ['Cycle', spanText({ spanStartSec: bill.cycleStartSec, spanEndSec: bill.cycleEndSec })],
-    ['Generated', formatUtc(bill.generatedAtMs)],
+    ['Cycle', `${spanText({ spanStartSec: bill.cycleStartSec, spanEndSec: bill.cycleEndSec })} (${localZone()})`],
+    ['Generated', `${formatLocal(bill.generatedAtMs)} (${localZone()})`],
   ].filter(Boolean);
   ctx.el.append(section('Figures', h('dl', { class: 'kv', id: 'bill-figures' }, figures.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))));
   if (explanation && Array.isArray(explanation.steps)) {
@@ -70,7 +71,7 @@ export async function render(ctx) {
   if (Array.isArray(res.subjectBills) && res.subjectBills.length > 1) {
     ctx.el.append(section('Other bills of this subject', table([
       { label: 'Bill', value: (b) => (Number(b.billNo) === Number(bill.billNo) ? badge(`#${b.billNo} (this)`, 'muted') : h('a', { href: `#/reports/${encodeURIComponent(b.billNo)}` }, `#${b.billNo}`)) },
-      { label: 'Period (UTC)', value: (b) => spanText(b) },
+      { label: `Period (${localZone()})`, value: (b) => spanText(b) },
       { label: '95th', num: true, value: (b) => formatBps(b.p95Bps) },
       { label: 'Amount', num: true, value: (b) => formatMoney(b.amountMinor, b.currency) },
     ], [...res.subjectBills].sort((a, b) => Number(b.spanEndSec) - Number(a.spanEndSec)))));
