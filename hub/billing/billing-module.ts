@@ -49,7 +49,11 @@ export function createBillingModule(deps: BillingModuleDeps) {
       // The catch-up run goes on in the background: a long one must not hold up the hub's start.
       if (deps.startJobs) void jobs.start();
     },
-    async stop(): Promise<void> { await jobs.stop(); },
+    async stop(): Promise<void> {
+      await jobs.stop();
+      // A report mail started when a bill was made (issue 11) finishes before the store closes.
+      await service.mailsIdle();
+    },
     /** Bills that fell due up to nowMs (idempotent), then their report mails. */
     runDueJobs,
     /** The subject stopped being managed at atMs (default now): if a plan holds it, it leaves the plan and is billed up to then. */
