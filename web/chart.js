@@ -5,6 +5,8 @@
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { formatBps, formatUtc } from './format.js';
 
+const TIME_INCRS_SEC = [300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400];
+
 const UTC = (tsSec) => uPlot.tzDate(new Date(tsSec * 1000), 'Etc/UTC');
 
 /** Draws each reference line across the plot area, dashed, with its label at the right end. */
@@ -82,7 +84,8 @@ export function speedTimeChart(container, { timesSec, series, lines = [], height
       })),
     ],
     axes: [
-      { values: (_u, splits) => utcTimeLabels(splits) },
+      // Ticks at whole 5-minute steps or coarser: the data's resolution, and HH:MM labels never repeat.
+      { incrs: TIME_INCRS_SEC, values: (_u, splits) => utcTimeLabels(splits) },
       { size: 86, values: (_u, splits) => splits.map((v) => axisBps(v)) },
     ],
     plugins: [referenceLinesPlugin(lines, container)],
