@@ -45,3 +45,8 @@ export interface UpdateAccessRecordRequest {
 export interface WelcomeMailRequest { to?: string[]; dryRun?: boolean }
 export interface WelcomeMailPreview { dryRun: true; message: { to: string[]; subject: string; text: string; html?: string } }
 export interface WelcomeMailSent { sent: true; mailId: string; to: string[] }
+
+/** GET /operators/:op/clients → {clients}: the operator's customers. */
+export interface ClientView { clientId: string; operatorId: string; name: string; email?: string; createdAtMs: number; updatedAtMs: number }
+/** GET /operators/:op/services[?clientId] → {services}: what a customer bought; one access record each. */
+export interface ServiceView { serviceId: string; operatorId: string; clientId: string; type: 'vps' | 'cloud' | 'dedicated'; label: string; createdAtMs: number; updatedAtMs: number }

@@ -26,3 +26,6 @@ export type * from './session';
 export type * from './edges';
 export type * from './invoices';
 export type * from './subscription';
+export type * from './users';
+export type * from './access';
+export type * from './bill-plans';

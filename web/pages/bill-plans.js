@@ -1,3 +1,4 @@
+// @ts-check
 // 95th-percentile bill plans: create, edit (name, description, e-mails, tariff), see tariffs and subjects,
 // add/remove subjects, delete.
 // Billing period and generation day are fixed once a plan exists; price changes apply from the next cycle.
@@ -18,23 +19,35 @@ const PLAN_FIELDS = {
   generationDay: 'generationDay', billingPeriod: 'billingPeriod',
 };
 
-const WRITERS = ['super_admin', 'operator_admin'];
+/** @typedef {import('../../common/api/bill-plans').BillPlanView} BillPlanView */
+/** @typedef {import('../../common/api/bill-plans').TariffView} TariffView */
+/** @typedef {import('../../common/api/bill-plans').AssociationView} AssociationView */
+/** @typedef {import('../../common/api/bill-plans').SubjectInfoView} SubjectInfoView */
+/** @typedef {import('../../common/api/bill-plans').UpdateBillPlanRequest} UpdateBillPlanRequest */
 
+const WRITERS = ['super_admin', 'operator_admin'];
+/** A named control's value in a form (inputs and selects alike). */
+const valueOf = (/** @type {HTMLFormElement} */ form, /** @type {string} */ name) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
+
+/** @param {import('../app.js').PageContext} ctx */
 export async function render(ctx) {
   const canWrite = WRITERS.includes(ctx.principal.role);
   const message = h('div', { id: 'plans-message' });
   const list = h('div', { id: 'plans' });
   const create = h('div');
   ctx.el.append(h('h1', {}, 'Bill plans'), message, list, create);
-  const ok = (text) => message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, text));
-  const fail = (err, what) => message.replaceChildren(errorBox(err, what));
-  const call = async (what, fn, done) => {
+  const ok = (/** @type {string} */ text) => message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, text));
+  const fail = (/** @type {unknown} */ err, /** @type {string} */ what) => message.replaceChildren(errorBox(err, what));
+  const call = async (/** @type {string} */ what, /** @type {() => Promise<unknown>} */ fn, /** @type {string} */ done) => {
     try { await fn(); ok(done); } catch (err) { fail(err, what); }
     await load();
   };
 
   async function load() {
-    let plans, available;
+    /** @type {BillPlanView[]} */
+    let plans;
+    /** @type {SubjectInfoView[]} */
+    let available;
     try {
       [plans, available] = await Promise.all([
         ctx.api(ctx.opPath('/bill-plans')).then((r) => r.plans || []),
@@ -49,8 +62,9 @@ export async function render(ctx) {
     if (canWrite) create.replaceChildren(section('New plan', planForm(available)));
   }
 
+  /** @param {BillPlanView} plan @param {SubjectInfoView[]} available subjects in no plan */
   function planCard(plan, available) {
-    const tariff = plan.tariffs[plan.tariffs.length - 1] || {};
+    const tariff = plan.tariffs[plan.tariffs.length - 1];
     const active = plan.associations.filter((a) => a.toSec === undefined || a.toSec === null);
     const pid = encodeURIComponent(plan.planId);
     return section(plan.name,
@@ -61,18 +75,18 @@ export async function render(ctx) {
         h('dt', {}, '95th'), h('dd', {}, tariff.percentileMethod === 'separate' ? 'In & Out separate (the higher)' : 'In & Out merged'),
         h('dt', {}, 'Bills mailed to'), h('dd', {}, plan.emails.length ? plan.emails.join(', ') : '—')),
       h('h3', {}, 'Subjects'),
-      table([
+      table(/** @type {(import('../dom.js').Column<AssociationView> | null)[]} */ ([
         { label: 'Subject', value: (a) => h('code', {}, a.subjectId) },
         { label: 'Since', value: (a) => formatUtcDate(a.fromSec * 1000) },
         canWrite ? { label: '', value: (a) => h('button', { type: 'button', class: 'danger', onclick: () => {
           if (!confirm(`Remove ${a.subjectId}? Its bill for this cycle so far is generated now.`)) return;
           void call('bill plans', () => ctx.api(ctx.opPath(`/bill-plans/${pid}/subjects/${encodeURIComponent(a.subjectId)}`), { method: 'DELETE' }), `${a.subjectId} removed and billed.`);
         } }, 'Remove') } : null,
-      ].filter(Boolean), active, { empty: 'No subjects in this plan.' }),
+      ]).filter((c) => c !== null), active, { empty: 'No subjects in this plan.' }),
       canWrite ? h('div', { class: 'toolbar' },
         available.length ? h('form', { class: 'inline', onsubmit: (e) => {
           e.preventDefault();
-          const subjectId = e.target.elements.subjectId.value;
+          const subjectId = valueOf(/** @type {HTMLFormElement} */ (e.target), 'subjectId');
           void call('bill plans', () => ctx.api(ctx.opPath(`/bill-plans/${pid}/subjects`), { method: 'POST', body: { subjectId } }), `${subjectId} added.`);
         } }, h('select', { name: 'subjectId', 'aria-label': 'Subject' }, available.map((s) => h('option', { value: s.subjectId }, `${s.label || s.subjectId}`))), h('button', { type: 'submit', class: 'secondary' }, 'Add subject'))
           : h('span', { class: 'muted' }, 'Every reported subject is already in a plan.'),
@@ -89,40 +103,47 @@ export async function render(ctx) {
     );
   }
 
-  /** The tariff fields of both forms, read and checked here so errors sit next to their field. */
+  /**
+   * The tariff fields of both forms, read and checked here so errors sit next to their field.
+   * @param {HTMLFormElement} form
+   * @returns {Omit<TariffView, 'effectiveFromSec'> | undefined}
+   */
   function readTariff(form) {
-    const f = form.elements;
-    const currency = f.currency.value.trim().toUpperCase();
+    const currency = valueOf(form, 'currency').trim().toUpperCase();
     const out = {
-      currency, baseCostMinor: parseMoneyToMinor(f.baseCost.value, currency), additionalCostMinor: parseMoneyToMinor(f.additionalCost.value, currency),
-      baseSpeedBps: parseMbpsToBps(f.baseSpeed.value), additionalSpeedBps: parseMbpsToBps(f.additionalSpeed.value), percentileMethod: f.percentileMethod.value,
+      currency, baseCostMinor: parseMoneyToMinor(valueOf(form, 'baseCost'), currency), additionalCostMinor: parseMoneyToMinor(valueOf(form, 'additionalCost'), currency),
+      baseSpeedBps: parseMbpsToBps(valueOf(form, 'baseSpeed')), additionalSpeedBps: parseMbpsToBps(valueOf(form, 'additionalSpeed')),
+      percentileMethod: /** @type {'merge' | 'separate'} */ (valueOf(form, 'percentileMethod')),
     };
     let ok = true;
-    const bad = (name, text) => { showFieldError(form, name, text); ok = false; };
+    const bad = (/** @type {string} */ name, /** @type {string} */ text) => { showFieldError(form, name, text); ok = false; };
     if (out.baseCostMinor === undefined) bad('baseCost', `an amount in ${currency} with at most the currency's decimals`);
     if (out.additionalCostMinor === undefined) bad('additionalCost', `an amount in ${currency} with at most the currency's decimals`);
     if (!out.baseSpeedBps) bad('baseSpeed', 'a positive number of Mbps');
     if (!out.additionalSpeedBps) bad('additionalSpeed', 'a positive number of Mbps');
-    return ok ? out : undefined;
+    const { baseCostMinor, additionalCostMinor, baseSpeedBps, additionalSpeedBps } = out;
+    if (!ok || baseCostMinor === undefined || additionalCostMinor === undefined || !baseSpeedBps || !additionalSpeedBps) return undefined;
+    return { ...out, baseCostMinor, additionalCostMinor, baseSpeedBps, additionalSpeedBps };
   }
 
   /** Name, description, e-mails and tariff of an existing plan; period and generation day are fixed. */
+  /** @param {BillPlanView} plan */
   function editForm(plan) {
-    const tariff = plan.tariffs[plan.tariffs.length - 1] || {};
+    const tariff = plan.tariffs[plan.tariffs.length - 1];
     const exp = currencyExponent(tariff.currency) ?? 2;
     // Integer minor units as the decimal text parseMoneyToMinor reads back (no float rounding).
-    const money = (minor) => {
+    const money = (/** @type {number} */ minor) => {
       const digits = String(Math.abs(minor)).padStart(exp + 1, '0');
       return `${minor < 0 ? '-' : ''}${exp ? `${digits.slice(0, -exp)}.${digits.slice(-exp)}` : digits}`;
     };
-    const mbps = (bps) => String(bps / 1e6);
+    const mbps = (/** @type {number} */ bps) => String(bps / 1e6);
     const form = h('form', { class: 'stack', id: 'edit-plan', 'data-plan': plan.planId, onsubmit: async (e) => {
       e.preventDefault();
       clearFieldErrors(form);
       const t = readTariff(form);
       if (!t) return;
-      const f = form.elements;
-      const body = { name: f.name.value.trim(), description: f.description.value, emails: f.emails.value, ...t };
+      /** @type {UpdateBillPlanRequest & { name: string }} */
+      const body = { name: valueOf(form, 'name').trim(), description: valueOf(form, 'description'), emails: valueOf(form, 'emails'), ...t };
       try {
         await ctx.api(ctx.opPath(`/bill-plans/${encodeURIComponent(plan.planId)}`), { method: 'PATCH', body });
         ok(`Plan ${body.name} saved.`);
@@ -149,17 +170,18 @@ export async function render(ctx) {
     return form;
   }
 
+  /** @param {SubjectInfoView[]} available subjects in no plan */
   function planForm(available) {
-    return h('form', { class: 'stack', id: 'new-plan', onsubmit: async (e) => {
+    return h('form', { class: 'stack', id: 'new-plan', onsubmit: async (/** @type {SubmitEvent} */ e) => {
       e.preventDefault();
-      const form = e.target;
-      const f = form.elements;
+      const form = /** @type {HTMLFormElement} */ (e.target);
       clearFieldErrors(form);
       const t = readTariff(form);
       if (!t) return;
+      const subjects = /** @type {HTMLSelectElement} */ (form.elements.namedItem('subjectIds'));
       const body = {
-        name: f.name.value.trim(), description: f.description.value, billingPeriod: f.billingPeriod.value, generationDay: Number(f.generationDay.value),
-        emails: f.emails.value, ...t, subjectIds: [...f.subjectIds.selectedOptions].map((o) => o.value),
+        name: valueOf(form, 'name').trim(), description: valueOf(form, 'description'), billingPeriod: valueOf(form, 'billingPeriod'), generationDay: Number(valueOf(form, 'generationDay')),
+        emails: valueOf(form, 'emails'), ...t, subjectIds: [...subjects.selectedOptions].map((o) => o.value),
       };
       try {
         await ctx.api(ctx.opPath('/bill-plans'), { method: 'POST', body });

@@ -11,7 +11,7 @@ import { formatUtc } from '../format.js';
 /** @typedef {import('../../common/api/users').CreateConsumerResponse} CreateConsumerResponse */
 
 /**
- * @param {{ api: (path: string, opts?: object) => Promise<any>, opPath: (rest: string) => string, isCurrent: () => boolean }} ctx
+ * @param {Pick<import('../app.js').PageContext, 'api' | 'opPath' | 'isCurrent'>} ctx
  * @param {boolean} canWrite
  * @returns {HTMLElement}
  */

@@ -14,9 +14,10 @@ import { consumersSection } from './consumers.js';
 /** @typedef {import('../../common/api/users').PasswordResetResponse} PasswordResetResponse */
 
 const WRITERS = ['super_admin', 'operator_admin'];
-const ROLE_LABELS = { operator_admin: 'admin (reads and changes everything)', operator_readonly: 'read-only (NOC)' };
+// Read-only first: the safer default for a new account.
+const ROLE_LABELS = { operator_readonly: 'read-only (NOC)', operator_admin: 'admin (reads and changes everything)' };
 
-/** @param {any} ctx the app shell's page context (web/app.js) */
+/** @param {import('../app.js').PageContext} ctx */
 export async function render(ctx) {
   const canWrite = WRITERS.includes(ctx.principal.role);
   const message = h('div', { id: 'users-message' });
