@@ -8,6 +8,7 @@ import type { HubContext, HubModule } from './create-hub';
 import { createCommerceModule } from './commerce/commerce-module';
 import { createBillingModule } from './billing/billing-module';
 import { createAccessModule } from './access/access-module';
+import { createCustomerBillingAdapter } from './billing/customer-billing-adapter';
 import { createMailModule } from './mail/mail-module';
 
 export function createHubModules(ctx: HubContext): HubModule[] {
@@ -21,7 +22,13 @@ export function createHubModules(ctx: HubContext): HubModule[] {
     edgeConfigPusher: ctx.edgeConfigPusher,
     purgeOperatorData: (operatorId) => ctx.purgeOperatorData(operatorId),
   });
-  const billing = createBillingModule({ kv, clock, log, seriesReader: ctx.seriesReader, mailer, startJobs: config.jobsEnabled });
-  const access = createAccessModule({ kv, clock, log, config, secretKeys: ctx.secretKeys, seriesReader: ctx.seriesReader, mailer });
+  const billing = createBillingModule({
+    kv, clock, log, seriesReader: ctx.seriesReader, mailer, startJobs: config.jobsEnabled,
+    operatorName: async (operatorId) => (await ctx.identity.getOperator(operatorId))?.name,
+  });
+  const access = createAccessModule({
+    kv, clock, log, config, secretKeys: ctx.secretKeys, seriesReader: ctx.seriesReader, mailer,
+    customerBilling: createCustomerBillingAdapter(billing),
+  });
   return [mail, commerce, billing, access];
 }

@@ -8,6 +8,7 @@ import type { CustomerLoginVerifier } from '../ports-customer';
 import { createAccessRepository, type AccessRepository, type ResealReport } from './access-repository';
 import { createAccessRoutes } from './access-routes';
 import { createCustomerLoginVerifier } from './customer-login-verifier';
+import type { CustomerBilling } from './customer-billing';
 import { createCustomerRoutes } from './customer-routes';
 import type { BillingGroupDirectory, IpGroupDirectory } from './group-directories';
 import { createBillPlanGroupDirectory, createIpGroupDirectory } from './group-directory-adapters';
@@ -27,6 +28,8 @@ export interface AccessModuleDeps {
   ipGroups?: IpGroupDirectory;
   /** Resolves billing_group records; default: hub/billing's bill plans in kv (a billing group = a plan id). */
   billingGroups?: BillingGroupDirectory;
+  /** The customer view's cycle so far, bills and PDFs (hub/billing/customer-billing-adapter.ts); absent: none shown. */
+  customerBilling?: CustomerBilling;
 }
 
 /**
@@ -48,7 +51,7 @@ export function createAccessModule(deps: AccessModuleDeps): { name: 'access'; ro
     routers: [
       createAccessRoutes({ repo, clock: deps.clock, log, config: deps.config, mailer: deps.mailer }),
       createCustomerRoutes({
-        repo, seriesReader: deps.seriesReader,
+        repo, seriesReader: deps.seriesReader, clock: deps.clock, billing: deps.customerBilling,
         ipGroups: deps.ipGroups ?? createIpGroupDirectory(deps.kv),
         billingGroups: deps.billingGroups ?? createBillPlanGroupDirectory(deps.kv),
       }),

@@ -1,16 +1,73 @@
-// The customer's own view: only the subjects their access records grant, and a speed-time graph.
-// API: GET /customer/subjects → {subjects:[{subjectId,label}]}
+// @ts-check
+// The customer's own view: their services by label, this billing cycle's totals and 95th percentile so
+// far (the plan's own rule), a speed-time graph, and their bills with PDFs. Only what their access
+// records grant: the hub checks scope on every request (hub/access/customer-routes.ts).
+// API: GET /customer/subjects → {subjects: CustomerSubject[]}
+//      GET /customer/usage?subjectId → CustomerUsage
+//      GET /customer/bills → {bills: CustomerBill[]};  GET /customer/bills/:billNo/pdf (download)
 //      GET /customer/services → {services:[{serviceId,serviceLabel,serviceType,group,ipAddress}]}
-//      GET /customer/series?subjectId&fromSec&toSec → {points:[{bucketStartSec,bytesIn,bytesOut}]}  (hub/access/customer-routes.ts)
-import { h, section, errorBox, fill, table } from '../dom.js';
-import { formatBps, formatUtc } from '../format.js';
+//      GET /customer/series?subjectId&fromSec&toSec → {points:[{bucketStartSec,bytesIn,bytesOut}]}
+import { h, section, errorBox, fill, loading, table } from '../dom.js';
+import { formatBps, formatBytes, formatMoney, formatUtc } from '../format.js';
 import { speedTimeChart, seriesToBps } from '../chart.js';
 import { WINDOWS, windowRange } from '../time-window.js';
 
+/** @typedef {import('../../common/api/customer').CustomerSubject} CustomerSubject */
+/** @typedef {import('../../common/api/customer').CustomerUsage} CustomerUsage */
+/** @typedef {import('../../common/api/customer').CustomerBill} CustomerBill */
+/** @typedef {{ serviceId: string, serviceLabel: string, serviceType: string | null, group: string, ipAddress: string }} CustomerService local: GET /customer/services */
+
+/** The viewer's zone, named next to every time on this page (a customer is not a NOC: local time reads best). */
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+const WHEN = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const zoneLabel = ZONE === 'Etc/UTC' ? 'UTC' : ZONE;
+
+/** "1 Nov 2026, 00:00" in the viewer's zone. @param {number} sec */
+const when = (sec) => WHEN.format(new Date(sec * 1000));
+/** "1 Nov 2026, 00:00 – 1 Dec 2026, 00:00 (Europe/Budapest)". @param {number} fromSec @param {number} toSec */
+const span = (fromSec, toSec) => `${when(fromSec)} – ${when(toSec)} (${zoneLabel})`;
+
+/** How a subject is offered: the customer's service label first, the collectors' label as the detail. @param {CustomerSubject} s */
+function subjectName(s) {
+  if (s.serviceLabel && s.label && s.label !== s.serviceLabel) return `${s.serviceLabel} · ${s.label}`;
+  return s.serviceLabel || s.label || s.subjectId;
+}
+
+/** @param {string} label @param {string | Node} value @param {string} [note] */
+const stat = (label, value, note) => h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), note ? h('div', { class: 'note' }, note) : null);
+
+/** @param {CustomerUsage} u */
+function usageStats(u) {
+  const c = u.cycle;
+  const period = c ? 'This billing cycle so far' : 'This month so far';
+  const out = [
+    stat('Data in', formatBytes(u.bytesIn), period),
+    stat('Data out', formatBytes(u.bytesOut), period),
+  ];
+  if (c) {
+    out.push(
+      stat('95th percentile so far', formatBps(c.p95Bps), c.method === 'merge' ? 'in and out together' : 'the higher of in and out'),
+      stat('Coverage', `${c.coveragePercent.toFixed(2)} %`, `${c.slotsWithData} of ${c.slotsSoFar} five-minute slots with data`),
+    );
+  }
+  return out;
+}
+
+/** @param {CustomerUsage} u */
+function usageNote(u) {
+  if (!u.cycle) return h('p', { class: 'legend-note', id: 'customer-period' }, `${span(u.fromSec, u.toSec)}. This service is not on a bandwidth bill plan.`);
+  const c = u.cycle;
+  return h('p', { class: 'legend-note', id: 'customer-period' },
+    `Plan ${c.planName}; billing cycle ${span(c.cycleStartSec, c.cycleEndSec)}. Totals so far: ${span(u.fromSec, u.toSec)}.` +
+    (c.spanStartSec > c.cycleStartSec ? ` The 95th percentile counts from ${when(c.spanStartSec)}, where your last bill ended or the plan began.` : ''));
+}
+
+/** @param {any} ctx the app shell's page context (web/app.js) */
 export async function render(ctx) {
   const windowKey = WINDOWS.some((w) => w.key === ctx.query.window) ? ctx.query.window : '24h';
   const range = windowRange(windowKey);
   ctx.el.append(h('h1', {}, 'My traffic'));
+  /** @type {CustomerSubject[]} */
   let subjects;
   try {
     subjects = (await ctx.api('/customer/subjects')).subjects || [];
@@ -19,41 +76,67 @@ export async function render(ctx) {
     return;
   }
   if (!ctx.isCurrent()) return;
+  const billsBox = h('div', { id: 'customer-bills' });
+  const servicesBox = h('div', { id: 'customer-services' });
   if (subjects.length === 0) {
     ctx.el.append(h('p', { class: 'empty' }, 'No traffic is shared with your login yet. Ask your provider.'));
-    return;
-  }
-  const selected = subjects.find((s) => s.subjectId === ctx.query.subject) || subjects[0];
-  const go = (subject, win) => ctx.navigate(`/my?subject=${encodeURIComponent(subject)}&window=${win}`);
-  ctx.el.append(h('div', { class: 'toolbar' },
-    h('label', { class: 'row' }, 'Service', h('select', { id: 'customer-subject', onchange: (e) => go(e.target.value, windowKey) },
-      subjects.map((s) => h('option', { value: s.subjectId, selected: s.subjectId === selected.subjectId }, s.label || s.subjectId)))),
-    h('label', { class: 'row' }, 'Window', h('select', { id: 'window', onchange: (e) => go(selected.subjectId, e.target.value) },
-      WINDOWS.map((w) => h('option', { value: w.key, selected: w.key === windowKey }, w.label))))));
+  } else {
+    const selected = subjects.find((s) => s.subjectId === ctx.query.subject) || subjects[0];
+    /** @param {string} subject @param {string} win */
+    const go = (subject, win) => ctx.navigate(`/my?subject=${encodeURIComponent(subject)}&window=${win}`);
+    ctx.el.append(h('div', { class: 'toolbar' },
+      h('label', { class: 'row' }, 'Service', h('select', { id: 'customer-subject', onchange: (/** @type {Event} */ e) => go(/** @type {HTMLSelectElement} */ (e.target).value, windowKey) },
+        subjects.map((s) => h('option', { value: s.subjectId, selected: s.subjectId === selected.subjectId }, subjectName(s))))),
+      h('label', { class: 'row' }, 'Graph', h('select', { id: 'window', onchange: (/** @type {Event} */ e) => go(selected.subjectId, /** @type {HTMLSelectElement} */ (e.target).value) },
+        WINDOWS.map((w) => h('option', { value: w.key, selected: w.key === windowKey }, w.label))))));
 
-  const summary = h('div', { class: 'grid', id: 'customer-summary' });
-  const chartBox = h('div', { id: 'customer-chart' });
-  const servicesBox = h('div', { id: 'customer-services' });
-  ctx.el.append(summary, section(selected.label || selected.subjectId, chartBox), section('Your services', servicesBox));
+    const summary = h('div', { class: 'grid', id: 'customer-summary' });
+    const periodBox = h('div');
+    const chartBox = h('div', { id: 'customer-chart' });
+    ctx.el.append(section(subjectName(selected), summary, periodBox, chartBox));
+    // The cycle's figures and the graph window's peaks arrive separately; one grid shows both.
+    /** @type {Node[]} */
+    let usageNodes = [loading()];
+    /** @type {Node[]} */
+    let peakNodes = [];
+    const paint = () => summary.replaceChildren(...usageNodes, ...peakNodes);
+    paint();
+    void ctx.api('/customer/usage', { query: { subjectId: selected.subjectId } }).then(
+      (/** @type {CustomerUsage} */ u) => { usageNodes = usageStats(u); periodBox.replaceChildren(usageNote(u)); },
+      (/** @type {unknown} */ err) => { usageNodes = []; periodBox.replaceChildren(errorBox(err, 'your totals')); },
+    ).then(() => { if (ctx.isCurrent()) paint(); });
+    /** @type {{ destroy(): void } | null} */
+    let chart = null;
+    ctx.onCleanup(() => { if (chart) chart.destroy(); });
+    void fill(chartBox, 'your traffic', async () => {
+      const res = await ctx.api('/customer/series', { query: { subjectId: selected.subjectId, fromSec: range.fromSec, toSec: range.toSec } });
+      if (!ctx.isCurrent()) return null;
+      const { times, inBps, outBps } = seriesToBps(res.points || [], range.fromSec, range.toSec);
+      /** @param {(number | null)[]} xs */
+      const peak = (xs) => xs.reduce((/** @type {number} */ m, v) => (v !== null && v > m ? v : m), 0);
+      peakNodes = [stat('Peak in (5-min avg)', formatBps(peak(inBps)), 'in the graph below'), stat('Peak out (5-min avg)', formatBps(peak(outBps)), 'in the graph below')];
+      paint();
+      const holder = h('div');
+      chartBox.replaceChildren(holder);
+      chart = speedTimeChart(holder, { timesSec: times, series: [{ label: 'In', values: inBps, color: '#1f5fbf' }, { label: 'Out', values: outBps, color: '#d9730d' }] });
+      // The chart's axis is UTC (chart.js, as on the operators' pages), so its caption is too.
+      return [holder, h('p', { class: 'legend-note' }, `Graph: ${formatUtc(range.fromSec * 1000)} – ${formatUtc(range.toSec * 1000)}; 5-minute averages.`)];
+    });
+  }
+  ctx.el.append(section('Your bills', billsBox), section('Your services', servicesBox));
+  void fill(billsBox, 'your bills', async () => table([
+    { label: 'Bill', value: (/** @type {CustomerBill} */ b) => `No. ${b.billNo}` },
+    { label: 'Service', value: (/** @type {CustomerBill} */ b) => b.serviceLabel || b.subjectId },
+    { label: 'Plan', value: (/** @type {CustomerBill} */ b) => b.planName },
+    { label: 'Billed period', value: (/** @type {CustomerBill} */ b) => span(b.billedFromSec, b.billedToSec) },
+    { label: '95th percentile', value: (/** @type {CustomerBill} */ b) => formatBps(b.p95Bps) },
+    { label: 'Amount', value: (/** @type {CustomerBill} */ b) => formatMoney(b.amountMinor, b.currency) },
+    { label: 'PDF', value: (/** @type {CustomerBill} */ b) => h('a', { href: `/api/v1/customer/bills/${b.billNo}/pdf`, target: '_blank', rel: 'noopener', class: 'pdf-link' }, 'PDF') },
+  ], (await ctx.api('/customer/bills')).bills || [], { empty: 'No bills yet.', id: 'customer-bills-table' }));
   void fill(servicesBox, 'your services', async () => table([
-    { label: 'Service', value: (s) => s.serviceLabel || s.serviceId },
-    { label: 'Type', value: (s) => s.serviceType || '' },
-    { label: 'Traffic shown', value: (s) => (typeof s.group === 'string' ? s.group : s.group ? `${s.group.kind || ''} ${s.group.value || ''}`.trim() : '') },
-    { label: 'Address', value: (s) => (s.ipAddress ? h('code', {}, s.ipAddress) : '') },
+    { label: 'Service', value: (/** @type {CustomerService} */ s) => s.serviceLabel || s.serviceId },
+    { label: 'Type', value: (/** @type {CustomerService} */ s) => s.serviceType || '' },
+    { label: 'Traffic shown', value: (/** @type {CustomerService} */ s) => s.group || '' },
+    { label: 'Address', value: (/** @type {CustomerService} */ s) => (s.ipAddress ? h('code', {}, s.ipAddress) : '') },
   ], (await ctx.api('/customer/services')).services || [], { empty: 'No services.' }));
-  let chart = null;
-  ctx.onCleanup(() => { if (chart) chart.destroy(); });
-  await fill(chartBox, 'your traffic', async () => {
-    const res = await ctx.api('/customer/series', { query: { subjectId: selected.subjectId, fromSec: range.fromSec, toSec: range.toSec } });
-    if (!ctx.isCurrent()) return null;
-    const { times, inBps, outBps } = seriesToBps(res.points || [], range.fromSec, range.toSec);
-    const peak = (xs) => xs.reduce((m, v) => (v !== null && v > m ? v : m), 0);
-    summary.replaceChildren(
-      h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Peak in (5-min avg)'), h('div', { class: 'value' }, formatBps(peak(inBps)))),
-      h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Peak out (5-min avg)'), h('div', { class: 'value' }, formatBps(peak(outBps)))));
-    const holder = h('div');
-    chartBox.replaceChildren(holder);
-    chart = speedTimeChart(holder, { timesSec: times, series: [{ label: 'In', values: inBps, color: '#1f5fbf' }, { label: 'Out', values: outBps, color: '#d9730d' }] });
-    return [holder, h('p', { class: 'legend-note' }, `${formatUtc(range.fromSec * 1000)} – ${formatUtc(range.toSec * 1000)}`)];
-  });
 }
