@@ -195,7 +195,7 @@ export async function setPrincipal(principal, mustChangePassword) {
   state.principal = principal;
   state.operatorId = principal && principal.role !== 'super_admin' ? principal.operatorId || null : null;
   if (principal && principal.role !== 'customer' && mustChangePassword === undefined) {
-    try { mustChangePassword = !!(await api('/me')).mustChangePassword; } catch { mustChangePassword = false; }
+    try { mustChangePassword = !!(await api('/session')).mustChangePassword; } catch { mustChangePassword = false; }
   }
   state.mustChangePassword = !!principal && !!mustChangePassword;
   if (principal && principal.role === 'super_admin' && !state.mustChangePassword) await loadOperators();
@@ -293,7 +293,8 @@ async function start() {
     if (state.principal) { state.principal = null; navigate('/login'); }
   });
   try {
-    const me = await api('/me');
+    // /session answers 200 logged in or not (principal null): no 401 in the console at every load.
+    const me = /** @type {import('../common/api/session').SessionResponse} */ (await api('/session'));
     await setPrincipal(me.principal || null, !!me.mustChangePassword);
   } catch {
     await setPrincipal(null);

@@ -32,6 +32,15 @@ export interface MeResponse {
   mustChangePassword: boolean;
 }
 
+/**
+ * GET /api/v1/session: like /me, but 200 without a session too (principal null), so the web UI can
+ * ask at load without a 401.
+ */
+export interface SessionResponse {
+  principal: PrincipalView | null;
+  mustChangePassword: boolean;
+}
+
 /** POST /api/v1/me/password. */
 export interface PasswordChangeRequest {
   currentPassword: string;

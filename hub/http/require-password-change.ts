@@ -8,7 +8,7 @@ import type { Principal } from './principal';
  * password, or a reset by the operator's admin): see who it is, log out, set the new password.
  * Logging in is open to anyone anyway.
  */
-const ALLOWED_WHILE_CHANGE_REQUIRED = new Set(['GET /api/v1/me', 'POST /api/v1/logout', 'POST /api/v1/me/password', 'POST /api/v1/login']);
+const ALLOWED_WHILE_CHANGE_REQUIRED = new Set(['GET /api/v1/me', 'GET /api/v1/session', 'POST /api/v1/logout', 'POST /api/v1/me/password', 'POST /api/v1/login']);
 
 /**
  * Mounted right after authenticate: for an operator user or super_admin, reads the user record and,

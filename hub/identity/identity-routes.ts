@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../common/clock';
-import type { LoginResponse, MeResponse, OperatorsResponse } from '../../common/api/session';
+import type { LoginResponse, MeResponse, OperatorsResponse, SessionResponse } from '../../common/api/session';
 import { CodedError } from '../../common/coded-error';
 import { hubError } from '../errors';
 import { assertOperatorAccess, principalOf, requireRole } from '../http/principal';
@@ -57,6 +57,14 @@ export function createIdentityRoutes(deps: Deps): Router {
   router.get('/me', async (ctx) => {
     // mustChangePassword: set by http/require-password-change.ts; the web UI then shows only the change page.
     ctx.body = { principal: principalOf(ctx), mustChangePassword: ctx.state.mustChangePassword === true } satisfies MeResponse;
+  });
+
+  // "Is anyone logged in?" for a page that has just loaded: 200 either way (principal null when not),
+  // so the web UI's first question is not a 401 in every browser console. /me stays the strict
+  // "who am I" (401 without a session) for API clients and scripts.
+  router.get('/session', async (ctx) => {
+    const principal = (ctx.state.principal as SessionResponse['principal'] | undefined) ?? null;
+    ctx.body = { principal, mustChangePassword: principal !== null && ctx.state.mustChangePassword === true } satisfies SessionResponse;
   });
 
   router.get('/operators', requireRole('super_admin', 'operator_admin', 'operator_readonly'), async (ctx) => {

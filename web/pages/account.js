@@ -1,3 +1,4 @@
+// @ts-check
 // Account → Plan → Add-ons: the operator's subscription tier, the NetFlow Traffic Analysis add-on
 // with its lifecycle (start trial, activate, cancel, disable/enable renewal, days left), notices, and
 // the running period's invoice preview.
@@ -13,8 +14,20 @@
 import { h, table, section, errorBox, badge, setChildren } from '../dom.js';
 import { currencyExponent, formatCount, formatMoney, formatUtc, formatUtcDate } from '../format.js';
 
+/** @typedef {import('../../common/api/subscription').SubscriptionView} SubscriptionView */
+/** @typedef {import('../../common/api/subscription').SubscriptionResponse} SubscriptionResponse */
+/** @typedef {import('../../common/api/subscription').AddonView} AddonView */
+/** @typedef {import('../../common/api/subscription').TierView} TierView */
+/** @typedef {import('../../common/api/subscription').BillingPeriodView} BillingPeriodView */
+/** @typedef {import('../../common/api/subscription').InvoicePreviewView} InvoicePreviewView */
+/** @typedef {import('../../common/api/session').Role} Role */
+/** @typedef {{ tierId: string, name: string, maxCustomers: number | null, monthlyFeeMinor: number, netflowEligible: boolean }} PriceBookTier GET /price-book's tiers */
+/** @typedef {(label: string, method: string, path: string, payload?: unknown) => Promise<void>} Act */
+
+/** @type {Role[]} */
 const WRITERS = ['super_admin', 'operator_admin'];
 
+/** @type {Record<string, [string, 'muted' | 'ok' | 'warn' | 'bad']>} */
 const STATUS = {
   none: ['not started', 'muted'],
   trial: ['trial', 'warn'],
@@ -25,6 +38,7 @@ const STATUS = {
   purged: ['ended, data deleted', 'muted'],
 };
 
+/** @param {import('../app.js').PageContext} ctx */
 export async function render(ctx) {
   const canWrite = WRITERS.includes(ctx.principal.role);
   const message = h('div', { id: 'account-message' });
@@ -37,12 +51,13 @@ export async function render(ctx) {
   if (password) ctx.el.append(password);
   let busy = false;
 
+  /** @type {Act} */
   async function act(label, method, path, payload) {
     if (busy) return;
     busy = true;
     message.replaceChildren();
     try {
-      const res = await ctx.api(ctx.opPath(path), { method, body: payload ?? {} });
+      const res = /** @type {Partial<SubscriptionResponse>} */ (await ctx.api(ctx.opPath(path), { method, body: payload ?? {} }));
       message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, `${label}: done.`));
       if (res.subscription) await show(res.subscription);
       else await load();
@@ -55,6 +70,7 @@ export async function render(ctx) {
   }
 
   async function load() {
+    /** @type {SubscriptionResponse} */
     let res;
     try {
       res = await ctx.api(ctx.opPath('/subscription'));
@@ -65,15 +81,17 @@ export async function render(ctx) {
     await show(res.subscription);
   }
 
+  /** @type {PriceBookTier[] | null} */
   let tiers = null;
+  /** @param {SubscriptionView} sub */
   async function show(sub) {
     if (!ctx.isCurrent()) return;
     if (tiers === null && ctx.principal.role === 'super_admin') {
       try { tiers = ((await ctx.api('/price-book')).priceBook || {}).tiers || []; } catch { tiers = []; }
     }
     const cur = sub.currency;
-    const tier = sub.tier || {};
-    const addon = sub.addon || {};
+    const tier = sub.tier;
+    const addon = sub.addon;
     setChildren(body,
       section('Plan', h('dl', { class: 'kv', id: 'subscription' },
         h('dt', {}, 'Tier'), h('dd', {}, h('strong', {}, tier.name || tier.tierId || '—')),
@@ -87,7 +105,7 @@ export async function render(ctx) {
         { label: 'NetFlow add-on', value: (t) => (t.netflowEligible ? 'eligible' : 'not eligible') },
         { label: '', value: (t) => (t.tierId === tier.tierId ? badge('current', 'ok') : h('button', { type: 'button', class: 'secondary', onclick: () => act(`Change to ${t.name}`, 'PUT', '/subscription', { tierId: t.tierId }) }, 'Switch')) },
       ], tiers, { id: 'tiers' }) : null),
-      section('Add-ons', addonTable(addon, tier, cur, canWrite, act)),
+      section('Add-ons', addonTable(addon, tier, cur, canWrite, act, sub.period), ineligibleHint(addon, tier, tiers, ctx.principal.role)),
       sub.notices && sub.notices.length ? section('Notices', table([
         { label: 'When', value: (n) => formatUtc(n.atMs) },
         { label: 'Notice', value: (n) => n.text },
@@ -99,8 +117,37 @@ export async function render(ctx) {
   await load();
 }
 
-function addonTable(addon, tier, currency, canWrite, act) {
-  const [text, kind] = STATUS[addon.status] || [addon.status || 'none', 'muted'];
+/**
+ * @param {AddonView} addon
+ * @param {TierView} tier
+ * @param {PriceBookTier[] | null} tiers the price book's, for super_admin only
+ * @param {Role} role
+ *
+ * A new operator starts on the tier its active customer count fits (0 customers: the smallest),
+ * which may not run the add-on. Say in one line what to do; the tier is a price, so the hub never
+ * raises it by itself.
+ */
+function ineligibleHint(addon, tier, tiers, role) {
+  if (addon.eligible !== false || addon.visible === false) return null;
+  const eligible = (tiers || []).filter((t) => t.netflowEligible).map((t) => t.name);
+  const names = eligible.length ? eligible.join(' or ') : 'a larger tier';
+  const text = role === 'super_admin'
+    ? `To try ${addon.name || 'the add-on'}, switch this operator from ${tier.name || 'its tier'} to ${names} in the Plan table above; its trial can then be started here.`
+    : `${addon.name || 'The add-on'} needs a larger tier than ${tier.name || 'this one'}: ask your flowbill provider (super_admin) to move this account, then start the trial here.`;
+  return h('p', { class: 'notice', id: 'addon-ineligible-hint' }, text);
+}
+
+/**
+ * @param {AddonView} addon
+ * @param {TierView} tier
+ * @param {string} currency
+ * @param {boolean} canWrite
+ * @param {Act} act
+ * @param {BillingPeriodView | undefined} period
+ */
+function addonTable(addon, tier, currency, canWrite, act, period) {
+  const [text, kind] = STATUS[addon.status] || [addon.status || 'none', /** @type {'muted'} */ ('muted')];
+  /** @type {string[]} */
   const details = [];
   if (addon.status === 'trial' && addon.trial) details.push(`trial ends ${formatUtc(addon.trial.endsAtMs)}`);
   if (addon.status === 'cancelling' && addon.endsAtMs) details.push(`ends ${formatUtc(addon.endsAtMs)}${addon.endReason ? ` (${addon.endReason.replaceAll('_', ' ')})` : ''}`);
@@ -116,27 +163,54 @@ function addonTable(addon, tier, currency, canWrite, act) {
     { label: 'Days left', num: true, value: () => (addon.daysLeft === undefined || addon.daysLeft === null ? '—' : String(addon.daysLeft)) },
     { label: 'Renews', value: () => (addon.status === 'active' ? 'yes' : addon.status === 'cancelling' ? 'no' : '—') },
     { label: 'Price / month', num: true, value: () => `${formatMoney(addon.priceMonthlyMinor, currency)}${addon.percentOfFee !== undefined ? ` (${addon.percentOfFee}% of fee)` : ''}` },
-    { label: 'Actions', value: () => (canWrite ? addonActions(addon, act) : h('span', { class: 'muted' }, 'read-only')) },
+    { label: 'Actions', value: () => (canWrite ? addonActions(addon, act, period) : h('span', { class: 'muted' }, 'read-only')) },
   ], [addon], { id: 'addons', rowAttrs: () => ({ 'data-addon': 'netflow' }) });
 }
 
-function addonActions(a, act) {
-  const btn = (label, action, cls) => h('button', { type: 'button', class: cls, 'data-action': action, onclick: () => act(label, 'POST', `/addons/netflow/${action}`) }, label);
+/**
+ * Cancel is offered only while the add-on is active and renewing: a trial ends by itself and is never
+ * charged (the hub refuses to cancel it), and once cancelled the add-on runs to the period's end with
+ * "Enable renewal" as the way back. Cancelling asks first, saying what happens.
+ */
+/**
+ * @param {AddonView} a
+ * @param {Act} act
+ * @param {BillingPeriodView | undefined} period
+ */
+function addonActions(a, act, period) {
+  /** @type {(label: string, action: string, cls?: string, confirmText?: string) => HTMLElement} */
+  const btn = (label, action, cls, confirmText) => h('button', { type: 'button', class: cls, 'data-action': action, onclick: () => {
+    if (confirmText && !confirm(confirmText)) return;
+    void act(label, 'POST', `/addons/netflow/${action}`);
+  } }, label);
+  const until = period && period.endMs ? ` until the end of the paid period (${formatUtc(period.endMs)})` : ' until the end of the paid period';
   if (a.visible === false || a.eligible === false) return h('span', { class: 'muted' }, 'unavailable');
   const out = [];
   if (a.status === 'none' && !a.trialUsed) out.push(btn('Start trial', 'start-trial'));
   if (a.status !== 'active' && a.status !== 'cancelling') out.push(btn('Activate', 'activate', a.status === 'none' && !a.trialUsed ? 'secondary' : undefined));
   if (a.status === 'active') out.push(btn('Disable renewal', 'disable-renewal', 'secondary'));
   if (a.status === 'cancelling') out.push(btn('Enable renewal', 'enable-renewal', 'secondary'));
-  if (a.status === 'active' || a.status === 'trial') out.push(btn('Cancel', 'cancel', 'danger'));
+  if (a.status === 'active') out.push(btn('Cancel', 'cancel', 'danger', `Cancel ${a.name || 'the add-on'}? It stays active${until}, is not renewed, and then collection stops; the data stays readable for the retention period.`));
+  if (a.status === 'trial') out.push(h('span', { class: 'muted' }, 'the trial ends by itself and is never charged'));
   return h('div', { class: 'row' }, out);
 }
 
+/**
+ * @param {number | string} unroundedMinor
+ * @param {string} currency
+ * @param {number} [exponentFromApi]
+ */
 function formatUnrounded(unroundedMinor, currency, exponentFromApi) {
   const exponent = currencyExponent(currency, exponentFromApi);
+  // The hub always sends the exponent with a preview; without one, no guess at the decimals.
+  if (exponent === undefined) return `${unroundedMinor} (minor units of ${currency})`;
   return `${(Number(unroundedMinor) / 10 ** exponent).toFixed(exponent + 4)} ${currency}`;
 }
 
+/**
+ * The lines of the period so far, or of an issued invoice (invoices.js).
+ * @param {Pick<InvoicePreviewView, 'lines' | 'totalMinor' | 'currency' | 'currencyExponent'> & { note?: string }} inv
+ */
 export function invoicePreview(inv) {
   return [
     table([

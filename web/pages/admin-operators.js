@@ -1,3 +1,4 @@
+// @ts-check
 // super_admin: operators (tenants) and their first users, and the hub's own health and counters.
 // API (hub/identity/identity-routes.ts): GET /operators → {operators:[{operatorId,name,createdAtMs}]};
 //      POST /operators {operatorId,name}; POST /operators/:op/users {username,password,role}
@@ -5,18 +6,23 @@
 import { h, table, section, errorBox, badge, fill } from '../dom.js';
 import { formatCount, formatUtc } from '../format.js';
 
+/** @typedef {import('../../common/api/session').OperatorView} OperatorView */
+/** @typedef {import('../../common/api/session').OperatorsResponse} OperatorsResponse */
+
+/** @param {import('../app.js').PageContext} ctx */
 export async function render(ctx) {
   const message = h('div', { id: 'operators-message' });
   const list = h('div', { id: 'operators' });
   ctx.el.append(h('h1', {}, 'Operators'), message, list);
 
-  const ok = (text) => message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, text));
-  const fail = (err, what) => message.replaceChildren(errorBox(err, what));
+  const ok = (/** @type {string} */ text) => message.replaceChildren(h('div', { class: 'notice success', role: 'status' }, text));
+  const fail = (/** @type {unknown} */ err, /** @type {string} */ what) => message.replaceChildren(errorBox(err, what));
 
   async function load() {
+    /** @type {OperatorView[]} */
     let operators;
     try {
-      operators = (await ctx.api('/operators')).operators || [];
+      operators = (/** @type {OperatorsResponse} */ (await ctx.api('/operators'))).operators || [];
     } catch (err) {
       list.replaceChildren(errorBox(err, 'operators'));
       return;
@@ -48,13 +54,16 @@ export async function render(ctx) {
     const f = e.target.elements;
     try {
       await ctx.api('/operators', { method: 'POST', body: { operatorId: f.operatorId.value.trim(), name: f.name.value.trim() } });
-      ok(`Operator ${f.operatorId.value} created.`);
+      // A new operator has 0 active customers, so the smallest tier: say where the add-on's trial is.
+      ok(`Operator ${f.operatorId.value} created on the Small tier; to let it try NetFlow, pick it in the header and switch its tier on Account.`);
       e.target.reset();
       await ctx.refreshOperators();
       await load();
     } catch (err) { fail(err, 'operators'); }
   } },
-  h('label', {}, 'Operator id', h('input', { name: 'operatorId', required: true, pattern: '[a-z0-9][a-z0-9-]*', title: 'lower-case letters, digits and dashes' })),
+  // The hub's rule (identity-store.ts SAFE_ID). Browsers compile `pattern` with the v flag, where a
+  // "-" in a class must be escaped: '[a-z0-9-]' is an invalid regex there (a console error, no check).
+  h('label', {}, 'Operator id', h('input', { name: 'operatorId', required: true, maxlength: 64, pattern: '[A-Za-z0-9_\\-]+', title: '1-64 letters, digits, _ or -' })),
   h('label', {}, 'Name', h('input', { name: 'name', required: true })),
   h('button', { type: 'submit' }, 'Create operator'))));
   const hub = h('div', { id: 'hub-health' });
@@ -66,7 +75,7 @@ export async function render(ctx) {
       health = await ctx.api('/health');
     } catch (err) {
       // 503 carries no {error}: the hub's MQTT client is down, so nothing is ingested.
-      health = err.status === 503 ? { ok: false, mqttConnected: false } : null;
+      health = /** @type {{ status?: number }} */ (err).status === 503 ? { ok: false, mqttConnected: false } : null;
       if (!health) throw err;
     }
     const counters = (await ctx.api('/hub/counters')).counters || {};
