@@ -4,7 +4,7 @@ import { hubError } from '../errors';
 import { OPERATOR_READERS, OPERATOR_WRITERS, assertOperatorAccess } from '../http/principal';
 import { readBody } from '../http/request-body';
 import type { SeriesReader } from '../ports';
-import type { BillSummary } from '../../common/api/bills';
+import type { BillPreviewResponse, BillRunProgress, BillSummary, GenerateNowResponse } from '../../common/api/bills';
 import type { Bill, BillSamples } from './bill';
 import { billGraph } from './bill-graph';
 import { billSummaryCsv, dataPoints, dataPointsCsv } from './bill-csv';
@@ -68,7 +68,7 @@ export function createBillingRoutes(deps: Deps): Router {
   /** The current cycle so far per subject of the plan: 95th, coverage, amount so far and projected (bill-preview.ts). */
   router.get('/bill-plans/:planId/preview', async (ctx) => {
     const op = reader(ctx);
-    ctx.body = await service.preview(op, ctx.params.planId!);
+    ctx.body = (await service.preview(op, ctx.params.planId!)) satisfies BillPreviewResponse;
   });
 
   /**
@@ -81,13 +81,13 @@ export function createBillingRoutes(deps: Deps): Router {
     const { bill, replayed } = await service.generateNow(op, ctx.params.planId!, ctx.params.subjectId!, readBody(ctx), ctx.get('idempotency-key') || undefined);
     ctx.status = replayed ? 200 : 201;
     if (replayed) ctx.set('Idempotent-Replayed', 'true');
-    ctx.body = { bill: summary(bill), replayed };
+    ctx.body = { bill: summary(bill), replayed } satisfies GenerateNowResponse;
   });
 
   /** This operator's part of the last bill run: bills due, made, failed; finishedAtMs once it is over. */
   router.get('/bill-runs/latest', async (ctx) => {
     const op = reader(ctx);
-    ctx.body = { run: service.lastRunProgress(op) ?? null };
+    ctx.body = { run: service.lastRunProgress(op) ?? null } satisfies { run: BillRunProgress | null };
   });
 
   router.delete('/bill-plans/:planId', async (ctx) => {
