@@ -29,3 +29,5 @@ export type * from './subscription';
 export type * from './users';
 export type * from './access';
 export type * from './bill-plans';
+export type * from './subjects';
+export type * from './bills';
