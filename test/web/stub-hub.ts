@@ -22,6 +22,7 @@ import { explainBill } from '../../hub/billing/bill-explanation';
 // The real averaging and live-flow query (issue 11, H5), so the stub cannot drift from the hub's shapes.
 import { coveredAverage } from '../../hub/store/series-routes';
 import { queryLiveFlows, readLiveFilter } from '../../hub/edges/live-flows-query';
+import type { EdgesResponse } from '../../common/api/edges';
 
 export const OPERATOR_ID = 'isp-one';
 /** The browser's clock is pinned here (Playwright clock), and the stub's data is laid out around it. */
@@ -172,21 +173,21 @@ export async function startStubHub(): Promise<StubHub> {
     const counters = (gaps: number, rejected: number) => ({
       packetsReceived: 182_331, flowsDecoded: 5_120_004, decodeErrors: 2, templateMisses: 14, pendingExpired: 0, sequenceGaps: gaps, outboxDepth: 1, outboxBytes: 2048, outboxDropped: 0,
       batchesPublished: 8801, batchesAcked: 8800, lateFlows: 3, unclassifiedFlows: 120, batchesRejected: rejected, flowsOutOfBounds: rejected ? 1_204 : 0, tableEvictions: rejected ? 3 : 0,
-      internalErrors: 0, storeWriteErrors: 0,
+      internalErrors: 0, storeWriteErrors: 0, datagramsDropped: 0,
     });
     ctx.body = {
       edges: [
         { edgeId: 'edge-fra-1', operatorId: OPERATOR_ID, name: 'Frankfurt PoP', revoked: false, createdAtMs: NOW_MS - 40 * 86400_000, credentialsIssuedAtMs: NOW_MS - 40 * 86400_000,
           status: { state: 'online', online: true, lastSeenMs: NOW_MS - 12_000, session: 4, softwareVersion: '0.1.0', configVersion: 12, collectionPaused: false, counters: counters(37, 2),
             exporters: [
-              { address: '192.0.2.1', netflowVersion: 9, packets: 120_000, flows: 3_400_000 + poll * 5_000, sequenceGaps: 37, lastSeenMs: NOW_MS - 2_000 + poll * 10_000, templates: 3, samplingRate: 1000, bytes: 9_800_000_000 + poll * 125_000_000 },
-              { address: '198.51.100.9', netflowVersion: 10, packets: 61_000, flows: 1_700_000, sequenceGaps: 0, lastSeenMs: NOW_MS - 3_000, templates: 0, samplingRate: 1, bytes: 2_100_000_000 },
+              { address: '192.0.2.1', netflowVersion: 9, packets: 120_000, flows: 3_400_000 + poll * 5_000, sequenceGaps: 37, lastSeenMs: NOW_MS - 2_000 + poll * 10_000, templates: 3, samplingRate: 1000, bytes: 9_800_000_000 + poll * 125_000_000, flowsOutOfBounds: 0 },
+              { address: '198.51.100.9', netflowVersion: 10, packets: 61_000, flows: 1_700_000, sequenceGaps: 0, lastSeenMs: NOW_MS - 3_000, templates: 0, samplingRate: 1, bytes: 2_100_000_000, flowsOutOfBounds: 0 },
             ] } },
         { edgeId: 'edge-ams-2', operatorId: OPERATOR_ID, name: 'Amsterdam PoP', revoked: false, createdAtMs: NOW_MS - 20 * 86400_000, credentialsIssuedAtMs: NOW_MS - 20 * 86400_000,
           status: { state: 'offline', online: false, lastSeenMs: NOW_MS - 3 * 3600_000, session: 2, softwareVersion: '0.1.0', configVersion: 12, collectionPaused: false, counters: counters(0, 0),
-            exporters: [{ address: '203.0.113.5', netflowVersion: 5, packets: 5_000, flows: 150_000, sequenceGaps: 0, lastSeenMs: NOW_MS - 3 * 3600_000, templates: 0, samplingRate: 1, bytes: 120_000_000 }] } },
+            exporters: [{ address: '203.0.113.5', netflowVersion: 5, packets: 5_000, flows: 150_000, sequenceGaps: 0, lastSeenMs: NOW_MS - 3 * 3600_000, templates: 0, samplingRate: 1, bytes: 120_000_000, flowsOutOfBounds: 0 }] } },
       ],
-    };
+    } satisfies EdgesResponse; // the real route's shape: the stub cannot drift from what sources.js reads
   });
   api.post(`${op}/enrollment-tokens`, (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId, ['super_admin', 'operator_admin']);
