@@ -2,10 +2,10 @@
  * Issue 13's yardstick: the loss-free rate of the edge against nfcapd (Debian's nfdump), same sender,
  * same machine, same run. Prints each one's loss-free datagrams/s, flow records/s, CPU-seconds per
  * 100k datagrams, and the ratio edge/nfcapd (target: ≥ 1.0 with 100,000 active subjects and
- * checkpoints every second).
+ * checkpoints running at the edge's default interval).
  *
  * Usage: tsx bench/nfcapd-vs-edge.ts [--seconds 8] [--subjects 100000] [--max-loss-pct 0.1]
- *        [--max-backlog-sec 1] [--recv-buffer-mb 32] [--checkpoint-ms 1000] [--start-rate 25000]
+ *        [--max-backlog-sec 1] [--recv-buffer-mb 32] [--checkpoint-ms <edge default, 5000>] [--start-rate 25000]
  *        [--precision 0.1] [--only edge|nfcapd] [--edge-cmd "VAR=x node --import tsx edge/main.ts"]
  *        [--nfcapd-dir /dev/shm]
  *
@@ -29,7 +29,8 @@
  *   /tmp/edge-entry.txt when present), its config file pointing at the step's UDP port, a LevelDB
  *   data dir in tmp kept across steps (the 100,000-group collection config is stored there before the
  *   first start, as the hub's retained config would be; a warm-up step makes all subjects active),
- *   checkpoints every --checkpoint-ms, MQTT pointed at a closed port (the outbox accumulates, as with
+ *   checkpoints every --checkpoint-ms (default: the edge's own default, FLOWBILL_EDGE_CHECKPOINT_INTERVAL_MS,
+ *   as deployed; --checkpoint-ms 1000 for a stricter run), MQTT pointed at a closed port (the outbox accumulates, as with
  *   the hub unreachable). Received datagrams: the `packetsReceived` counter of its "edge stopped"
  *   log line at SIGTERM.
  * - Both collectors get the same receive buffer (run as root, net.core.rmem_max is raised to it and
@@ -57,6 +58,7 @@ import { fileURLToPath } from 'node:url';
 import { buildV5, type V5Flow } from '../edge/demo/netflow-v5-writer';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
 import { saveCollectionConfig } from '../edge/classify/collection-config-store';
+import { loadEdgeConfig } from '../edge/config';
 
 const arg = (name: string, def: number) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def; };
 const strArg = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : undefined; };
@@ -69,7 +71,7 @@ const seconds = arg('seconds', 8);
 const subjects = arg('subjects', 100_000);
 const maxLossPct = arg('max-loss-pct', 0.1);
 const recvBufferBytes = arg('recv-buffer-mb', 32) * 1024 * 1024;
-const checkpointMs = arg('checkpoint-ms', 1000);
+const checkpointMs = arg('checkpoint-ms', loadEdgeConfig({ env: { FLOWBILL_EDGE_ID: 'bench', FLOWBILL_TENANT_ID: 'bench' } }).checkpointIntervalMs);
 const startRate = arg('start-rate', 25_000);
 const precision = arg('precision', 0.1);
 const maxBacklogSec = arg('max-backlog-sec', 1);
