@@ -220,6 +220,9 @@ export async function startStubHub(): Promise<StubHub> {
   const summary = (b: typeof bill) => ({ billNo: b.billNo, planId: b.planId, planName: b.planName, subjectId: b.subjectId, reason: b.reason, spanStartSec: b.spanStartSec, spanEndSec: b.spanEndSec, cycleStartSec: b.cycleStartSec, cycleEndSec: b.cycleEndSec, p95Bps: b.p95Bps, amountMinor: b.charge.amountMinor, currency: b.charge.currency, generatedAtMs: b.generatedAtMs });
   const older = { ...summary(bill), billNo: 3, spanStartSec: Date.UTC(2026, 8, 1) / 1000, spanEndSec: BILL_START, cycleStartSec: Date.UTC(2026, 8, 1) / 1000, cycleEndSec: BILL_START, p95Bps: 96_400_000, amountMinor: 50_000, generatedAtMs: Date.UTC(2026, 9, 1, 0, 10) };
   api.get(`${op}/bill-plans`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { plans: [plan] }; });
+  // The access-record editor's subject pickers (H3, issue 11): every subject with series, and the IP groups.
+  api.get(`${op}/subjects`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { subjects: SUBJECTS.map(({ scale: _s, ...rest }) => ({ ...rest, firstSeenSec: 0, lastSeenSec: NOW_MS / 1000 })) }; });
+  api.get(`${op}/ip-groups`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { ipGroups: [{ name: 'hosting-dc1', prefixes: ['198.51.100.0/24'] }, { name: 'cust-7-vps', prefixes: ['203.0.113.42/32'] }] }; });
   api.get(`${op}/bill-plans/available-subjects`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { subjects: SUBJECTS.filter((s) => s.subjectId !== 'ipg:hosting-dc1').map(({ scale: _s, ...rest }) => ({ ...rest, firstSeenSec: 0, lastSeenSec: NOW_MS / 1000 })) }; });
   // Oldest first on purpose: the page must sort most recent first itself.
   api.get(`${op}/bills`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { bills: [older, summary(bill)] }; });
@@ -320,6 +323,20 @@ export async function startStubHub(): Promise<StubHub> {
   api.get('/customer/services', (ctx) => {
     if (principalOf(ctx).role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');
     ctx.body = { services: [{ serviceId: 's-1', serviceLabel: 'VPS 42', serviceType: 'vps', group: 'IP group cust-7-vps', ipAddress: '203.0.113.42' }] };
+  });
+  // The customer's cycle so far and bills (hub/access/customer-routes.ts; shapes: common/api/customer.ts).
+  api.get('/customer/usage', (ctx) => {
+    if (principalOf(ctx).role !== 'customer' || ctx.query.subjectId !== 'ipg:cust-7-vps') throw hubError('NOT_FOUND', `no subject ${String(ctx.query.subjectId)}`);
+    const cycleStartSec = Date.UTC(2026, 10, 1) / 1000;
+    const asOfSec = Math.floor(NOW_MS / 300_000) * 300;
+    ctx.body = {
+      subjectId: 'ipg:cust-7-vps', serviceLabel: 'VPS 42', period: 'billing_cycle', fromSec: cycleStartSec, toSec: asOfSec, bytesIn: 812_000_000_000, bytesOut: 95_000_000_000,
+      cycle: { planName: 'Gold 100M', cycleStartSec, cycleEndSec: Date.UTC(2026, 11, 1) / 1000, spanStartSec: cycleStartSec, asOfSec, method: 'merge', p95Bps: 14_250_000, slotsSoFar: 6600, slotsWithData: 6598, coveragePercent: 99.96 },
+    };
+  });
+  api.get('/customer/bills', (ctx) => {
+    if (principalOf(ctx).role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');
+    ctx.body = { bills: [{ billNo: 7, planName: 'Gold 100M', subjectId: 'ipg:cust-7-vps', serviceLabel: 'VPS 42', billedFromSec: Date.UTC(2026, 9, 1) / 1000, billedToSec: Date.UTC(2026, 10, 1) / 1000, p95Bps: 13_900_000, amountMinor: 50_000, currency: 'USD', generatedAtMs: Date.UTC(2026, 10, 1, 0, 15) }] };
   });
   api.get('/customer/series', (ctx) => {
     const p = principalOf(ctx);
