@@ -22,6 +22,7 @@ import { explainBill } from '../../hub/billing/bill-explanation';
 // The real averaging and live-flow query (issue 11, H5), so the stub cannot drift from the hub's shapes.
 import { coveredAverage } from '../../hub/store/series-routes';
 import { queryLiveFlows, readLiveFilter } from '../../hub/edges/live-flows-query';
+import type { EdgesResponse } from '../../common/api/edges';
 
 export const OPERATOR_ID = 'isp-one';
 /** The browser's clock is pinned here (Playwright clock), and the stub's data is laid out around it. */
@@ -172,21 +173,21 @@ export async function startStubHub(): Promise<StubHub> {
     const counters = (gaps: number, rejected: number) => ({
       packetsReceived: 182_331, flowsDecoded: 5_120_004, decodeErrors: 2, templateMisses: 14, pendingExpired: 0, sequenceGaps: gaps, outboxDepth: 1, outboxBytes: 2048, outboxDropped: 0,
       batchesPublished: 8801, batchesAcked: 8800, lateFlows: 3, unclassifiedFlows: 120, batchesRejected: rejected, flowsOutOfBounds: rejected ? 1_204 : 0, tableEvictions: rejected ? 3 : 0,
-      internalErrors: 0, storeWriteErrors: 0,
+      internalErrors: 0, storeWriteErrors: 0, datagramsDropped: 0,
     });
     ctx.body = {
       edges: [
         { edgeId: 'edge-fra-1', operatorId: OPERATOR_ID, name: 'Frankfurt PoP', revoked: false, createdAtMs: NOW_MS - 40 * 86400_000, credentialsIssuedAtMs: NOW_MS - 40 * 86400_000,
           status: { state: 'online', online: true, lastSeenMs: NOW_MS - 12_000, session: 4, softwareVersion: '0.1.0', configVersion: 12, collectionPaused: false, counters: counters(37, 2),
             exporters: [
-              { address: '192.0.2.1', netflowVersion: 9, packets: 120_000, flows: 3_400_000 + poll * 5_000, sequenceGaps: 37, lastSeenMs: NOW_MS - 2_000 + poll * 10_000, templates: 3, samplingRate: 1000, bytes: 9_800_000_000 + poll * 125_000_000 },
-              { address: '198.51.100.9', netflowVersion: 10, packets: 61_000, flows: 1_700_000, sequenceGaps: 0, lastSeenMs: NOW_MS - 3_000, templates: 0, samplingRate: 1, bytes: 2_100_000_000 },
+              { address: '192.0.2.1', netflowVersion: 9, packets: 120_000, flows: 3_400_000 + poll * 5_000, sequenceGaps: 37, lastSeenMs: NOW_MS - 2_000 + poll * 10_000, templates: 3, samplingRate: 1000, bytes: 9_800_000_000 + poll * 125_000_000, flowsOutOfBounds: 0 },
+              { address: '198.51.100.9', netflowVersion: 10, packets: 61_000, flows: 1_700_000, sequenceGaps: 0, lastSeenMs: NOW_MS - 3_000, templates: 0, samplingRate: 1, bytes: 2_100_000_000, flowsOutOfBounds: 0 },
             ] } },
         { edgeId: 'edge-ams-2', operatorId: OPERATOR_ID, name: 'Amsterdam PoP', revoked: false, createdAtMs: NOW_MS - 20 * 86400_000, credentialsIssuedAtMs: NOW_MS - 20 * 86400_000,
           status: { state: 'offline', online: false, lastSeenMs: NOW_MS - 3 * 3600_000, session: 2, softwareVersion: '0.1.0', configVersion: 12, collectionPaused: false, counters: counters(0, 0),
-            exporters: [{ address: '203.0.113.5', netflowVersion: 5, packets: 5_000, flows: 150_000, sequenceGaps: 0, lastSeenMs: NOW_MS - 3 * 3600_000, templates: 0, samplingRate: 1, bytes: 120_000_000 }] } },
+            exporters: [{ address: '203.0.113.5', netflowVersion: 5, packets: 5_000, flows: 150_000, sequenceGaps: 0, lastSeenMs: NOW_MS - 3 * 3600_000, templates: 0, samplingRate: 1, bytes: 120_000_000, flowsOutOfBounds: 0 }] } },
       ],
-    };
+    } satisfies EdgesResponse; // the real route's shape: the stub cannot drift from what sources.js reads
   });
   api.post(`${op}/enrollment-tokens`, (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId, ['super_admin', 'operator_admin']);
@@ -219,6 +220,9 @@ export async function startStubHub(): Promise<StubHub> {
   const summary = (b: typeof bill) => ({ billNo: b.billNo, planId: b.planId, planName: b.planName, subjectId: b.subjectId, reason: b.reason, spanStartSec: b.spanStartSec, spanEndSec: b.spanEndSec, cycleStartSec: b.cycleStartSec, cycleEndSec: b.cycleEndSec, p95Bps: b.p95Bps, amountMinor: b.charge.amountMinor, currency: b.charge.currency, generatedAtMs: b.generatedAtMs });
   const older = { ...summary(bill), billNo: 3, spanStartSec: Date.UTC(2026, 8, 1) / 1000, spanEndSec: BILL_START, cycleStartSec: Date.UTC(2026, 8, 1) / 1000, cycleEndSec: BILL_START, p95Bps: 96_400_000, amountMinor: 50_000, generatedAtMs: Date.UTC(2026, 9, 1, 0, 10) };
   api.get(`${op}/bill-plans`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { plans: [plan] }; });
+  // The access-record editor's subject pickers (H3, issue 11): every subject with series, and the IP groups.
+  api.get(`${op}/subjects`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { subjects: SUBJECTS.map(({ scale: _s, ...rest }) => ({ ...rest, firstSeenSec: 0, lastSeenSec: NOW_MS / 1000 })) }; });
+  api.get(`${op}/ip-groups`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { ipGroups: [{ name: 'hosting-dc1', prefixes: ['198.51.100.0/24'] }, { name: 'cust-7-vps', prefixes: ['203.0.113.42/32'] }] }; });
   api.get(`${op}/bill-plans/available-subjects`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { subjects: SUBJECTS.filter((s) => s.subjectId !== 'ipg:hosting-dc1').map(({ scale: _s, ...rest }) => ({ ...rest, firstSeenSec: 0, lastSeenSec: NOW_MS / 1000 })) }; });
   // Oldest first on purpose: the page must sort most recent first itself.
   api.get(`${op}/bills`, (ctx) => { assertOperatorAccess(ctx, ctx.params.operatorId); ctx.body = { bills: [older, summary(bill)] }; });
@@ -319,6 +323,20 @@ export async function startStubHub(): Promise<StubHub> {
   api.get('/customer/services', (ctx) => {
     if (principalOf(ctx).role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');
     ctx.body = { services: [{ serviceId: 's-1', serviceLabel: 'VPS 42', serviceType: 'vps', group: 'IP group cust-7-vps', ipAddress: '203.0.113.42' }] };
+  });
+  // The customer's cycle so far and bills (hub/access/customer-routes.ts; shapes: common/api/customer.ts).
+  api.get('/customer/usage', (ctx) => {
+    if (principalOf(ctx).role !== 'customer' || ctx.query.subjectId !== 'ipg:cust-7-vps') throw hubError('NOT_FOUND', `no subject ${String(ctx.query.subjectId)}`);
+    const cycleStartSec = Date.UTC(2026, 10, 1) / 1000;
+    const asOfSec = Math.floor(NOW_MS / 300_000) * 300;
+    ctx.body = {
+      subjectId: 'ipg:cust-7-vps', serviceLabel: 'VPS 42', period: 'billing_cycle', fromSec: cycleStartSec, toSec: asOfSec, bytesIn: 812_000_000_000, bytesOut: 95_000_000_000,
+      cycle: { planName: 'Gold 100M', cycleStartSec, cycleEndSec: Date.UTC(2026, 11, 1) / 1000, spanStartSec: cycleStartSec, asOfSec, method: 'merge', p95Bps: 14_250_000, slotsSoFar: 6600, slotsWithData: 6598, coveragePercent: 99.96 },
+    };
+  });
+  api.get('/customer/bills', (ctx) => {
+    if (principalOf(ctx).role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');
+    ctx.body = { bills: [{ billNo: 7, planName: 'Gold 100M', subjectId: 'ipg:cust-7-vps', serviceLabel: 'VPS 42', billedFromSec: Date.UTC(2026, 9, 1) / 1000, billedToSec: Date.UTC(2026, 10, 1) / 1000, p95Bps: 13_900_000, amountMinor: 50_000, currency: 'USD', generatedAtMs: Date.UTC(2026, 10, 1, 0, 15) }] };
   });
   // The customer's cycle so far and bills (hub/access/customer-routes.ts; shapes: common/api/customer.ts).
   api.get('/customer/usage', (ctx) => {
