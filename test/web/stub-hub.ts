@@ -338,20 +338,6 @@ export async function startStubHub(): Promise<StubHub> {
     if (principalOf(ctx).role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');
     ctx.body = { bills: [{ billNo: 7, planName: 'Gold 100M', subjectId: 'ipg:cust-7-vps', serviceLabel: 'VPS 42', billedFromSec: Date.UTC(2026, 9, 1) / 1000, billedToSec: Date.UTC(2026, 10, 1) / 1000, p95Bps: 13_900_000, amountMinor: 50_000, currency: 'USD', generatedAtMs: Date.UTC(2026, 10, 1, 0, 15) }] };
   });
-  // The customer's cycle so far and bills (hub/access/customer-routes.ts; shapes: common/api/customer.ts).
-  api.get('/customer/usage', (ctx) => {
-    if (principalOf(ctx).role !== 'customer' || ctx.query.subjectId !== 'ipg:cust-7-vps') throw hubError('NOT_FOUND', `no subject ${String(ctx.query.subjectId)}`);
-    const cycleStartSec = Date.UTC(2026, 10, 1) / 1000;
-    const asOfSec = Math.floor(NOW_MS / 300_000) * 300;
-    ctx.body = {
-      subjectId: 'ipg:cust-7-vps', serviceLabel: 'VPS 42', period: 'billing_cycle', fromSec: cycleStartSec, toSec: asOfSec, bytesIn: 812_000_000_000, bytesOut: 95_000_000_000,
-      cycle: { planName: 'Gold 100M', cycleStartSec, cycleEndSec: Date.UTC(2026, 11, 1) / 1000, spanStartSec: cycleStartSec, asOfSec, method: 'merge', p95Bps: 14_250_000, slotsSoFar: 6600, slotsWithData: 6598, coveragePercent: 99.96 },
-    };
-  });
-  api.get('/customer/bills', (ctx) => {
-    if (principalOf(ctx).role !== 'customer') throw hubError('FORBIDDEN', 'this needs role customer');
-    ctx.body = { bills: [{ billNo: 7, planName: 'Gold 100M', subjectId: 'ipg:cust-7-vps', serviceLabel: 'VPS 42', billedFromSec: Date.UTC(2026, 9, 1) / 1000, billedToSec: Date.UTC(2026, 10, 1) / 1000, p95Bps: 13_900_000, amountMinor: 50_000, currency: 'USD', generatedAtMs: Date.UTC(2026, 10, 1, 0, 15) }] };
-  });
   api.get('/customer/series', (ctx) => {
     const p = principalOf(ctx);
     if (p.role !== 'customer' || ctx.query.subjectId !== 'ipg:cust-7-vps') throw hubError('NOT_FOUND', `no subject ${String(ctx.query.subjectId)}`);
