@@ -31,8 +31,6 @@ export type * from './access';
 export type * from './bill-plans';
 export type * from './subjects';
 export type * from './bills';
-export type * from './bills';
 export type * from './series';
 export type * from './live';
-export type * from './subjects';
 export type * from './customer';
