@@ -7,13 +7,15 @@ import { formatBps, formatUtc } from './format.js';
 
 const TIME_INCRS_SEC = [300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400];
 
+/** @param {number} tsSec */
 const UTC = (tsSec) => uPlot.tzDate(new Date(tsSec * 1000), 'Etc/UTC');
 
 /** Draws each reference line across the plot area, dashed, with its label at the right end. */
+/** @param {{label: string, bps: number, color?: string}[]} lines @param {HTMLElement} container */
 function referenceLinesPlugin(lines, container) {
   return {
     hooks: {
-      draw: [(u) => {
+      draw: [(/** @type {uPlot} */ u) => {
         const { ctx } = u;
         const { left, top, width, height } = u.bbox;
         let drawn = 0;
@@ -61,7 +63,8 @@ function referenceLinesPlugin(lines, container) {
 export function speedTimeChart(container, { timesSec, series, lines = [], height = 320, title, onSelectRange }) {
   container.classList.add('chart');
   const maxLine = Math.max(0, ...lines.map((l) => (Number.isFinite(l.bps) ? l.bps : 0)));
-  const opts = {
+  // Cast: uPlot's Options type does not take its own callbacks' loose JSDoc signatures.
+  const opts = /** @type {any} */ ({
     title,
     width: Math.max(300, container.clientWidth || 800),
     height,
@@ -69,10 +72,10 @@ export function speedTimeChart(container, { timesSec, series, lines = [], height
     scales: {
       x: { time: true },
       // Always from 0, and tall enough that the reference lines stay in view.
-      y: { range: (_u, _min, max) => [0, Math.max(1000, max, maxLine) * 1.1] },
+      y: { range: (/** @type {uPlot} */ _u, /** @type {number} */ _min, /** @type {number} */ max) => [0, Math.max(1000, max, maxLine) * 1.1] },
     },
     series: [
-      { label: 'Time (UTC)', value: (_u, v) => (v == null ? '—' : formatUtc(v * 1000)) },
+      { label: 'Time (UTC)', value: (/** @type {uPlot} */ _u, /** @type {number|null} */ v) => (v == null ? '—' : formatUtc(v * 1000)) },
       ...series.map((s) => ({
         label: s.label,
         stroke: s.color,
@@ -80,13 +83,13 @@ export function speedTimeChart(container, { timesSec, series, lines = [], height
         width: 1.5,
         spanGaps: false,
         points: { show: false },
-        value: (_u, v) => formatBps(v),
+        value: (/** @type {uPlot} */ _u, /** @type {number|null} */ v) => formatBps(v),
       })),
     ],
     axes: [
       // Ticks at whole 5-minute steps or coarser: the data's resolution, and HH:MM labels never repeat.
-      { incrs: TIME_INCRS_SEC, values: (_u, splits) => utcTimeLabels(splits) },
-      { size: 86, values: (_u, splits) => splits.map((v) => axisBps(v)) },
+      { incrs: TIME_INCRS_SEC, values: (/** @type {uPlot} */ _u, /** @type {number[]} */ splits) => utcTimeLabels(splits) },
+      { size: 86, values: (/** @type {uPlot} */ _u, /** @type {number[]} */ splits) => splits.map((v) => axisBps(v)) },
     ],
     plugins: [referenceLinesPlugin(lines, container)],
     // The chart never rescales itself on a drag: the page reloads the selected range instead.
@@ -100,7 +103,7 @@ export function speedTimeChart(container, { timesSec, series, lines = [], height
         onSelectRange(fromSec, toSec);
       }],
     } : {},
-  };
+  });
   const plot = new uPlot(opts, [timesSec, ...series.map((s) => s.values)], container);
   const observer = typeof ResizeObserver === 'function'
     ? new ResizeObserver(() => {
@@ -111,22 +114,26 @@ export function speedTimeChart(container, { timesSec, series, lines = [], height
   if (observer) observer.observe(container);
   return {
     plot,
+    /** @param {number[]} newTimesSec @param {(number|null)[][]} valuesPerSeries */
     setData(newTimesSec, valuesPerSeries) { plot.setData([newTimesSec, ...valuesPerSeries]); },
     destroy() { if (observer) observer.disconnect(); plot.destroy(); },
   };
 }
 
 /** "600 Mbps" rather than "600.0 Mbps": axis ticks are round numbers. */
+/** @param {number} v */
 function axisBps(v) {
   return formatBps(v).replace(/\.0+ /, ' ').replace(/(\.\d*?)0+ /, '$1 ');
 }
 
+/** @param {number} n */
 function pad2(n) { return String(n).padStart(2, '0'); }
 
 /**
  * 24-hour UTC tick labels: "HH:MM", with the date ("MM-DD") on the first tick and at each new day;
  * only dates when the ticks are a day or more apart.
  */
+/** @param {number[]} splits */
 function utcTimeLabels(splits) {
   const stepSec = splits.length > 1 ? splits[1] - splits[0] : 0;
   let lastDay = '';
@@ -142,6 +149,7 @@ function utcTimeLabels(splits) {
 }
 
 /** Series points {bucketStartSec, bytesIn, bytesOut} → aligned arrays of bps, nulls where a bucket has no data. */
+/** @param {{bucketStartSec: number, bytesIn: number, bytesOut: number}[]} points @param {number} fromSec @param {number} toSec */
 export function seriesToBps(points, fromSec, toSec, stepSec = 300) {
   const byStart = new Map(points.map((p) => [Number(p.bucketStartSec), p]));
   const times = [];

@@ -22,6 +22,7 @@ export function toCsv(header, rows) {
 }
 
 /** Hand the text to the browser as a file download (a blob: URL, no server round trip). */
+/** @param {string} filename @param {string} text */
 export function downloadCsv(filename, text) {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
   const a = document.createElement('a');

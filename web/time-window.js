@@ -50,6 +50,7 @@ export function customRange(fromSec, toSec, nowMs = Date.now()) {
 }
 
 /** "1 h 05 min", "2 d 3 h", "25 min": a span of seconds as a NOC reads it. */
+/** @param {number} sec */
 export function formatSpan(sec) {
   const s = Math.max(0, Math.round(sec));
   const d = Math.floor(s / 86400);
@@ -61,11 +62,12 @@ export function formatSpan(sec) {
 }
 
 /** Unix seconds ↔ the value of an <input type="datetime-local"> read as UTC (the UI's times are UTC). */
+/** @param {number} sec */
 export function toUtcInputValue(sec) {
   return new Date(sec * 1000).toISOString().slice(0, 16);
 }
 
-/** @returns {number} NaN when the value is empty or not a date */
+/** @param {string} value @returns {number} NaN when the value is empty or not a date */
 export function fromUtcInputValue(value) {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value || '')) return NaN;
   return Date.parse(`${value.slice(0, 16)}:00Z`) / 1000;

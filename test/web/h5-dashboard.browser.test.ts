@@ -119,7 +119,7 @@ if (!existsSync(CHROMIUM)) {
     return { name: dl.suggestedFilename(), rows: parseCsv(await readFile(file!, 'utf8')) };
   }
 
-  const tableRows = () => page.$$eval('#top-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  const tableRows = () => page.$$eval('#top-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
   const waitRendered = async () => { await page.waitForSelector('#top-table'); await page.waitForSelector('#subject-chart canvas'); };
 
   t.test('dashboard: window ends at the last complete bucket, averages over the covered span, page 1 of 2', async (t) => {
@@ -255,7 +255,7 @@ if (!existsSync(CHROMIUM)) {
       t.match(await page.textContent('#ports-table'), /443\/tcp\s*https/);
       t.match(await page.textContent('#ports-table'), /53\/udp\s*dns/);
       t.match(await page.textContent('#ports-table'), /22\/tcp\s*ssh/);
-      await page.waitForFunction(() => [...(document.querySelector('#live-exporter') as HTMLSelectElement).options].some((o) => o.value === '127.0.0.1'));
+      await page.waitForFunction(() => Array.from((document.querySelector('#live-exporter') as HTMLSelectElement).options).some((o) => o.value === '127.0.0.1'));
 
       await page.selectOption('#live-subject', 'ipg:cust-05');
       await page.waitForFunction(() => /matching IP group cust-05/.test(document.querySelector('#live-summary')?.textContent ?? ''));

@@ -6,7 +6,7 @@
 // Averages divide by the span the subject has data for, never the window (issue 11: 888 kbps shown
 // for ~21 Mbps); the hub computes them (hub/store/series-routes.ts) and the page says what they are over.
 // API shapes: common/api/series.ts.
-import { h, table, section, fill, errorBox } from '../dom.js';
+import { h, table, section, fill, errorBox, setChildren } from '../dom.js';
 import { formatBps, formatBytes, formatCount, formatUtc } from '../format.js';
 import { speedTimeChart, seriesToBps } from '../chart.js';
 import { WINDOWS, windowRange, customRange, formatSpan, toUtcInputValue, fromUtcInputValue } from '../time-window.js';
@@ -145,7 +145,7 @@ export async function render(ctx) {
   const total = Number(res.total || 0);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const busiest = page === 1 ? subjects[0] : undefined;
-  stats.replaceChildren(
+  setChildren(stats,
     stat(q ? `Subjects matching "${q}"` : 'Subjects with traffic', formatCount(total), total > PAGE_SIZE ? `${PAGE_SIZE} a page, by bytes` : 'all shown, by bytes'),
     busiest ? stat(`Busiest: ${busiest.label || busiest.subjectId}, in`, formatBps(busiest.avgBpsIn), `average over ${formatSpan(busiest.coveredSec)} with data`) : null,
     busiest ? stat(`Busiest: ${busiest.label || busiest.subjectId}, out`, formatBps(busiest.avgBpsOut), `average over ${formatSpan(busiest.coveredSec)} with data`) : null,

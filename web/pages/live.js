@@ -134,7 +134,8 @@ function section2(title, id, content) {
   return h('section', { class: 'card', id }, h('h2', {}, title), content);
 }
 
-/** A share of the filtered total as a percentage and a meter (no inline style: the CSP forbids it). */
+/** A share of the filtered total as a percentage and a meter (no inline style: the CSP forbids it).
+ * @param {number} bps @param {number} totalBps */
 function share(bps, totalBps) {
   const f = totalBps > 0 ? bps / totalBps : 0;
   return h('span', { class: 'share' }, h('meter', { min: 0, max: 1, value: f.toFixed(4), 'aria-hidden': 'true' }), ` ${(f * 100).toFixed(1)}%`);
