@@ -29,9 +29,15 @@ export function chooseNativeUdpReader(mode: UdpReaderMode, host: string, log: Lo
   return undefined;
 }
 
-/** A UdpReceiver of the configured kind; native drains its ring on this thread. */
+/**
+ * A UdpReceiver of the configured kind for the single-thread edge (FLOWBILL_EDGE_THREADS=1);
+ * native drains its ring on this thread. Here 'auto' means node: the native reader is used on one
+ * thread only when asked for ('native'), because the single-thread kill -9 recovery test
+ * (test/edge/kill-9-recovery.test.ts, THREADS=1) failed 2 of 3 runs with it on a loaded box and the
+ * cause is not found yet; the threaded edge (the default) uses native for 'auto'.
+ */
 export function createConfiguredUdpReceiver(mode: UdpReaderMode, opts: UdpReceiverOptions & { ringBytes: number }): UdpReceiver {
-  const reader = chooseNativeUdpReader(mode, opts.host, opts.log);
+  const reader = chooseNativeUdpReader(mode === 'auto' ? 'node' : mode, opts.host, opts.log);
   if (reader === undefined) return createUdpReceiver(opts);
   return createNativeUdpReceiver({ reader, host: opts.host, port: opts.port, recvBufferBytes: opts.recvBufferBytes, ringBytes: opts.ringBytes, log: opts.log, onDatagram: opts.onDatagram });
 }
