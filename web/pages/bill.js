@@ -1,3 +1,4 @@
+// @ts-check
 // One bill: the figures behind it, the speed-time graph with the 95th-percentile line, the 5-minute
 // data points it was computed from (so a disputed bill can be explained), CSV and PDF.
 // API (hub/billing/billing-routes.ts):
@@ -16,10 +17,14 @@ import { formatLocal, localZone, reasonBadge, spanText } from './reports.js';
 
 const PAGE_ROWS = 288; // one day of 5-minute points per page of the data-point table
 
+/** @typedef {import('./reports.js').PageContext & { params: Record<string, string> }} BillPageContext */
+
+/** @param {BillPageContext} ctx */
 export async function render(ctx) {
   const billNo = ctx.params.billId;
   const base = ctx.opPath(`/bills/${encodeURIComponent(billNo)}`);
   ctx.el.append(h('p', {}, h('a', { href: '#/reports' }, '← Reports')));
+  /** The bill detail body (the stored Bill record: hub/billing/bill.ts; no shared shape yet). @type {any} */
   let res;
   try {
     res = await ctx.api(base);
@@ -34,7 +39,7 @@ export async function render(ctx) {
   const currency = charge.currency || tariff.currency;
   const explanation = res.explanation;
   const slots = explanation && explanation.slots;
-  const fig = (v) => (v == null ? 'not recorded' : formatCount(v));
+  const fig = (/** @type {number | null | undefined} */ v) => (v == null ? 'not recorded' : formatCount(v));
   ctx.el.append(
     h('div', { class: 'toolbar' }, h('h1', {}, `Bill #${bill.billNo} · ${bill.planName || bill.planId}`), reasonBadge(bill.reason), h('span', { class: 'spacer' }),
       h('a', { class: 'btn secondary', id: 'bill-csv', href: `/api/v1${base}/data-points.csv`, download: '' }, 'Data points (CSV)'),
@@ -59,10 +64,10 @@ export async function render(ctx) {
     ['Amount', h('strong', { id: 'bill-amount' }, formatMoney(charge.amountMinor ?? bill.amountMinor, currency))],
     ['Cycle', `${spanText({ spanStartSec: bill.cycleStartSec, spanEndSec: bill.cycleEndSec })} (${localZone()})`],
     ['Generated', `${formatLocal(bill.generatedAtMs)} (${localZone()})`],
-  ].filter(Boolean);
+  ].filter((f) => f !== null);
   ctx.el.append(section('Figures', h('dl', { class: 'kv', id: 'bill-figures' }, figures.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))));
   if (explanation && Array.isArray(explanation.steps)) {
-    ctx.el.append(section('How this amount was computed', h('ol', { id: 'bill-explanation' }, explanation.steps.map((step) => h('li', {}, step)))));
+    ctx.el.append(section('How this amount was computed', h('ol', { id: 'bill-explanation' }, explanation.steps.map((/** @type {string} */ step) => h('li', {}, step)))));
   }
 
   const chartBox = h('div', { id: 'bill-chart' });
@@ -77,6 +82,7 @@ export async function render(ctx) {
     ], [...res.subjectBills].sort((a, b) => Number(b.spanEndSec) - Number(a.spanEndSec)))));
   }
 
+  /** @type {{ destroy(): void } | null} */
   let chart = null;
   ctx.onCleanup(() => { if (chart) chart.destroy(); });
   await fill(chartBox, 'the bill\'s graph', async () => {
@@ -89,8 +95,8 @@ export async function render(ctx) {
       timesSec: g.slotStartSec,
       // Slots the subject was not reported in are gaps, not zero-rate samples, on the graph.
       series: [
-        { label: 'In', values: g.inBps.map((v, i) => (g.reported && !g.reported[i] ? null : v)), color: '#1f5fbf' },
-        { label: 'Out', values: g.outBps.map((v, i) => (g.reported && !g.reported[i] ? null : v)), color: '#d9730d' },
+        { label: 'In', values: g.inBps.map((/** @type {number} */ v, /** @type {number} */ i) => (g.reported && !g.reported[i] ? null : v)), color: '#1f5fbf' },
+        { label: 'Out', values: g.outBps.map((/** @type {number} */ v, /** @type {number} */ i) => (g.reported && !g.reported[i] ? null : v)), color: '#d9730d' },
       ],
       lines,
     });
@@ -127,6 +133,9 @@ export async function render(ctx) {
   await renderPoints();
 }
 
+/** @param {string | undefined} m */
 function methodName(m) {
-  return { separate: 'In & Out separate (the higher 95th)', merge: 'In & Out merged (in and out samples ranked together)' }[m] || m || '—';
+  /** @type {Record<string, string>} */
+  const names = { separate: 'In & Out separate (the higher 95th)', merge: 'In & Out merged (in and out samples ranked together)' };
+  return names[m || ''] || m || '—';
 }
