@@ -43,7 +43,8 @@ t.test('reports: data points JSON and CSV, graph, and a PDF that holds the figur
   t.equal(pdf.headers['content-type'], 'application/pdf');
   t.equal(pdf.raw.subarray(0, 5).toString(), '%PDF-');
   const text = (await new PDFParse({ data: new Uint8Array(pdf.raw) }).getText()).text;
-  for (const needle of ['Bandwidth bill no. 1', 'Gold 10M', IF1, '2026-11-01T00:00:00Z', '8640 five-minute slots', '17280 ranked', '864 highest', '12 Mbps', '550.00 USD', 'How this amount was computed', 'whole billing cycle (8640 slots)', 'or part of it above that', '2026-11-01T00:00', '40000000', 'Speed over time']) {
+  // Issue 11: the PDF names the traffic and prints dates for people ('1 Nov 2026 00:00 UTC'), not ids and ISO stamps.
+  for (const needle of ['Bandwidth bill no. 1', 'Gold 10M', 'Interface 1 of 10.0.0.1', '1 Nov 2026 00:00 to 1 Dec 2026 00:00 UTC', '8640 five-minute slots', '17280 ranked', '864 highest', '12 Mbps', '550.00 USD', 'How this amount was computed', 'whole billing cycle (8640 slots)', 'or part of it', '1 Nov 2026 00:05', '40000000', 'Speed over time']) {
     t.ok(text.includes(needle), `PDF holds "${needle}"`);
   }
 
