@@ -4,7 +4,6 @@
  * publishes every few seconds (QoS 0, best effort): a "right now" view, never billing data. The
  * breakdowns are computed from those top talkers only, so they describe the biggest flows, not all traffic.
  */
-import type { LiveFlows } from '../../proto/codec';
 
 /** Query parameters; each is optional and they combine with AND. */
 export interface LiveFlowsFilter {
@@ -34,9 +33,15 @@ export interface ProtocolShare { protocol: number; name: string; bitsPerSec: num
 /** A service port: the lower of the two ports of a flow (the server side, as NOC tools count it). */
 export interface PortShare { protocol: number; port: number; name: string; bitsPerSec: number; bytes: number; flows: number }
 
+/** One talker as the edge publishes it (proto Talker on the wire): no interface index, no subject. */
+export interface LiveTalkerWire { src: string; dst: string; protocol: number; srcPort: number; dstPort: number; bytes: number; packets: number; bitsPerSec: number; exporter: string }
+
+/** An edge's latest snapshot (proto LiveFlows) and when the hub received it. */
+export interface LiveEdgeSnapshot { edgeId: string; receivedAtMs: number; flows: { edgeId: string; atMs: number; windowSec: number; talkers: LiveTalkerWire[] } }
+
 export interface LiveFlowsResponse {
   /** The raw snapshot per edge, as before (unfiltered). */
-  edges: { edgeId: string; receivedAtMs: number; flows: LiveFlows }[];
+  edges: LiveEdgeSnapshot[];
   filter: LiveFlowsFilter;
   /** Choices for the filter pickers. */
   exporters: string[];
