@@ -59,6 +59,7 @@ if (!existsSync(CHROMIUM)) {
   let browser: Browser | undefined;
   const errors: string[] = [];
   const bills: Record<string, number> = {};
+  const untilSecB = START_MS / 1000 + 20 * 60;
   t.teardown(async () => { await browser?.close(); await stack.close(); });
 
   t.before(async () => {
@@ -80,7 +81,7 @@ if (!existsSync(CHROMIUM)) {
     const b = (await stack.api('POST', `/operators/${OP}/bill-plans`, { ...plan, name: 'Transit B 1M', subjectIds: ['ipg:cust-b'] })).plan;
     // An interim bill for each, up to START+20 min (generate-now needs its end 15 min in the past).
     stack.clock.setMs(START_MS + 40 * 60_000);
-    const untilSec = START_MS / 1000 + 20 * 60;
+    const untilSec = untilSecB;
     bills.a = (await stack.api('POST', `/operators/${OP}/bill-plans/${a.planId}/subjects/${encodeURIComponent('ipg:cust-a')}/generate-now`, { untilSec, idempotencyKey: 'h6-a' })).bill.billNo;
     bills.b = (await stack.api('POST', `/operators/${OP}/bill-plans/${b.planId}/subjects/${encodeURIComponent('ipg:cust-b')}/generate-now`, { untilSec, idempotencyKey: 'h6-b' })).bill.billNo;
 
@@ -139,6 +140,12 @@ if (!existsSync(CHROMIUM)) {
     t.match(summary, /Data in\s+[\d.,]+ [kMG]?B/);
     t.match(summary, /95th percentile so far\s+[\d.,]+ (bps|kbps|Mbps)/);
     t.match(await page.innerText('#customer-period'), /Plan Transit B 1M; billing cycle .*\(Europe\/Budapest\)/, 'times with the viewer\'s zone named');
+    // All of this traffic (START+1..9 min) is on the interim bill (START..START+20): the next bill counts
+    // nothing yet, so the 95th so far is rightly 0, and the page says why next to the graph's peak.
+    t.equal(usage.cycle.p95Bps, 0, 'nothing since the interim bill: the next bill\'s 95th is 0');
+    t.equal(usage.cycle.slotsWithData, 0);
+    t.equal(usage.cycle.spanStartSec, untilSecB, 'the next bill starts where the interim bill ended');
+    t.match(await page.innerText('#customer-p95-why'), new RegExp(`no traffic since your bill No\\. ${bills.b} ended .*the traffic before that is on that bill`), 'the 0 is explained in one line');
 
     // Only their own bill is listed.
     const rows = await page.$$eval('#customer-bills tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
@@ -174,6 +181,41 @@ if (!existsSync(CHROMIUM)) {
     await page.waitForSelector('#customer-chart canvas');
     t.ok(await page.isVisible('#customer-bills a.pdf-link'));
     await shot(page, 'customer-1280');
+    await page.context().close();
+  });
+
+  t.test('customer with traffic after the interim bill: 95th and coverage so far are the operator preview\'s, not 0', async (t) => {
+    // cust-b downloads again at START+41..49 min, after the interim bill's end (START+20): the next bill counts it.
+    const decoded = stack.edge.status().counters.flowsDecoded;
+    stack.clock.setMs(START_MS + 50 * 60_000);
+    await sendV9(stack.udpPort, flows(START_MS + 41 * 60_000, START_MS + 49 * 60_000), START_MS + 50 * 60_000);
+    await waitFor('flows decoded', async () => (stack.edge.status().counters.flowsDecoded >= decoded + 100 ? true : undefined), 10_000);
+    stack.clock.setMs(START_MS + 60 * 60_000);
+    const from = START_MS / 1000 + 40 * 60;
+    await waitFor('new traffic stored', async () => {
+      const b = await stack.subjectTotals('ipg:cust-b', from, from + 600);
+      return b.bytesIn > 0 && stack.edge.status().counters.outboxDepth === 0 ? true : undefined;
+    }, 30_000);
+
+    const page = await customerPage({ width: 1366, height: 768 });
+    await page.waitForSelector('#customer-summary .stat >> text=95th percentile so far');
+    await page.waitForSelector('#customer-period');
+    const plans = (await stack.api('GET', `/operators/${OP}/bill-plans`)).plans as { planId: string; name: string }[];
+    const planB = plans.find((p) => p.name === 'Transit B 1M')!;
+    const preview = (await stack.api('GET', `/operators/${OP}/bill-plans/${planB.planId}/preview`)).previews[0];
+    const usage = await page.evaluate(async () => (await fetch('/api/v1/customer/usage?subjectId=ipg%3Acust-b')).json());
+    t.equal(usage.cycle.spanStartSec, untilSecB, 'the next bill still starts at the interim bill\'s end');
+    t.ok(usage.cycle.p95Bps > 0, 'a 95th so far, now that the next bill has traffic');
+    t.ok(usage.cycle.coveragePercent > 0, 'coverage above 0');
+    t.equal(usage.cycle.p95Bps, preview.p95Bps, 'the same 95th as the operator\'s preview');
+    t.equal(usage.cycle.coveragePercent, preview.coveragePercent, 'the same coverage as the operator\'s preview');
+    t.equal(usage.cycle.slotsWithData, preview.slotsWithData);
+    t.equal(usage.cycle.slotsSoFar, preview.slotsSoFar);
+    const summary = await page.innerText('#customer-summary');
+    t.match(summary, /95th percentile so far\s+[1-9][\d.,]* (bps|kbps|Mbps)/, 'the page shows the non-zero 95th');
+    t.match(summary, new RegExp(`Coverage\\s+${preview.coveragePercent.toFixed(2).replace('.', '\\.')} %`), 'and the preview\'s coverage');
+    t.equal(await page.$('#customer-p95-why'), null, 'no "why 0" line when the 95th is not 0');
+    await shot(page, 'customer-traffic-1366');
     await page.context().close();
   });
 

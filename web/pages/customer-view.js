@@ -14,6 +14,7 @@ import { WINDOWS, windowRange } from '../time-window.js';
 
 /** @typedef {import('../../common/api/customer').CustomerSubject} CustomerSubject */
 /** @typedef {import('../../common/api/customer').CustomerUsage} CustomerUsage */
+/** @typedef {import('../../common/api/customer').CustomerCycleSoFar} CustomerCycleSoFar */
 /** @typedef {import('../../common/api/customer').CustomerBill} CustomerBill */
 /** @typedef {{ serviceId: string, serviceLabel: string, serviceType: string | null, group: string, ipAddress: string }} CustomerService local: GET /customer/services */
 
@@ -50,6 +51,25 @@ function usageStats(u) {
       stat('Coverage', `${c.coveragePercent.toFixed(2)} %`, `${c.slotsWithData} of ${c.slotsSoFar} five-minute slots with data`),
     );
   }
+/**
+ * One line saying why the 95th so far is 0 while the graph may show traffic (null when it is not 0). The
+ * next bill counts only the slots from spanStartSec (bill-preview.ts, the bill's own rule): traffic an
+ * interim bill already billed, or from before the plan began, is in the cycle's totals but not in its 95th.
+ * @param {CustomerCycleSoFar} c @param {string} subjectId @param {CustomerBill[]} bills the customer's bills
+ */
+function zeroP95Reason(c, subjectId, bills) {
+  if (c.p95Bps !== 0) return null;
+  if (c.slotsSoFar === 0) return 'The 95th percentile is 0 so far: the first five-minute slot of your next bill is still running.';
+  if (c.slotsWithData > 0) return `The 95th percentile is 0 so far: traffic in only ${c.slotsWithData} of ${c.slotsSoFar} five-minute slots, and the busiest 5 % of slots are not billed.`;
+  if (c.spanStartSec > c.cycleStartSec) {
+    const last = bills.find((b) => b.subjectId === subjectId && b.billedToSec === c.spanStartSec);
+    return last
+      ? `The 95th percentile is 0 so far: no traffic since your bill No. ${last.billNo} ended (${when(c.spanStartSec)}); the traffic before that is on that bill.`
+      : `The 95th percentile is 0 so far: no traffic since the plan began (${when(c.spanStartSec)}); traffic before that is not billed.`;
+  }
+  return 'The 95th percentile is 0 so far: no traffic in this billing cycle yet.';
+}
+
   return out;
 }
 
@@ -73,6 +93,9 @@ export async function render(ctx) {
     subjects = (await ctx.api('/customer/subjects')).subjects || [];
   } catch (err) {
     ctx.el.append(errorBox(err, 'your traffic'));
+  // Asked once: the bills table and the 95th's explanation (which bill the next one follows) both use them.
+  /** @type {Promise<CustomerBill[]>} */
+  const billsP = ctx.api('/customer/bills').then((/** @type {{ bills?: CustomerBill[] }} */ r) => r.bills || []);
     return;
   }
   if (!ctx.isCurrent()) return;
@@ -102,7 +125,11 @@ export async function render(ctx) {
     const paint = () => summary.replaceChildren(...usageNodes, ...peakNodes);
     paint();
     void ctx.api('/customer/usage', { query: { subjectId: selected.subjectId } }).then(
-      (/** @type {CustomerUsage} */ u) => { usageNodes = usageStats(u); periodBox.replaceChildren(usageNote(u)); },
+      async (/** @type {CustomerUsage} */ u) => {
+        const why = u.cycle ? zeroP95Reason(u.cycle, u.subjectId, await billsP.catch(() => [])) : null;
+        usageNodes = usageStats(u);
+        periodBox.replaceChildren(...(why ? [h('p', { class: 'legend-note', id: 'customer-p95-why' }, why)] : []), usageNote(u));
+      },
       (/** @type {unknown} */ err) => { usageNodes = []; periodBox.replaceChildren(errorBox(err, 'your totals')); },
     ).then(() => { if (ctx.isCurrent()) paint(); });
     /** @type {{ destroy(): void } | null} */
@@ -132,7 +159,7 @@ export async function render(ctx) {
     { label: '95th percentile', value: (/** @type {CustomerBill} */ b) => formatBps(b.p95Bps) },
     { label: 'Amount', value: (/** @type {CustomerBill} */ b) => formatMoney(b.amountMinor, b.currency) },
     { label: 'PDF', value: (/** @type {CustomerBill} */ b) => h('a', { href: `/api/v1/customer/bills/${b.billNo}/pdf`, target: '_blank', rel: 'noopener', class: 'pdf-link' }, 'PDF') },
-  ], (await ctx.api('/customer/bills')).bills || [], { empty: 'No bills yet.', id: 'customer-bills-table' }));
+  ], await billsP, { empty: 'No bills yet.', id: 'customer-bills-table' }));
   void fill(servicesBox, 'your services', async () => table([
     { label: 'Service', value: (/** @type {CustomerService} */ s) => s.serviceLabel || s.serviceId },
     { label: 'Type', value: (/** @type {CustomerService} */ s) => s.serviceType || '' },
