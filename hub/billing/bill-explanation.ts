@@ -3,6 +3,7 @@ import { coveragePercent, spanSlots } from './bill';
 import { currencyExponent, formatMinor, formatMoney } from '../../common/money';
 import { SLOT_SEC, takenRank } from './percentile';
 import { bytesPerSlotToBps, formatBps } from './rates';
+import { REPORT_DEFAULT_ZONE, reportSpan } from '../pdf/report-time';
 
 /** A figure of the slot accounting, or null where an old bill did not record it and it cannot be derived. */
 export type SlotFigures = { [K in keyof SlotAccounting]: number | null };
@@ -28,13 +29,13 @@ export const NOT_RECORDED = 'not recorded';
  * older fields (n, subjectReportedSlots, coverageSlots, rankedSamples, charge.billedSlots…) and, where
  * a field is missing too, from the samples kept behind the bill; what neither holds stays null.
  */
-export function explainBill(bill: Bill, samples?: BillSamples): BillExplanation {
+export function explainBill(bill: Bill, samples?: BillSamples, timeZone = REPORT_DEFAULT_ZONE): BillExplanation {
   const slots = bill.slots ? { ...bill.slots } : deriveSlots(bill, samples);
   return {
     source: bill.slots ? 'stored' : 'derived',
     slots,
     prorated: slots.billedSlots !== null && slots.cycleSlots !== null && slots.billedSlots < slots.cycleSlots,
-    steps: explanationSteps(bill, slots),
+    steps: explanationSteps(bill, slots, timeZone),
   };
 }
 
@@ -66,12 +67,15 @@ function deriveSlots(bill: Partial<Bill>, samples?: BillSamples): SlotFigures {
 
 // ---- the steps in plain words ------------------------------------------------------------------
 
-const utc = (sec: number) => `${new Date(sec * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const fig = (v: number | null) => (v === null ? NOT_RECORDED : String(v));
 const plural = (count: number | null, one: string, many: string) => `${fig(count)} ${count === 1 ? one : many}`;
 
-/** "2 slots … counted as zero" in words a customer reads; every figure is this bill's. */
-export function explanationSteps(bill: Bill, s: SlotFigures): string[] {
+/**
+ * "2 slots … counted as zero" in words a customer reads; every figure is this bill's. Times as the
+ * reader's reports print them ("1 Nov 2026 00:00 to 1 Dec 2026 00:00 UTC"): in timeZone (the PDF's
+ * operator zone, the web page's viewer zone), the zone named.
+ */
+export function explanationSteps(bill: Bill, s: SlotFigures, timeZone = REPORT_DEFAULT_ZONE): string[] {
   const c = bill.charge.currency;
   const money = (minor: number | bigint) => formatMoney(Number(minor), c);
   const t = bill.tariff;
@@ -80,7 +84,7 @@ export function explanationSteps(bill: Bill, s: SlotFigures): string[] {
   // The period as billed: the slots counted, first slot's start to last slot's end (a span that starts or
   // ends inside a slot includes that slot, period-slots.ts), so the times and the slot count agree.
   const billed = spanSlots({ startSec: bill.spanStartSec, endSec: bill.spanEndSec });
-  steps.push(`The billed period, ${utc(billed.firstSlotSec)} to ${utc(billed.firstSlotSec + billed.n * SLOT_SEC)}, has ${plural(s.spanSlots, 'five-minute slot', 'five-minute slots')}.`);
+  steps.push(`The billed period, ${reportSpan(billed.firstSlotSec, billed.firstSlotSec + billed.n * SLOT_SEC, timeZone)}, has ${plural(s.spanSlots, 'five-minute slot', 'five-minute slots')}.`);
 
   if (s.presentSlots !== null && s.presentSlots === s.spanSlots) {
     steps.push(`Traffic of this subject was reported for every slot (coverage 100 %); no slot had to be filled in.`);
@@ -132,7 +136,7 @@ export function explanationSteps(bill: Bill, s: SlotFigures): string[] {
   } else {
     const exp = currencyExponent(c);
     steps.push(
-      `The subject was in the plan for ${s.billedSlots} of the ${s.cycleSlots} five-minute slots of the billing cycle (${utc(bill.cycleStartSec)} to ${utc(bill.cycleEndSec)}), so it pays that share: ` +
+      `The subject was in the plan for ${s.billedSlots} of the ${s.cycleSlots} five-minute slots of the billing cycle (${reportSpan(bill.cycleStartSec, bill.cycleEndSec, timeZone)}), so it pays that share: ` +
       `${money(cycleAmount)} × ${s.billedSlots} ÷ ${s.cycleSlots} = ${decimal(BigInt(cycleAmount) * BigInt(s.billedSlots), BigInt(s.cycleSlots) * 10n ** BigInt(exp), exp + 4)} ${c}, ` +
       `rounded to the nearest ${formatMinor(1, c)} ${c} (a half rounds up): ${amount}.`,
     );

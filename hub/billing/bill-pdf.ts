@@ -45,7 +45,7 @@ export function billPdfDefinition(bill: Bill, samples: BillSamples, parties: Bil
   const tz = parties.timeZone ?? REPORT_DEFAULT_ZONE;
   const money = (m: number) => formatMoney(m, bill.charge.currency);
   const t = bill.tariff;
-  const explanation = explainBill(bill, samples);
+  const explanation = explainBill(bill, samples, tz); // its times in the zone the rest of the report uses
   const s = explanation.slots;
   const fig = (v: number | null) => (v === null ? NOT_RECORDED : String(v));
   // The span exactly as billed: the slots the bill counted, first slot's start to last slot's end.

@@ -10,6 +10,7 @@ import { billGraph } from './bill-graph';
 import { billSummaryCsv, dataPoints, dataPointsCsv } from './bill-csv';
 import { explainBill } from './bill-explanation';
 import { renderBillPdf } from './bill-pdf';
+import { REPORT_DEFAULT_ZONE, assertTimeZone } from '../pdf/report-time';
 import type { BillingService } from './billing-service';
 import type { BillingStore } from './billing-store';
 
@@ -32,6 +33,18 @@ export function createBillingRoutes(deps: Deps): Router {
     const n = Number(ctx.params.billNo);
     if (!Number.isSafeInteger(n) || n < 1) throw hubError('NOT_FOUND', `no bill ${ctx.params.billNo}`);
     return n;
+  };
+  /** ?timeZone=Europe/Berlin (an IANA zone the runtime knows) for the times a reader sees; absent: UTC. */
+  const timeZoneOf = (ctx: Context) => {
+    const tz = ctx.query.timeZone;
+    if (tz === undefined || tz === '') return REPORT_DEFAULT_ZONE;
+    try {
+      if (typeof tz !== 'string') throw new RangeError('one zone');
+      assertTimeZone(tz);
+    } catch {
+      throw hubError('VALIDATION_FAILED', 'timeZone: an IANA time zone such as Europe/Berlin or UTC', { field: 'timeZone' });
+    }
+    return tz;
   };
 
   // ---- plans ----
@@ -121,8 +134,9 @@ export function createBillingRoutes(deps: Deps): Router {
   router.get('/bills/:billNo', async (ctx) => {
     const op = reader(ctx);
     const { bill, samples } = await service.billDetails(op, billNoOf(ctx));
-    // explanation: the slot accounting and the computation in words (derived for bills stored before it)
-    ctx.body = { bill, explanation: explainBill(bill, samples), subjectBills: (await store.listBillsOfSubject(op, bill.subjectId)).map(summary) };
+    // explanation: the slot accounting and the computation in words (derived for bills stored before it),
+    // its times in ?timeZone= (the web page sends the viewer's, so they read as its header does), else UTC.
+    ctx.body = { bill, explanation: explainBill(bill, samples, timeZoneOf(ctx)), subjectBills: (await store.listBillsOfSubject(op, bill.subjectId)).map(summary) };
   });
 
   /** The bill's figures, one `field,value` row each: with the data points, enough to recompute the amount by hand. */

@@ -87,7 +87,7 @@ t.test('a partial-cycle bill shows samples present, zero-filled, coverage, the 9
   t.equal(explanation.prorated, true);
   const steps = explanation.steps.join('\n');
   for (const needle of [
-    'The billed period, 2026-11-10 10:00 UTC to 2026-11-10 11:40 UTC, has 20 five-minute slots.',
+    'The billed period, 10 Nov 2026 10:00 to 10 Nov 2026 11:40 UTC, has 20 five-minute slots.',
     'reported for 18 of them (coverage 90.00 %). The other 2 slots had no report and count as zero traffic.',
     "the operator's collectors sent data, for any customer, in 20 of the 20 slots",
     'In and out are ranked together: 40 samples (20 in and 20 out)',
@@ -98,6 +98,15 @@ t.test('a partial-cycle bill shows samples present, zero-filled, coverage, the 9
     'for 20 of the 8640 five-minute slots of the billing cycle',
     '600.00 USD × 20 ÷ 8640 = 1.388888… USD, rounded to the nearest 0.01 USD (a half rounds up): 1.39 USD.',
   ]) t.ok(steps.includes(needle), `explained: "${needle}"`);
+
+  // The web page asks for the viewer's zone (issue 11: local-readable times with the zone named, as its header).
+  const zoned = await hub.admin('GET', `${OP}/bills/1?timeZone=Asia/Tokyo`);
+  t.equal(zoned.status, 200);
+  t.match((zoned.body as { explanation: { steps: string[] } }).explanation.steps.join('\n'),
+    /The billed period, 10 Nov 2026 19:00 to 10 Nov 2026 20:40 Asia\/Tokyo, has 20 five-minute slots\.[\s\S]*billing cycle \(1 Nov 2026 09:00 to 1 Dec 2026 09:00 Asia\/Tokyo\)/);
+  const badZone = await hub.admin('GET', `${OP}/bills/1?timeZone=Mars/Olympus`);
+  t.equal(badZone.status, 400, 'an unknown zone is refused, not silently UTC');
+  t.match(JSON.stringify(badZone.body), /VALIDATION_FAILED[\s\S]*timeZone/);
 
   const csv = await hub.admin('GET', `${OP}/bills/1/summary.csv`);
   t.equal(csv.status, 200);

@@ -78,7 +78,7 @@ t.test('mid-slot removal, UTC: names, zone named, span exactly as billed (slots 
   for (const needle of [
     'Example Networks Kft.', 'Acme Hosting Ltd', 'Transit 10M burst', 'Interface 7 of 192.0.2.1',
     'Billed period 10 Nov 2026 12:00 to 12 Nov 2026 10:00 UTC (552 five-minute slots)',
-    'The billed period, 2026-11-10 12:00 UTC to 2026-11-12 10:00 UTC, has 552 five-minute slots.',
+    'The billed period, 10 Nov 2026 12:00 to 12 Nov 2026 10:00 UTC, has 552 five-minute slots.',
     'Billing cycle 1 Nov 2026 00:00 to 1 Dec 2026 00:00 UTC',
     'Taken out of the plan during the cycle', 'Time (UTC)', 'slot start (UTC)', 'How this amount was computed',
   ]) t.ok(flat.includes(needle), `PDF: "${needle}"`);
@@ -93,6 +93,7 @@ t.test('a whole month in the operator\'s zone (merge): times in Europe/Budapest 
   const flat = text.replace(/\s+/g, ' ');
   // 1 Oct 00:00 UTC is 02:00 CEST; 1 Nov 00:00 UTC is 01:00 CET (summer time ended on 25 Oct).
   t.ok(flat.includes('1 Oct 2026 02:00 to 1 Nov 2026 01:00 Europe/Budapest (8928 five-minute slots)'), 'billed span in the operator\'s zone');
+  t.ok(flat.includes('The billed period, 1 Oct 2026 02:00 to 1 Nov 2026 01:00 Europe/Budapest, has 8928'), 'the explanation in the same zone');
   t.ok(flat.includes('Time (Europe/Budapest)'));
   t.ok(flat.includes('IP group acme'));
   t.ok(flat.includes('End of the billing cycle'));
