@@ -1,5 +1,5 @@
 // @ts-check
-// Display formatting shared by every page: rates with SI units, UTC times, money from minor units.
+// Display formatting shared by every page: rates with SI units, UTC and local times, money from minor units.
 // Pure functions (no DOM), so they are unit-tested in Node as well.
 // currencies.js is not a file: the hub serves its own ISO 4217 table (common/money.ts) under that name.
 import { CURRENCY_EXPONENTS } from './currencies.js';
@@ -78,6 +78,51 @@ export function formatAgo(ms, nowMs) {
 }
 
 /**
+ * The viewer's time zone, as pages name it next to local times: "Europe/Berlin", "UTC" (not "Etc/UTC").
+ * @returns {string}
+ */
+export function localZone() {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zone) return 'local time';
+  return zone === 'Etc/UTC' ? 'UTC' : zone;
+}
+
+/** @param {number} ms */
+function localParts(ms) {
+  const d = new Date(ms);
+  return {
+    date: `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`,
+    time: `${pad2(d.getHours())}:${pad2(d.getMinutes())}`,
+    midnight: d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0,
+  };
+}
+
+/**
+ * "2026-11-10 13:00" in the viewer's time zone; the page names the zone once nearby (localZone()).
+ * Locale-independent on purpose: the same instant reads the same in every browser, like formatUtc.
+ * @param {Numberish} ms
+ */
+export function formatLocal(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(Number(ms))) return '—';
+  const p = localParts(Number(ms));
+  return `${p.date} ${p.time}`;
+}
+
+/**
+ * A billed span exactly as billed, in local time: whole days as "2026-10-01 – 2026-10-31" (the last
+ * day is the day of the span's last second), else both instants "2026-11-01 01:00 – 2026-11-10 13:00".
+ * @param {number} startSec
+ * @param {number} endSec
+ */
+export function formatLocalSpan(startSec, endSec) {
+  if (!Number.isFinite(Number(startSec)) || !Number.isFinite(Number(endSec))) return '—';
+  const start = localParts(startSec * 1000);
+  const end = localParts(endSec * 1000);
+  if (start.midnight && end.midnight) return `${start.date} – ${localParts(endSec * 1000 - 1).date}`;
+  return `${start.date} ${start.time} – ${end.date} ${end.time}`;
+}
+
+/**
  * The currency's minor-unit exponent (JPY 0, USD 2, KWD 3, CLF 4) from the hub's ISO 4217 table, or
  * undefined for a code that is not an active ISO currency (no guess: 2 decimals would be wrong for
  * KWD-like codes). An exponent sent by the API wins.
@@ -122,6 +167,26 @@ export function formatMoney(amountMinor, currency, exponent) {
   const whole = group(digits.slice(0, digits.length - e));
   const frac = e > 0 ? `.${digits.slice(digits.length - e)}` : '';
   return `${neg ? '-' : ''}${whole}${frac}${code}`;
+}
+
+/**
+ * An exact amount before rounding, sent as a decimal string of minor units ("2419.354838" USD), in the
+ * currency as a customer reads it: "24.19354838 USD". String arithmetic only (no float rounding of
+ * money); trailing zeros beyond the currency's own decimals are dropped. '—' when the currency's
+ * decimals are unknown (no guess) or the text is not a plain decimal.
+ * @param {string | number | null | undefined} unroundedMinor
+ * @param {string | null | undefined} currency
+ * @param {number | null} [exponent]
+ */
+export function formatUnroundedMoney(unroundedMinor, currency, exponent) {
+  const e = currencyExponent(currency, exponent);
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(unroundedMinor ?? '').trim());
+  if (e === undefined || !m) return '—';
+  const digits = m[2].padStart(e + 1, '0');
+  const whole = digits.slice(0, digits.length - e).replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const frac = `${digits.slice(digits.length - e)}${m[3] || ''}`;
+  const shown = frac.length > e ? frac.slice(0, e) + frac.slice(e).replace(/0+$/, '') : frac;
+  return `${m[1]}${whole}${shown ? `.${shown}` : ''} ${String(currency).toUpperCase()}`;
 }
 
 /**

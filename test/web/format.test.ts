@@ -54,6 +54,36 @@ t.test('times are UTC whatever the machine zone', async (t) => {
   t.equal(f.formatAgo(0, 61_000), 'never');
 });
 
+t.test('local times: one implementation for Reports, the bill page and the customer view, zone named', async (t) => {
+  const saved = process.env.TZ;
+  t.teardown(() => { if (saved === undefined) delete process.env.TZ; else process.env.TZ = saved; });
+  process.env.TZ = 'Asia/Tokyo'; // Node re-reads TZ when it is set: Date and Intl follow
+  t.equal(f.localZone(), 'Asia/Tokyo');
+  t.equal(f.formatLocal(Date.UTC(2026, 10, 10, 10, 0)), '2026-11-10 19:00', 'locale-independent, 24-hour');
+  t.equal(f.formatLocal(null), '—');
+  t.equal(f.formatLocalSpan(Date.UTC(2026, 9, 31, 15) / 1000, Date.UTC(2026, 10, 30, 15) / 1000), '2026-11-01 – 2026-11-30', 'whole local days: the last day is the span\'s last second\'s');
+  t.equal(f.formatLocalSpan(Date.UTC(2026, 10, 1) / 1000, Date.UTC(2026, 11, 1) / 1000), '2026-11-01 09:00 – 2026-12-01 09:00', 'a UTC month is not whole days in Tokyo');
+  process.env.TZ = 'Europe/Berlin';
+  t.equal(f.formatLocal(Date.UTC(2026, 9, 25, 0, 30)), '2026-10-25 02:30', 'summer time until 01:00 UTC on 25 Oct');
+  t.equal(f.formatLocal(Date.UTC(2026, 9, 25, 1, 30)), '2026-10-25 02:30', 'then CET: the same wall clock an hour later');
+  process.env.TZ = 'Etc/UTC';
+  t.equal(f.localZone(), 'UTC', 'named as people write it');
+});
+
+t.test('the amount before rounding in the currency, never as "minor units"', async (t) => {
+  t.equal(f.formatUnroundedMoney('2419.354838', 'USD'), '24.19354838 USD');
+  t.equal(f.formatUnroundedMoney('138.888888', 'USD'), '1.38888888 USD');
+  t.equal(f.formatUnroundedMoney('4983.000000', 'USD'), '49.83 USD', 'zeros past the currency\'s decimals dropped');
+  t.equal(f.formatUnroundedMoney('5', 'USD'), '0.05 USD');
+  t.equal(f.formatUnroundedMoney('123456789.5', 'USD'), '1,234,567.895 USD');
+  t.equal(f.formatUnroundedMoney('1500.25', 'JPY'), '1,500.25 JPY');
+  t.equal(f.formatUnroundedMoney('12345.6', 'KWD'), '12.3456 KWD');
+  t.equal(f.formatUnroundedMoney('-250.5', 'EUR'), '-2.505 EUR');
+  t.equal(f.formatUnroundedMoney('1234.5', 'ABC'), '—', 'unknown decimals: no guess');
+  t.equal(f.formatUnroundedMoney('1e3', 'USD'), '—');
+  t.equal(f.formatUnroundedMoney(undefined, 'USD'), '—');
+});
+
 t.test('money from minor units with the currency exponent, integer arithmetic only', async (t) => {
   t.equal(f.formatMoney(123456, 'USD'), '1,234.56 USD');
   t.equal(f.formatMoney(5, 'USD'), '0.05 USD');

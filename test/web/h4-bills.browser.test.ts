@@ -163,6 +163,10 @@ if (!existsSync(CHROMIUM)) {
     await page.click('a.bill-link[href="#/reports/1"]');
     await page.waitForSelector('#bill-figures');
     t.match(await page.textContent('main'), /generated now/);
+    // Issue 11: the explanation's times in the viewer's zone like the header; no developer wording.
+    t.match(await page.textContent('#bill-explanation'), /The billed period, \d{1,2} \w{3} \d{4} \d\d:\d\d to .* Europe\/Berlin, has/);
+    t.match(await page.textContent('#bill-span'), /\(Europe\/Berlin\)/);
+    t.notMatch(await page.textContent('main'), /minor units|Unrounded/);
     await shot(page, 'bill-generated');
     await ctx.close();
   });

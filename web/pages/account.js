@@ -12,7 +12,7 @@
 //   POST /operators/:op/addons/netflow/{start-trial|activate|cancel|disable-renewal|enable-renewal} → {subscription}
 //   PUT  /operators/:op/subscription {tierId} → {subscription};  GET /price-book (super_admin) → {priceBook:{tiers}}
 import { h, table, section, errorBox, badge, setChildren } from '../dom.js';
-import { currencyExponent, formatCount, formatMoney, formatUtc, formatUtcDate } from '../format.js';
+import { formatCount, formatMoney, formatUnroundedMoney, formatUtc, formatUtcDate } from '../format.js';
 
 /** @typedef {import('../../common/api/subscription').SubscriptionView} SubscriptionView */
 /** @typedef {import('../../common/api/subscription').SubscriptionResponse} SubscriptionResponse */
@@ -196,18 +196,6 @@ function addonActions(a, act, period) {
 }
 
 /**
- * @param {number | string} unroundedMinor
- * @param {string} currency
- * @param {number} [exponentFromApi]
- */
-function formatUnrounded(unroundedMinor, currency, exponentFromApi) {
-  const exponent = currencyExponent(currency, exponentFromApi);
-  // The hub always sends the exponent with a preview; without one, no guess at the decimals.
-  if (exponent === undefined) return `${unroundedMinor} (minor units of ${currency})`;
-  return `${(Number(unroundedMinor) / 10 ** exponent).toFixed(exponent + 4)} ${currency}`;
-}
-
-/**
  * The lines of the period so far, or of an issued invoice (invoices.js).
  * @param {Pick<InvoicePreviewView, 'lines' | 'totalMinor' | 'currency' | 'currencyExponent'> & { note?: string }} inv
  */
@@ -218,7 +206,7 @@ export function invoicePreview(inv) {
       { label: 'Dates', value: (l) => `${l.fromDate} – ${l.toDate}` },
       { label: 'Days', num: true, value: (l) => `${l.days} / ${l.daysInPeriod}` },
       // The exact figure before the line's one half-up rounding, in the currency (not minor units).
-      { label: 'Unrounded', num: true, value: (l) => formatUnrounded(l.unroundedMinor, inv.currency, inv.currencyExponent), title: (l) => l.rule },
+      { label: 'Before rounding', num: true, value: (l) => formatUnroundedMoney(l.unroundedMinor, inv.currency, inv.currencyExponent), title: (l) => l.rule },
       { label: 'Amount', num: true, value: (l) => formatMoney(l.amountMinor, inv.currency, inv.currencyExponent) },
     ], inv.lines || [], { empty: 'No charges in this period.' }),
     h('p', { class: 'row' }, h('strong', {}, `Total ${formatMoney(inv.totalMinor, inv.currency, inv.currencyExponent)}`), inv.note ? h('span', { class: 'muted' }, inv.note) : null),

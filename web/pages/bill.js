@@ -11,9 +11,9 @@
 //   GET …/bills/:billNo/data-points → {billNo,n,p95Bps,dataPoints:[{slotStartSec,bytesIn,bytesOut,inBps,outBps,reported}]}
 //   GET …/bills/:billNo/data-points.csv, …/summary.csv and …/pdf (downloads)
 import { h, table, section, errorBox, fill, badge } from '../dom.js';
-import { formatBps, formatBytes, formatCount, formatMoney, formatUtc } from '../format.js';
+import { formatBps, formatBytes, formatCount, formatLocal, formatLocalSpan, formatMoney, formatUnroundedMoney, formatUtc, localZone } from '../format.js';
 import { speedTimeChart } from '../chart.js';
-import { formatLocal, localZone, reasonBadge, spanText } from './reports.js';
+import { reasonBadge } from './reports.js';
 
 const PAGE_ROWS = 288; // one day of 5-minute points per page of the data-point table
 
@@ -27,7 +27,9 @@ export async function render(ctx) {
   /** The bill detail body (the stored Bill record: hub/billing/bill.ts; no shared shape yet). @type {any} */
   let res;
   try {
-    res = await ctx.api(base);
+    // The explanation's times in the viewer's zone, as the header shows them (the hub words the steps).
+    const zone = localZone();
+    res = await ctx.api(base, { query: zone === 'local time' ? {} : { timeZone: zone } });
   } catch (err) {
     ctx.el.append(h('h1', {}, `Bill ${billNo}`), errorBox(err, 'bill details'));
     return;
@@ -59,10 +61,12 @@ export async function render(ctx) {
     slots ? ['Coverage', h('span', { id: 'bill-coverage' }, `${fig(slots.presentSlots)} of ${fig(slots.spanSlots)} slots with data, ${fig(slots.zeroFilledSlots)} without (counted as zero): ${slots.coveragePercent == null ? 'not recorded' : `${Number(slots.coveragePercent).toFixed(2)} %`}`)] : null,
     slots ? ['Share of the cycle', `${fig(slots.billedSlots)} of ${fig(slots.cycleSlots)} five-minute slots${explanation.prorated ? ' (prorated)' : ''}`] : null,
     tariff.baseSpeedBps !== undefined ? ['Tariff', `${formatMoney(tariff.baseCostMinor, tariff.currency)} up to ${formatBps(tariff.baseSpeedBps)}, then ${formatMoney(tariff.additionalCostMinor, tariff.currency)} per ${formatBps(tariff.additionalSpeedBps)}`] : null,
-    charge.rule ? ['Rule', charge.rule] : null,
-    charge.unroundedAmountMinor !== undefined ? ['Unrounded', `${charge.unroundedAmountMinor} minor units (${formatCount(charge.billedSlots)} of ${formatCount(charge.cycleSlots)} cycle slots)`] : null,
+    // The exact share of a prorated cycle before its one rounding, in the currency (the explanation's last
+    // step shows the computation); a full cycle's amount is not rounded, so the row would repeat it.
+    explanation && explanation.prorated && charge.unroundedAmountMinor !== undefined
+      ? ['Before rounding', h('span', { id: 'bill-unrounded' }, formatUnroundedMoney(charge.unroundedAmountMinor, currency))] : null,
     ['Amount', h('strong', { id: 'bill-amount' }, formatMoney(charge.amountMinor ?? bill.amountMinor, currency))],
-    ['Cycle', `${spanText({ spanStartSec: bill.cycleStartSec, spanEndSec: bill.cycleEndSec })} (${localZone()})`],
+    ['Cycle', `${formatLocalSpan(bill.cycleStartSec, bill.cycleEndSec)} (${localZone()})`],
     ['Generated', `${formatLocal(bill.generatedAtMs)} (${localZone()})`],
   ].filter((f) => f !== null);
   ctx.el.append(section('Figures', h('dl', { class: 'kv', id: 'bill-figures' }, figures.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))));
@@ -76,7 +80,7 @@ export async function render(ctx) {
   if (Array.isArray(res.subjectBills) && res.subjectBills.length > 1) {
     ctx.el.append(section('Other bills of this subject', table([
       { label: 'Bill', value: (b) => (Number(b.billNo) === Number(bill.billNo) ? badge(`#${b.billNo} (this)`, 'muted') : h('a', { href: `#/reports/${encodeURIComponent(b.billNo)}` }, `#${b.billNo}`)) },
-      { label: `Period (${localZone()})`, value: (b) => spanText(b) },
+      { label: `Period (${localZone()})`, value: (b) => formatLocalSpan(b.spanStartSec, b.spanEndSec) },
       { label: '95th', num: true, value: (b) => formatBps(b.p95Bps) },
       { label: 'Amount', num: true, value: (b) => formatMoney(b.amountMinor, b.currency) },
     ], [...res.subjectBills].sort((a, b) => Number(b.spanEndSec) - Number(a.spanEndSec)))));

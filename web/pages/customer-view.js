@@ -8,7 +8,7 @@
 //      GET /customer/services → {services:[{serviceId,serviceLabel,serviceType,group,ipAddress}]}
 //      GET /customer/series?subjectId&fromSec&toSec → {points:[{bucketStartSec,bytesIn,bytesOut}]}
 import { h, section, errorBox, fill, loading, table } from '../dom.js';
-import { formatBps, formatBytes, formatMoney, formatUtc } from '../format.js';
+import { formatBps, formatBytes, formatLocal, formatMoney, formatUtc, localZone } from '../format.js';
 import { speedTimeChart, seriesToBps } from '../chart.js';
 import { WINDOWS, windowRange } from '../time-window.js';
 
@@ -18,15 +18,12 @@ import { WINDOWS, windowRange } from '../time-window.js';
 /** @typedef {import('../../common/api/customer').CustomerBill} CustomerBill */
 /** @typedef {{ serviceId: string, serviceLabel: string, serviceType: string | null, group: string, ipAddress: string }} CustomerService local: GET /customer/services */
 
-/** The viewer's zone, named next to every time on this page (a customer is not a NOC: local time reads best). */
-const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-const WHEN = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-const zoneLabel = ZONE === 'Etc/UTC' ? 'UTC' : ZONE;
-
-/** "1 Nov 2026, 00:00" in the viewer's zone. @param {number} sec */
-const when = (sec) => WHEN.format(new Date(sec * 1000));
-/** "1 Nov 2026, 00:00 – 1 Dec 2026, 00:00 (Europe/Budapest)". @param {number} fromSec @param {number} toSec */
-const span = (fromSec, toSec) => `${when(fromSec)} – ${when(toSec)} (${zoneLabel})`;
+// Times in the viewer's zone, named next to every time on this page (a customer is not a NOC: local
+// time reads best), formatted as on the operators' Reports and bill pages (format.js).
+/** "2026-11-01 00:00" in the viewer's zone. @param {number} sec */
+const when = (sec) => formatLocal(sec * 1000);
+/** "2026-11-01 00:00 – 2026-12-01 00:00 (Europe/Budapest)". @param {number} fromSec @param {number} toSec */
+const span = (fromSec, toSec) => `${when(fromSec)} – ${when(toSec)} (${localZone()})`;
 
 /** How a subject is offered: the customer's service label first, the collectors' label as the detail. @param {CustomerSubject} s */
 function subjectName(s) {
@@ -51,6 +48,9 @@ function usageStats(u) {
       stat('Coverage', `${c.coveragePercent.toFixed(2)} %`, `${c.slotsWithData} of ${c.slotsSoFar} five-minute slots with data`),
     );
   }
+  return out;
+}
+
 /**
  * One line saying why the 95th so far is 0 while the graph may show traffic (null when it is not 0). The
  * next bill counts only the slots from spanStartSec (bill-preview.ts, the bill's own rule): traffic an
@@ -68,9 +68,6 @@ function zeroP95Reason(c, subjectId, bills) {
       : `The 95th percentile is 0 so far: no traffic since the plan began (${when(c.spanStartSec)}); traffic before that is not billed.`;
   }
   return 'The 95th percentile is 0 so far: no traffic in this billing cycle yet.';
-}
-
-  return out;
 }
 
 /** @param {CustomerUsage} u */
@@ -93,12 +90,12 @@ export async function render(ctx) {
     subjects = (await ctx.api('/customer/subjects')).subjects || [];
   } catch (err) {
     ctx.el.append(errorBox(err, 'your traffic'));
-  // Asked once: the bills table and the 95th's explanation (which bill the next one follows) both use them.
-  /** @type {Promise<CustomerBill[]>} */
-  const billsP = ctx.api('/customer/bills').then((/** @type {{ bills?: CustomerBill[] }} */ r) => r.bills || []);
     return;
   }
   if (!ctx.isCurrent()) return;
+  // Asked once: the bills table and the 95th's explanation (which bill the next one follows) both use them.
+  /** @type {Promise<CustomerBill[]>} */
+  const billsP = ctx.api('/customer/bills').then((/** @type {{ bills?: CustomerBill[] }} */ r) => r.bills || []);
   const billsBox = h('div', { id: 'customer-bills' });
   const servicesBox = h('div', { id: 'customer-services' });
   if (subjects.length === 0) {

@@ -10,7 +10,7 @@
 //   GET /operators/:op/bill-runs/latest → {run: BillRunProgress | null}
 // Times: the viewer's local time, the zone named in the column heading (the issue: local-readable dates).
 import { h, table, section, errorBox, badge } from '../dom.js';
-import { formatBps, formatCount, formatMoney } from '../format.js';
+import { formatBps, formatCount, formatLocal, formatLocalSpan, formatMoney, localZone } from '../format.js';
 
 /** @typedef {import('../../common/api/bills').BillSummary} BillSummary */
 /** @typedef {import('../../common/api/bills').BillPreview} BillPreview */
@@ -222,44 +222,12 @@ function runLine(run) {
     run.mailed !== undefined ? `; ${formatCount(run.mailed)} report mail(s) sent` : '');
 }
 
-/** The viewer's time zone, as named in headings: "Europe/Berlin", "UTC". */
-export function localZone() {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
-}
-
-/** @param {number} n */
-const pad2 = (n) => String(n).padStart(2, '0');
-
-/** @param {number} ms */
-function localParts(ms) {
-  const d = new Date(ms);
-  return {
-    date: `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`,
-    time: `${pad2(d.getHours())}:${pad2(d.getMinutes())}`,
-    midnight: d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0,
-  };
-}
-
 /**
- * "2026-11-10 13:00" in the viewer's time zone (name it in the heading: localZone()).
- * @param {number | null | undefined} ms
- */
-export function formatLocal(ms) {
-  if (ms === null || ms === undefined || !Number.isFinite(Number(ms))) return '—';
-  const p = localParts(Number(ms));
-  return `${p.date} ${p.time}`;
-}
-
-/**
- * The billed span exactly as billed, in local time: whole days as "2026-10-01 – 2026-10-31" (the
- * last day is the day of the span's last second), else both instants "2026-11-01 01:00 – 2026-11-10 13:00".
+ * The billed span exactly as billed, in local time (format.js's formatLocalSpan).
  * @param {{ spanStartSec: number, spanEndSec: number }} b
  */
 export function spanText(b) {
-  const start = localParts(b.spanStartSec * 1000);
-  const end = localParts(b.spanEndSec * 1000);
-  if (start.midnight && end.midnight) return `${start.date} – ${localParts(b.spanEndSec * 1000 - 1).date}`;
-  return `${start.date} ${start.time} – ${end.date} ${end.time}`;
+  return formatLocalSpan(b.spanStartSec, b.spanEndSec);
 }
 
 /** @type {Record<string, [string, 'muted' | 'ok' | 'warn' | 'bad']>} */
