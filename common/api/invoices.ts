@@ -7,7 +7,7 @@
 export type InvoiceStatus = 'issued' | 'partially_paid' | 'paid' | 'void';
 export type CreditState = 'none' | 'partial' | 'full';
 
-/** Seller or buyer as printed on the document, frozen at issue. */
+/** Seller or buyer as printed on the document, frozen at issue (a later rename does not change it). */
 export interface PartyView {
   name: string;
   /** The buyer's operator id. */
@@ -51,10 +51,12 @@ export interface PaymentView {
   /** Positive minor units of the invoice's currency. */
   amountMinor: number;
   currency: string;
-  /** The UTC date the money moved ("2026-05-10"). */
+  /** The UTC date the money moved ("2026-05-10"), as the bank statement shows it. */
   date: string;
+  /** The bank or payment provider's reference. */
   reference: string;
   recordedAtMs: number;
+  /** The caller's Idempotency-Key, when it sent one. */
   idempotencyKey?: string;
 }
 
@@ -101,18 +103,19 @@ export interface InvoiceView {
 }
 
 export interface CreditNoteLineView {
+  /** 1-based position of the credited line on the invoice (lines of an issued invoice never move). */
   invoiceLineNo: number;
   kind: InvoiceLineView['kind'];
   description: string;
   fromDate: string;
   toDate: string;
-  /** Negative minor units. */
+  /** Negative minor units; its magnitude is at most what the invoice line had left to credit. */
   amountMinor: number;
 }
 
 export interface CreditNoteView {
   kind: 'credit_note';
-  /** "CN-000001": a gapless series of its own. */
+  /** "CN-000001": sequential, gapless, never reused; a series of its own. */
   number: string;
   seq: number;
   operatorId: string;
@@ -127,8 +130,10 @@ export interface CreditNoteView {
   lines: CreditNoteLineView[];
   /** Negative: the sum of the lines. */
   totalMinor: number;
+  /** After this note nothing of the invoice is left to credit: the invoice is void. */
   voidsInvoice: boolean;
   issuedAtMs: number;
+  /** The caller's Idempotency-Key, when it sent one. */
   idempotencyKey?: string;
   seller?: PartyView;
   buyer?: PartyView;

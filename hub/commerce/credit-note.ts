@@ -7,47 +7,14 @@
  * Sign: credit note amounts are negative, mirroring the invoice they correct (a full credit of a line
  * is exactly minus its rounded amount, so invoice + credit notes sum to the minor unit).
  */
-import type { InvoiceLine, Party } from './invoice';
+import type { CreditNoteLineView, CreditNoteView } from '../../common/api/invoices';
 
-export interface CreditNoteLine {
-  /** 1-based position of the credited line on the invoice (lines of an issued invoice never move). */
-  invoiceLineNo: number;
-  kind: InvoiceLine['kind'];
-  description: string;
-  fromDate: string;
-  toDate: string;
-  /** Negative minor units; its magnitude is at most what the invoice line had left to credit. */
-  amountMinor: number;
-}
+/** The documents are stored as the API shows them: the wire types are the one source (common/api/invoices.ts). */
+export type CreditNoteLine = CreditNoteLineView;
+export type CreditNote = CreditNoteView;
 
-export interface CreditNoteDraft {
-  operatorId: string;
-  /** The invoice this note corrects. */
-  creditsInvoice: string;
-  reason: string;
-  periodKey: string;
-  periodStartMs: number;
-  periodEndMs: number;
-  currency: string;
-  currencyExponent: number;
-  lines: CreditNoteLine[];
-  /** Negative: the sum of the lines. */
-  totalMinor: number;
-  /** After this note nothing of the invoice is left to credit: the invoice is void. */
-  voidsInvoice: boolean;
-}
-
-export interface CreditNote extends CreditNoteDraft {
-  kind: 'credit_note';
-  /** "CN-000001": sequential, gapless, never reused; a series of its own. */
-  number: string;
-  seq: number;
-  issuedAtMs: number;
-  /** The caller's Idempotency-Key, when it sent one. */
-  idempotencyKey?: string;
-  seller?: Party;
-  buyer?: Party;
-}
+/** A credit note before issue gives it its number, series position, time and parties. */
+export type CreditNoteDraft = Omit<CreditNote, 'kind' | 'number' | 'seq' | 'issuedAtMs' | 'idempotencyKey' | 'seller' | 'buyer'>;
 
 /**
  * Credit notes stored before partial credits existed were full mirrors without invoiceLineNo (line i

@@ -17,8 +17,8 @@ import type { CreditNote } from './credit-note';
 import type { Invoice } from './invoice';
 import type { Payment } from './invoice-payment';
 
-export type InvoiceStatus = 'issued' | 'partially_paid' | 'paid' | 'void';
-export type CreditState = 'none' | 'partial' | 'full';
+import type { CreditState, InvoiceStatus } from '../../common/api/invoices';
+export type { CreditState, InvoiceStatus };
 
 export interface LineBalance {
   /** 1-based position on the invoice. */

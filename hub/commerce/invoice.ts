@@ -24,6 +24,7 @@ import { currencyExponent, fractionToDecimalString, roundHalfUpFraction } from '
 import { addonBasisOfSnapshot } from './addon-state';
 import { ADDON_NAME } from './netflow-addon';
 import type { BillingSnapshot } from './subscription';
+import type { PartyView } from '../../common/api/invoices';
 
 export const PRORATION_RULE = 'each UTC day is billed at the state in force at its end; amount = fee × percent/100 × days ÷ daysInPeriod, rounded half up once to the minor unit';
 
@@ -59,12 +60,8 @@ export interface InvoiceDraft {
   totalMinor: number;
 }
 
-/** Seller or buyer as printed on a document, frozen at issue (a later rename does not change it). */
-export interface Party {
-  name: string;
-  /** The buyer's operator id. */
-  operatorId?: string;
-}
+/** Seller or buyer as printed on a document: the wire type is the one source (common/api/invoices.ts). */
+export type Party = PartyView;
 
 /** The two documents with a gapless number series each. */
 export type DocumentKind = 'invoice' | 'credit_note';
