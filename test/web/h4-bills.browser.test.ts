@@ -9,20 +9,19 @@
  * Screenshots: test-output/screenshots/h4-*.png. Skips when /usr/bin/chromium is absent.
  */
 import t from 'tap';
-import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildV9Datagram, V9_MAX_RECORDS, type V9Flow } from '../../edge/demo/netflow-v9-writer';
+import type { V9Flow } from '../../edge/demo/netflow-v9-writer';
 import { createStack, waitFor } from '../e2e/stack';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { ip4, sendV9 } from '../e2e/helpers/v9-traffic';
+import { login as logIn, SHOTS, shooter, watchPage } from './helpers/browser-harness';
 
-const SHOTS = path.resolve('test-output/screenshots');
 const OP = 'isp-h4';
 // Near real time (Chromium's cookie jar runs on it; see browser-real-hub.test.ts), on a full hour.
 const START_MS = Math.ceil(Date.now() / 3600_000) * 3600_000;
-const ip4 = (s: string) => Uint8Array.from(s.split('.').map(Number));
 
 /** Downloads to 10.1.x.x (cust-a) spread over [fromMs, toMs). */
 function flows(fromMs: number, toMs: number): V9Flow[] {
@@ -33,19 +32,6 @@ function flows(fromMs: number, toMs: number): V9Flow[] {
       packets: 1000 + i, bytes: (1000 + i) * 1200, startMs, endMs: startMs + 15_000, srcPort: 443, dstPort: 40_000 + i, protocol: 6,
     };
   });
-}
-
-async function sendV9(port: number, list: V9Flow[], nowMs: number): Promise<void> {
-  const sock = dgram.createSocket('udp4');
-  try {
-    let sequence = 1;
-    for (let i = 0; i < list.length; i += V9_MAX_RECORDS) {
-      const dgm = buildV9Datagram({ nowMs, bootMs: START_MS - 86_400_000, sequence: sequence++, sourceId: 7, withTemplate: true, flows: list.slice(i, i + V9_MAX_RECORDS) });
-      await new Promise<void>((resolve, reject) => sock.send(dgm, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
-    }
-  } finally {
-    sock.close();
-  }
 }
 
 if (!existsSync(CHROMIUM)) {
@@ -72,7 +58,7 @@ if (!existsSync(CHROMIUM)) {
       percentileMethod: 'merge', subjectIds: ['ipg:cust-a'],
     })).plan.planId;
     stack.clock.setMs(START_MS + 10 * 60_000);
-    await sendV9(stack.udpPort, flows(START_MS + 60_000, START_MS + 9 * 60_000), START_MS + 10 * 60_000);
+    await sendV9(stack.udpPort, flows(START_MS + 60_000, START_MS + 9 * 60_000), START_MS + 10 * 60_000, START_MS - 86_400_000);
     await waitFor('flows decoded by the edge', async () => (stack.edge.status().counters.flowsDecoded >= 60 ? true : undefined), 10_000);
     stack.clock.setMs(START_MS + 20 * 60_000);
     await waitFor('cust-a stored on the hub', async () => {
@@ -91,28 +77,15 @@ if (!existsSync(CHROMIUM)) {
     const ctx = await browser!.newContext({ viewport, timezoneId: 'Europe/Berlin' });
     await ctx.clock.install({ time: stack.clock.nowMs() });
     const page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('response', (res) => { if (res.status() >= 400 && !(res.status() === 401 && res.url().endsWith('/api/v1/me'))) errors.push(`HTTP ${res.status()} ${res.url()}`); });
-    page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
-    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
+    await watchPage(page, errors);
     return { ctx, page };
   }
 
   async function login(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(`${stack.httpUrl}/`);
-    await page.waitForSelector('#username');
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('#login-submit');
-    await page.waitForSelector('#nav a[href="#/reports"]');
+    await logIn(page, stack.httpUrl, username, password, '#nav a[href="#/reports"]');
   }
 
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `h4-${name}.png`), fullPage: true });
-    const text = await page.innerText('body');
-    const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(text);
-    if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
-  }
+  const shot = shooter('h4', errors);
 
   t.test('operator_admin: preview of the cycle so far, generate a bill now, the subject stays in its plan', async (t) => {
     const { ctx, page } = await newPage({ width: 1366, height: 768 });
