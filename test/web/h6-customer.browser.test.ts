@@ -6,50 +6,24 @@
  * answers 404 whether asked for directly or guessed. Screenshots: test-output/screenshots/h6-*.png.
  */
 import t from 'tap';
-import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { buildV9Datagram, V9_MAX_RECORDS, type V9Flow } from '../../edge/demo/netflow-v9-writer';
 import { createStack, waitFor } from '../e2e/stack';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { mixedFlows, sendV9 } from '../e2e/helpers/v9-traffic';
+import { login, SHOTS, shooter, watchPage } from './helpers/browser-harness';
 
-const SHOTS = path.resolve('test-output/screenshots');
 const OP = 'isp-h6';
 // Real time's next full hour (Chromium's cookie jar runs on real time; see browser-real-hub.test.ts).
 const START_MS = Math.ceil(Date.now() / 3600_000) * 3600_000;
 const GROUPS = [{ name: 'cust-a', prefixes: ['10.1.0.0/16'] }, { name: 'cust-b', prefixes: ['10.2.0.0/16'] }];
-const ip4 = (s: string) => Uint8Array.from(s.split('.').map(Number));
 
 /** Downloads to both groups over [fromMs, toMs); cust-a about 4x cust-b. */
-function flows(fromMs: number, toMs: number): V9Flow[] {
-  const out: V9Flow[] = [];
-  for (let i = 0; i < 100; i++) {
-    const startMs = fromMs + Math.floor((i / 100) * (toMs - fromMs - 20_000));
-    const cust = i % 5 === 4 ? `10.2.0.${10 + (i % 7)}` : `10.1.${i % 3}.${20 + (i % 11)}`;
-    const down = i % 4 !== 0;
-    out.push({
-      src: ip4(down ? '192.0.2.1' : cust), dst: ip4(down ? cust : '192.0.2.1'), inputIf: down ? 1 : 2, outputIf: down ? 2 : 1,
-      packets: 900 + i, bytes: (900 + i) * 1200, startMs, endMs: startMs + 15_000, srcPort: down ? 443 : 40_000 + i, dstPort: down ? 40_000 + i : 443, protocol: 6,
-    });
-  }
-  return out;
-}
-
-async function sendV9(port: number, list: V9Flow[], nowMs: number): Promise<void> {
-  const sock = dgram.createSocket('udp4');
-  try {
-    let sequence = 1;
-    for (let i = 0; i < list.length; i += V9_MAX_RECORDS) {
-      const dgm = buildV9Datagram({ nowMs, bootMs: START_MS - 86_400_000, sequence: sequence++, sourceId: 7, withTemplate: true, flows: list.slice(i, i + V9_MAX_RECORDS) });
-      await new Promise<void>((resolve, reject) => sock.send(dgm, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
-    }
-  } finally {
-    sock.close();
-  }
-}
+const flows = (fromMs: number, toMs: number) => mixedFlows(fromMs, toMs, { count: 100, packetBase: 900, remotes: ['192.0.2.1'] });
+const BOOT_MS = START_MS - 86_400_000;
 
 if (!existsSync(CHROMIUM)) {
   t.plan(0, `skip: ${CHROMIUM} is not installed`);
@@ -65,7 +39,7 @@ if (!existsSync(CHROMIUM)) {
   t.before(async () => {
     await mkdir(SHOTS, { recursive: true });
     stack.clock.setMs(START_MS + 10 * 60_000);
-    await sendV9(stack.udpPort, flows(START_MS + 60_000, START_MS + 9 * 60_000), START_MS + 10 * 60_000);
+    await sendV9(stack.udpPort, flows(START_MS + 60_000, START_MS + 9 * 60_000), START_MS + 10 * 60_000, BOOT_MS);
     await waitFor('flows decoded', async () => (stack.edge.status().counters.flowsDecoded >= 100 ? true : undefined), 10_000);
     stack.clock.setMs(START_MS + 20 * 60_000);
     const from = START_MS / 1000 - 300;
@@ -100,23 +74,12 @@ if (!existsSync(CHROMIUM)) {
     const ctx = await browser!.newContext({ viewport, timezoneId: 'Europe/Budapest', acceptDownloads: true });
     await ctx.clock.install({ time: stack.clock.nowMs() });
     const page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('response', (res) => { if (res.status() >= 400 && !(res.status() === 401 && res.url().endsWith('/api/v1/me'))) errors.push(`HTTP ${res.status()} ${res.url()}`); });
-    page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
-    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
-    await page.goto(`${stack.httpUrl}/`);
-    await page.waitForSelector('#username');
-    await page.fill('#username', 'cust-b-login');
-    await page.fill('#password', 'cust-b-login-secret');
-    await page.click('#login-submit');
+    await watchPage(page, errors);
+    await login(page, stack.httpUrl, 'cust-b-login', 'cust-b-login-secret');
     return page;
   }
 
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `h6-${name}.png`), fullPage: true });
-    const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(await page.innerText('body'));
-    if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
-  }
+  const shot = shooter('h6', errors);
 
   t.test('customer: service by label, cycle totals and 95th so far, own bills and PDF', async (t) => {
     const page = await customerPage({ width: 1366, height: 768 });
@@ -188,7 +151,7 @@ if (!existsSync(CHROMIUM)) {
     // cust-b downloads again at START+41..49 min, after the interim bill's end (START+20): the next bill counts it.
     const decoded = stack.edge.status().counters.flowsDecoded;
     stack.clock.setMs(START_MS + 50 * 60_000);
-    await sendV9(stack.udpPort, flows(START_MS + 41 * 60_000, START_MS + 49 * 60_000), START_MS + 50 * 60_000);
+    await sendV9(stack.udpPort, flows(START_MS + 41 * 60_000, START_MS + 49 * 60_000), START_MS + 50 * 60_000, BOOT_MS);
     await waitFor('flows decoded', async () => (stack.edge.status().counters.flowsDecoded >= decoded + 100 ? true : undefined), 10_000);
     stack.clock.setMs(START_MS + 60 * 60_000);
     const from = START_MS / 1000 + 40 * 60;

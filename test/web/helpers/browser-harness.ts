@@ -14,8 +14,15 @@ export const SHOTS = path.resolve('test-output/screenshots');
 export const tolerateMe401 = (res: Response): boolean => res.status() === 401 && res.url().endsWith('/api/v1/me');
 
 export interface WatchOptions {
-  /** A failing (>= 400) response the flow expects; any other one is an error. */
+  /** A failing (>= 400) response the flow expects; any other one is an error. Default: tolerateMe401. */
   tolerate?: (res: Response) => boolean;
+  /**
+   * true: every console error, "Failed to load resource" included, and every console warning is an
+   * error (for pages that must load without a single failed request). Default false.
+   */
+  strictConsole?: boolean;
+  /** Report CSP violations as console errors. Default true. */
+  csp?: boolean;
 }
 
 /**
@@ -23,11 +30,23 @@ export interface WatchOptions {
  * than the browser's own "Failed to load resource" (the response listener already names those), and
  * CSP violations (reported by an init script as console errors).
  */
-export async function watchPage(page: Page, errors: string[], { tolerate = tolerateMe401 }: WatchOptions = {}): Promise<void> {
+export async function watchPage(page: Page, errors: string[], { tolerate = tolerateMe401, strictConsole = false, csp = true }: WatchOptions = {}): Promise<void> {
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   page.on('response', (res) => { if (res.status() >= 400 && !tolerate(res)) errors.push(`HTTP ${res.status()} ${res.url()}`); });
-  page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
-  await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
+  if (strictConsole) {
+    page.on('console', (msg) => { if (msg.type() === 'error' || msg.type() === 'warning') errors.push(`console ${msg.type()}: ${msg.text()}`); });
+  } else {
+    page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
+  }
+  if (csp) await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
+}
+
+/** A tolerate() for the refusals a flow provokes on purpose, as "<status> <path>" (plus GET /me's 401 unless `me401` is false). */
+export function expectedRefusals(expected: ReadonlySet<string>, me401 = true): (res: Response) => boolean {
+  return (res) => {
+    const what = `${res.status()} ${new URL(res.url()).pathname}`;
+    return expected.has(what) || (me401 && what === '401 /api/v1/me');
+  };
 }
 
 /** Logs in through the form at baseUrl and, if given, waits for `readySelector` (what the test needs next). */
