@@ -14,7 +14,7 @@ export interface EdgeView {
   revokedAtMs?: number;
 }
 
-/** The edge's own counters, running totals since its start. */
+/** The edge's own counters, running totals since its start. Mirrors proto Counters (proto/codec.ts); the hub's `satisfies EdgesResponse` keeps them equal. */
 export interface EdgeCountersView {
   packetsReceived: number;
   flowsDecoded: number;
@@ -40,7 +40,7 @@ export interface EdgeCountersView {
   datagramsDropped: number;
 }
 
-/** sFlow generic interface counters of one interface (counter samples). */
+/** sFlow generic interface counters of one interface (counter samples). Mirrors proto InterfaceCounters; the hub's `satisfies EdgesResponse` keeps them equal. */
 export interface InterfaceCountersView {
   ifIndex: number;
   /** bits per second; 0 when the agent does not know. */
@@ -56,7 +56,7 @@ export interface InterfaceCountersView {
   lastSeenMs: number;
 }
 
-/** One exporter an edge hears; packets = export datagrams, bytes/flows = running totals. */
+/** One exporter an edge hears; packets = export datagrams, bytes/flows = running totals. Mirrors proto ExporterStatus; the hub's `satisfies EdgesResponse` keeps them equal. */
 export interface ExporterStatusView {
   address: string;
   /** 5, 9, 10 (IPFIX); 5 for sFlow v5. */
@@ -83,7 +83,7 @@ export type EdgeStateName = 'unknown' | 'birth' | 'online' | 'offline';
 /** What the hub knows of an edge's connection and its last EdgeStatus. */
 export interface EdgeStatusView {
   state: EdgeStateName;
-  /** Connected as far as the hub knows (never for a revoked edge). */
+  /** Connected as far as the hub knows: not OFFLINE, heard from within the tracker's staleAfterMs, and never for a revoked edge. */
   online: boolean;
   lastSeenMs: number | null;
   session: number | null;

@@ -1,17 +1,15 @@
 import type { Clock } from '../../common/clock';
 import { EdgeState, type Counters, type EdgeStatus, type ExporterStatus } from '../../proto/codec';
+import type { EdgeStateName, EdgeStatusView as EdgeStatusWire } from '../../common/api/edges';
 
-export type EdgeStateName = 'unknown' | 'birth' | 'online' | 'offline';
+export type { EdgeStateName };
 
-export interface EdgeStatusView {
-  state: EdgeStateName;
-  /** Connected as far as we know: not OFFLINE, and heard from within staleAfterMs. */
-  online: boolean;
-  lastSeenMs: number | null;
-  session: number | null;
-  softwareVersion: string;
-  configVersion: number;
-  collectionPaused: boolean;
+/**
+ * The API's view (common/api/edges.ts is the source of its fields), holding the edge's own proto
+ * counters and exporters: they carry more than the wire mirrors declare (e.g. interfaceNames, which
+ * interface-labels.ts and subject-routes.ts read).
+ */
+export interface EdgeStatusView extends Omit<EdgeStatusWire, 'counters' | 'exporters'> {
   counters: Counters | null;
   exporters: ExporterStatus[];
 }
