@@ -3,21 +3,14 @@ import { parseSubjectId } from '../../common/subject-id';
 import { hubError } from '../errors';
 import type { BillCycle, Cycle } from './bill-cycle';
 import { cycleContaining } from './bill-cycle';
-import type { PercentileMethod } from './percentile';
+import type { TariffView } from '../../common/api/bill-plans';
 
 /**
  * The prices of a plan from one cycle on. A change never applies to the running cycle: it gets
  * effectiveFromSec = the start of the next cycle, and older tariffs stay for the bills they priced.
+ * Stored as the API shows it: the wire type is the one source (common/api/bill-plans.ts).
  */
-export interface Tariff {
-  effectiveFromSec: number;
-  currency: string;
-  baseSpeedBps: number;
-  baseCostMinor: number;
-  additionalSpeedBps: number;
-  additionalCostMinor: number;
-  percentileMethod: PercentileMethod;
-}
+export type Tariff = TariffView;
 
 /** One stretch of time in which a subject belonged to the plan: [fromSec, toSec). */
 export interface Association {
