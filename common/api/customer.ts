@@ -5,6 +5,7 @@
  * Times are Unix seconds (…Sec) or milliseconds (…Ms); money in integer minor units (common/money.ts).
  * Nothing here names an operator's internals (plan ids, notes): only what the customer is billed on.
  */
+import type { BillPreview } from './bills';
 
 /** GET /customer/subjects → { subjects: CustomerSubject[] }: the traffic the customer's enabled access records grant. */
 export interface CustomerSubject {
@@ -18,23 +19,14 @@ export interface CustomerSubject {
   lastSeenSec: number | null;
 }
 
-/** The current billing cycle so far, by the plan's 95th-percentile rule (hub/billing/bill-preview.ts). */
-export interface CustomerCycleSoFar {
-  planName: string;
-  cycleStartSec: number;
-  cycleEndSec: number;
-  /** What the next bill covers starts here (the cycle's start, or when the service joined the plan). */
-  spanStartSec: number;
-  /** Figures cover whole 5-minute slots up to here (the start of the slot now running). */
-  asOfSec: number;
-  method: 'merge' | 'separate';
-  p95Bps: number;
-  p95InBps?: number;
-  p95OutBps?: number;
-  slotsSoFar: number;
-  slotsWithData: number;
-  coveragePercent: number;
-}
+/**
+ * The current billing cycle so far, by the plan's 95th-percentile rule (hub/billing/bill-preview.ts):
+ * the operator's bill preview (bills.ts, one source for the fields and their meaning) without the
+ * plan id, the amounts or the projection, which the customer is not shown.
+ */
+export type CustomerCycleSoFar = Pick<BillPreview,
+  'planName' | 'cycleStartSec' | 'cycleEndSec' | 'spanStartSec' | 'asOfSec' | 'method'
+  | 'p95Bps' | 'p95InBps' | 'p95OutBps' | 'slotsSoFar' | 'slotsWithData' | 'coveragePercent'>;
 
 /** GET /customer/usage?subjectId= → CustomerUsage */
 export interface CustomerUsage {
