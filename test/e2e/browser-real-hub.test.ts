@@ -6,17 +6,15 @@
  * Skips cleanly when /usr/bin/chromium is absent.
  */
 import t from 'tap';
-import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildV9Datagram, V9_MAX_RECORDS, type V9Flow } from '../../edge/demo/netflow-v9-writer';
 import { CONTENT_SECURITY_POLICY } from '../../hub/http/security-headers';
 import { createStack, waitFor } from './stack';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { mixedFlows, sendV9 } from './helpers/v9-traffic';
+import { SHOTS, shooter, watchPage } from '../web/helpers/browser-harness';
 
-const SHOTS = path.resolve('test-output/screenshots');
 const OP = 'isp-real';
 // The hub's clock starts at the next full hour of real time: Chromium's cookie jar runs on real
 // time, and a session cookie whose expiry the hub computed from a clock in the past would be
@@ -26,38 +24,9 @@ const GROUPS = [
   { name: 'cust-a', prefixes: ['10.1.0.0/16'] },
   { name: 'cust-b', prefixes: ['10.2.0.0/16'] },
 ];
-const ip4 = (s: string) => Uint8Array.from(s.split('.').map(Number));
 
 /** Download-heavy flows for both groups over [fromMs, toMs): cust-a gets about 4x cust-b's traffic. */
-function flows(fromMs: number, toMs: number): V9Flow[] {
-  const out: V9Flow[] = [];
-  const remotes = ['192.0.2.1', '198.51.100.7', '203.0.113.50'];
-  for (let i = 0; i < 120; i++) {
-    const startMs = fromMs + Math.floor((i / 120) * (toMs - fromMs - 20_000));
-    const cust = i % 5 === 4 ? `10.2.0.${10 + (i % 7)}` : `10.1.${i % 3}.${20 + (i % 11)}`;
-    const remote = remotes[i % remotes.length]!;
-    const download = i % 4 !== 0;
-    out.push({
-      src: ip4(download ? remote : cust), dst: ip4(download ? cust : remote), inputIf: download ? 1 : 2, outputIf: download ? 2 : 1,
-      packets: 800 + i, bytes: (800 + i) * 1200, startMs, endMs: startMs + 15_000,
-      srcPort: download ? 443 : 40_000 + i, dstPort: download ? 40_000 + i : 443, protocol: 6,
-    });
-  }
-  return out;
-}
-
-async function sendV9(port: number, list: V9Flow[], nowMs: number): Promise<void> {
-  const sock = dgram.createSocket('udp4');
-  try {
-    let sequence = 1;
-    for (let i = 0; i < list.length; i += V9_MAX_RECORDS) {
-      const dgm = buildV9Datagram({ nowMs, bootMs: START_MS - 86_400_000, sequence: sequence++, sourceId: 7, withTemplate: true, flows: list.slice(i, i + V9_MAX_RECORDS) });
-      await new Promise<void>((resolve, reject) => sock.send(dgm, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
-    }
-  } finally {
-    sock.close();
-  }
-}
+const flows = (fromMs: number, toMs: number) => mixedFlows(fromMs, toMs, { count: 120, packetBase: 800, remotes: ['192.0.2.1', '198.51.100.7', '203.0.113.50'] });
 
 if (!existsSync(CHROMIUM)) {
   t.plan(0, `skip: ${CHROMIUM} is not installed`);
@@ -78,7 +47,7 @@ if (!existsSync(CHROMIUM)) {
     await mkdir(SHOTS, { recursive: true });
     // Ten minutes of traffic, crossing a bucket boundary; the exporter sends it at +10 min.
     stack.clock.setMs(START_MS + 10 * 60_000);
-    await sendV9(stack.udpPort, flows(START_MS + 60_000, START_MS + 9 * 60_000), START_MS + 10 * 60_000);
+    await sendV9(stack.udpPort, flows(START_MS + 60_000, START_MS + 9 * 60_000), START_MS + 10 * 60_000, START_MS - 86_400_000);
     await waitFor('flows decoded by the edge', async () => (stack.edge.status().counters.flowsDecoded >= 120 ? true : undefined), 10_000);
     // Close the buckets (5-minute buckets + 60 s grace) and wait until the hub's API has them.
     stack.clock.setMs(START_MS + 20 * 60_000);
@@ -122,13 +91,10 @@ if (!existsSync(CHROMIUM)) {
 
   async function newPage(ctx: BrowserContext): Promise<Page> {
     const page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    // A 401 from /me before login is expected; anything else failing to load is a bug.
-    page.on('response', (res) => { if (res.status() >= 400 && !(res.status() === 401 && res.url().endsWith('/api/v1/me'))) errors.push(`HTTP ${res.status()} ${res.url()}`); });
+    // A 401 from /me before login is expected; anything else failing to load is a bug. The hub's CSP
+    // (hub/http/security-headers.ts): any violation is a console error, failing the last test.
+    await watchPage(page, errors);
     page.on('requestfailed', (req) => errors.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
-    page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
-    // The hub's CSP (hub/http/security-headers.ts): any violation is a console error, failing the last test.
-    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
     return page;
   }
 
@@ -142,12 +108,7 @@ if (!existsSync(CHROMIUM)) {
   }
 
   /** Screenshot for a human, and a check no page prints a JavaScript blank as text. */
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `real-${name}.png`), fullPage: true });
-    const text = await page.innerText('body');
-    const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(text);
-    if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
-  }
+  const shot = shooter('real', errors);
 
   t.test('operator admin created through the API logs in and sees the real hub\'s data', async (t) => {
     const page = await newPage(context!);

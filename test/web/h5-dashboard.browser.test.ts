@@ -8,23 +8,21 @@
  * Screenshots: test-output/screenshots/h5-*.png.
  */
 import t from 'tap';
-import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildV9Datagram, V9_MAX_RECORDS, type V9Flow } from '../../edge/demo/netflow-v9-writer';
+import type { V9Flow } from '../../edge/demo/netflow-v9-writer';
 import { createStack, waitFor } from '../e2e/stack';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { ip4, sendV9 as sendV9From } from '../e2e/helpers/v9-traffic';
+import { login, SHOTS, shooter, watchPage } from './helpers/browser-harness';
 
-const SHOTS = path.resolve('test-output/screenshots');
 const OP = 'isp-h5';
 // Next full hour of real time: Chromium's cookie jar runs on real time (see browser-real-hub.test.ts).
 const START_MS = Math.ceil(Date.now() / 3600_000) * 3600_000;
 const START_SEC = START_MS / 1000;
 const N_GROUPS = 12;
 const GROUPS = Array.from({ length: N_GROUPS }, (_, i) => ({ name: `cust-${String(i + 1).padStart(2, '0')}`, prefixes: [`10.${i + 1}.0.0/16`] }));
-const ip4 = (s: string) => Uint8Array.from(s.split('.').map(Number));
 
 /** Downloads into group n (10.n.x.x) over [fromMs, toMs): group n gets n x the base volume; TCP 443, plus UDP 53 and SSH. */
 function flows(fromMs: number, toMs: number, perGroup = 8): V9Flow[] {
@@ -47,16 +45,9 @@ function flows(fromMs: number, toMs: number, perGroup = 8): V9Flow[] {
   return out;
 }
 
+/** This test's exporter is source 9, booted a day before START. */
 async function sendV9(port: number, list: V9Flow[], nowMs: number, sequence = 1): Promise<void> {
-  const sock = dgram.createSocket('udp4');
-  try {
-    for (let i = 0; i < list.length; i += V9_MAX_RECORDS) {
-      const dgm = buildV9Datagram({ nowMs, bootMs: START_MS - 86_400_000, sequence: sequence++, sourceId: 9, withTemplate: true, flows: list.slice(i, i + V9_MAX_RECORDS) });
-      await new Promise<void>((resolve, reject) => sock.send(dgm, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
-    }
-  } finally {
-    sock.close();
-  }
+  await sendV9From(port, list, nowMs, START_MS - 86_400_000, sequence, 9);
 }
 
 /** RFC 4180 CSV as the page writes it (no quoted commas in these files) → rows of cells. */
@@ -96,22 +87,13 @@ if (!existsSync(CHROMIUM)) {
     context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: 'Europe/Berlin', acceptDownloads: true });
     await context.clock.install({ time: stack.clock.nowMs() });
     page = await context.newPage();
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('response', (res) => { if (res.status() >= 400 && !(res.status() === 401 && /\/api\/v1\/(me|session)$/.test(res.url()))) errors.push(`HTTP ${res.status()} ${res.url()}`); });
-    page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
-    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
-    await page.goto(`${stack.httpUrl}/`);
-    await page.waitForSelector('#username');
-    await page.fill('#username', 'noc-viewer');
-    await page.fill('#password', 'noc-viewer-pw-1');
-    await page.click('#login-submit');
+    // Before login the shell asks /me or /session; their 401 is expected.
+    await watchPage(page, errors, { tolerate: (res) => res.status() === 401 && /\/api\/v1\/(me|session)$/.test(res.url()) });
+    await login(page, stack.httpUrl, 'noc-viewer', 'noc-viewer-pw-1');
   });
 
-  async function shot(name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `h5-${name}.png`), fullPage: true });
-    const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(await page.innerText('body'));
-    if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
-  }
+  const shotPage = shooter('h5', errors);
+  const shot = (name: string) => shotPage(page, name);
 
   async function download(selector: string): Promise<{ name: string; rows: string[][] }> {
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);

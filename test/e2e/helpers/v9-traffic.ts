@@ -38,14 +38,14 @@ export function mixedFlows(fromMs: number, toMs: number, { count, packetBase, re
 }
 
 /**
- * Sends the flows to 127.0.0.1:port as v9 datagrams (template in each) from source 7, the exporter
- * booted at bootMs and reporting nowMs. Sequence numbers start at `sequence`; returns the next one.
+ * Sends the flows to 127.0.0.1:port as v9 datagrams (template in each) from source `sourceId`, the
+ * exporter booted at bootMs and reporting nowMs. Sequence numbers start at `sequence`; returns the next one.
  */
-export async function sendV9(port: number, list: V9Flow[], nowMs: number, bootMs: number, sequence = 1): Promise<number> {
+export async function sendV9(port: number, list: V9Flow[], nowMs: number, bootMs: number, sequence = 1, sourceId = 7): Promise<number> {
   const sock = dgram.createSocket('udp4');
   try {
     for (let i = 0; i < list.length; i += V9_MAX_RECORDS) {
-      const dgm = buildV9Datagram({ nowMs, bootMs, sequence: sequence++, sourceId: 7, withTemplate: true, flows: list.slice(i, i + V9_MAX_RECORDS) });
+      const dgm = buildV9Datagram({ nowMs, bootMs, sequence: sequence++, sourceId, withTemplate: true, flows: list.slice(i, i + V9_MAX_RECORDS) });
       await new Promise<void>((resolve, reject) => sock.send(dgm, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
     }
   } finally {
