@@ -14,7 +14,7 @@ export interface EdgeView {
   revokedAtMs?: number;
 }
 
-/** The edge's own counters, running totals since its start. Mirrors proto Counters (proto/codec.ts); the hub's `satisfies EdgesResponse` keeps them equal. */
+/** The edge's own counters, running totals since its start. Mirrors proto Counters (proto/codec.ts); the hub's `satisfies EdgesResponse` checks the proto still has each field. */
 export interface EdgeCountersView {
   packetsReceived: number;
   flowsDecoded: number;
@@ -40,7 +40,7 @@ export interface EdgeCountersView {
   datagramsDropped: number;
 }
 
-/** sFlow generic interface counters of one interface (counter samples). Mirrors proto InterfaceCounters; the hub's `satisfies EdgesResponse` keeps them equal. */
+/** sFlow generic interface counters of one interface (counter samples). Mirrors proto InterfaceCounters; the hub's `satisfies EdgesResponse` checks the proto still has each field. */
 export interface InterfaceCountersView {
   ifIndex: number;
   /** bits per second; 0 when the agent does not know. */
@@ -56,7 +56,7 @@ export interface InterfaceCountersView {
   lastSeenMs: number;
 }
 
-/** One exporter an edge hears; packets = export datagrams, bytes/flows = running totals. Mirrors proto ExporterStatus; the hub's `satisfies EdgesResponse` keeps them equal. */
+/** One exporter an edge hears; packets = export datagrams, bytes/flows = running totals. Mirrors proto ExporterStatus (less interfaceNames); the hub's `satisfies EdgesResponse` checks the proto still has each field. */
 export interface ExporterStatusView {
   address: string;
   /** 5, 9, 10 (IPFIX); 5 for sFlow v5. */

@@ -33,10 +33,10 @@ export interface ProtocolShare { protocol: number; name: string; bitsPerSec: num
 /** A service port: the lower of the two ports of a flow (the server side, as NOC tools count it). */
 export interface PortShare { protocol: number; port: number; name: string; bitsPerSec: number; bytes: number; flows: number }
 
-/** One talker as the edge publishes it (proto Talker on the wire): no interface index, no subject. */
+/** One talker as the edge publishes it: no interface index, no subject. Mirrors proto Talker; queryLiveFlows's `LiveFlowsResponse` return type checks the proto still has each field. */
 export interface LiveTalkerWire { src: string; dst: string; protocol: number; srcPort: number; dstPort: number; bytes: number; packets: number; bitsPerSec: number; exporter: string }
 
-/** An edge's latest snapshot (proto LiveFlows) and when the hub received it. */
+/** An edge's latest snapshot and when the hub received it. `flows` mirrors proto LiveFlows, checked the same way. */
 export interface LiveEdgeSnapshot { edgeId: string; receivedAtMs: number; flows: { edgeId: string; atMs: number; windowSec: number; talkers: LiveTalkerWire[] } }
 
 export interface LiveFlowsResponse {
