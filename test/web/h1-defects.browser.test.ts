@@ -13,12 +13,11 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createStack } from '../e2e/stack';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { expectedRefusals, login as logIn, SHOTS, shooter, watchPage } from './helpers/browser-harness';
 
-const SHOTS = path.resolve('test-output/screenshots');
 // The hub's clock starts at the next full hour of real time: chromium's cookie jar runs on real time.
 const START_MS = Math.ceil(Date.now() / 3600_000) * 3600_000;
 
@@ -39,30 +38,14 @@ if (!existsSync(CHROMIUM)) {
     const context = await browser.newContext({ viewport, timezoneId: 'Europe/Berlin' });
     await context.clock.install({ time: stack.clock.nowMs() });
     const page = await context.newPage();
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('response', (res) => {
-      const what = `${res.status()} ${new URL(res.url()).pathname}`;
-      if (res.status() >= 400 && !expected.has(what)) errors.push(`HTTP ${what}`);
-    });
-    page.on('console', (msg) => { if (msg.type() === 'error' || msg.type() === 'warning') errors.push(`console ${msg.type()}: ${msg.text()}`); });
-    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`)));
+    // Strict: not even GET /me's 401, and console warnings count too.
+    await watchPage(page, errors, { tolerate: expectedRefusals(expected, false), strictConsole: true });
     return page;
   }
 
-  async function login(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(`${stack.httpUrl}/`);
-    await page.waitForSelector('#username');
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('#login-submit');
-    await page.waitForSelector('#logout');
-  }
+  const login = (page: Page, username: string, password: string) => logIn(page, stack.httpUrl, username, password, '#logout');
 
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `h1-${name}.png`), fullPage: true });
-    const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(await page.innerText('body'));
-    if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
-  }
+  const shot = shooter('h1', errors);
 
   /** Where the nav's links are: how many lines they take, whether their line overflows, the header's height. */
   async function navLayout(page: Page) {

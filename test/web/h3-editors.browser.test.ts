@@ -12,8 +12,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createStack } from '../e2e/stack';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { login as logIn, SHOTS, shooter, watchPage } from './helpers/browser-harness';
 
-const SHOTS = path.resolve('test-output/screenshots');
 const OP = 'isp-h3';
 // Real time's next hour: chromium's cookie jar runs on real time (see browser-real-hub.test.ts).
 const START_MS = Math.ceil(Date.now() / 3600_000) * 3600_000;
@@ -55,27 +55,15 @@ if (!existsSync(CHROMIUM)) {
   async function newPage(viewport: { width: number; height: number }): Promise<Page> {
     const ctx = await browser!.newContext({ viewport });
     const page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
+    // The editors' refusals (field errors) are answered on purpose: no response counts as an error here.
+    await watchPage(page, errors, { tolerate: () => true });
     page.on('dialog', (d) => void d.accept());
-    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
     return page;
   }
 
-  async function login(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(`${stack.httpUrl}/`);
-    await page.waitForSelector('#username');
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('#login-submit');
-    await page.waitForSelector('#nav a');
-  }
+  const login = (page: Page, username: string, password: string) => logIn(page, stack.httpUrl, username, password, '#nav a');
 
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `h3-${name}.png`), fullPage: true });
-    const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(await page.innerText('body'));
-    if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
-  }
+  const shot = shooter('h3', errors);
   const text = async (page: Page, sel: string) => (await page.textContent(sel)) ?? '';
 
   t.test('operator_admin: users, consumers, access records, bill plans', async (t) => {
