@@ -8,13 +8,12 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createHubModules } from '../../hub/hub-modules';
 import { startTestHub } from '../hub/spine/hub-harness';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
+import { expectedRefusals, login, SHOTS, shooter, watchPage } from './helpers/browser-harness';
 
-const SHOTS = path.resolve('test-output/screenshots');
 // Chromium's cookie jar runs on real time; the hub's clock only moves forward from near it, so
 // session cookies (expiring on the hub's clock) stay alive.
 const START_MS = Math.ceil(Date.now() / 3600_000) * 3600_000;
@@ -63,33 +62,17 @@ if (!existsSync(CHROMIUM)) {
   async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Tokyo' });
     const page = await context.newPage();
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('response', (res) => {
-      const what = `${res.status()} ${new URL(res.url()).pathname}`;
-      if (res.status() >= 400 && !expected.has(what) && what !== '401 /api/v1/me') errors.push(`HTTP ${what}`);
-    });
-    page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
-    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
+    await watchPage(page, errors, { tolerate: expectedRefusals(expected) });
     return { context, page };
   }
 
   async function openInvoices(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(`${hub.httpUrl}/`);
-    await page.waitForSelector('#username');
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('#login-submit');
-    await page.waitForSelector('#nav a[href="#/invoices"]');
+    await login(page, hub.httpUrl, username, password, '#nav a[href="#/invoices"]');
     await page.click('#nav a[href="#/invoices"]');
     await page.waitForSelector('#invoices-table');
   }
 
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `invoices-${name}.png`), fullPage: true });
-    const text = await page.innerText('body');
-    const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(text);
-    if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
-  }
+  const shot = shooter('invoices', errors);
 
   const row = (page: Page) => page.textContent('#invoices-table tr[data-invoice="INV-000001"]');
 
