@@ -14,9 +14,8 @@ export interface PartyView {
   operatorId?: string;
 }
 
-export interface InvoiceLineView {
-  /** 1-based position on the invoice (lines of an issued invoice never move). */
-  lineNo: number;
+/** A line as priced (the hub stores issued lines so, and the preview shows them so): the one source of its fields. */
+export interface InvoiceDraftLineView {
   kind: 'subscription' | 'netflow_addon';
   description: string;
   tierId: string;
@@ -36,10 +35,29 @@ export interface InvoiceLineView {
   unroundedMinor: string;
   amountMinor: number;
   rule: string;
+}
+
+/** A line of an issued invoice, numbered, with what credit notes did to it. */
+export interface InvoiceLineView extends InvoiceDraftLineView {
+  /** 1-based position on the invoice (lines of an issued invoice never move). */
+  lineNo: number;
   /** Positive: the sum credited by credit notes. */
   creditedMinor: number;
   /** What a further credit note may still credit on this line. */
   creditableMinor: number;
+}
+
+/** An invoice as priced, before issue numbers it (hub/commerce/invoice.ts InvoiceDraft; the preview adds to it). */
+export interface InvoiceDraftView {
+  operatorId: string;
+  periodKey: string;
+  periodStartMs: number;
+  /** Exclusive. */
+  periodEndMs: number;
+  currency: string;
+  currencyExponent: number;
+  lines: InvoiceDraftLineView[];
+  totalMinor: number;
 }
 
 export interface PaymentView {

@@ -3,7 +3,7 @@
  * (hub/commerce/commerce-routes.ts → commerce-service.ts viewOf). Used by web/pages/account.js and
  * admin-addons.js. Every subscription write answers with the same SubscriptionResponse.
  */
-import type { InvoiceLineView } from './invoices';
+import type { InvoiceDraftView } from './invoices';
 
 export type AddonStatus = 'none' | 'trial' | 'trial_expired' | 'active' | 'cancelling' | 'ended' | 'purged';
 export type AddonEndReason = 'cancelled' | 'renewal_disabled' | 'tier_not_eligible';
@@ -78,15 +78,7 @@ export interface BillingPeriodView {
 }
 
 /** The current period's invoice so far, assuming nothing changes until its end. */
-export interface InvoicePreviewView {
-  operatorId: string;
-  periodKey: string;
-  periodStartMs: number;
-  periodEndMs: number;
-  currency: string;
-  currencyExponent: number;
-  lines: Omit<InvoiceLineView, 'lineNo' | 'creditedMinor' | 'creditableMinor'>[];
-  totalMinor: number;
+export interface InvoicePreviewView extends InvoiceDraftView {
   total: string;
   note: string;
 }

@@ -24,41 +24,13 @@ import { currencyExponent, fractionToDecimalString, roundHalfUpFraction } from '
 import { addonBasisOfSnapshot } from './addon-state';
 import { ADDON_NAME } from './netflow-addon';
 import type { BillingSnapshot } from './subscription';
-import type { PartyView } from '../../common/api/invoices';
+import type { InvoiceDraftLineView, InvoiceDraftView, PartyView } from '../../common/api/invoices';
 
 export const PRORATION_RULE = 'each UTC day is billed at the state in force at its end; amount = fee × percent/100 × days ÷ daysInPeriod, rounded half up once to the minor unit';
 
-export interface InvoiceLine {
-  kind: 'subscription' | 'netflow_addon';
-  description: string;
-  tierId: string;
-  tierName: string;
-  /** The tier's monthly fee in force for these days. */
-  monthlyFeeMinor: number;
-  /** 100 for the subscription; the add-on's share of the fee for the add-on. */
-  percentOfFee: number;
-  fromDate: string;
-  /** Inclusive. */
-  toDate: string;
-  days: number;
-  daysInPeriod: number;
-  prorated: boolean;
-  /** Exact minor units before rounding, e.g. "4983.333333". */
-  unroundedMinor: string;
-  amountMinor: number;
-  rule: string;
-}
-
-export interface InvoiceDraft {
-  operatorId: string;
-  periodKey: string;
-  periodStartMs: number;
-  periodEndMs: number;
-  currency: string;
-  currencyExponent: number;
-  lines: InvoiceLine[];
-  totalMinor: number;
-}
+/** The line and the draft are stored as the API shows them: the wire types are the one source (common/api/invoices.ts). */
+export type InvoiceLine = InvoiceDraftLineView;
+export type InvoiceDraft = InvoiceDraftView;
 
 /** Seller or buyer as printed on a document: the wire type is the one source (common/api/invoices.ts). */
 export type Party = PartyView;
