@@ -87,25 +87,18 @@ export interface CreditNoteSummaryView {
   voidsInvoice: boolean;
 }
 
-export interface InvoiceView {
+/** An issued invoice: its draft's period, currency and total, numbered, with its state derived on read. */
+export interface InvoiceView extends Omit<InvoiceDraftView, 'lines'> {
   kind: 'invoice';
   /** "INV-000001": sequential, gapless, never reused. */
   number: string;
   seq: number;
-  operatorId: string;
-  periodKey: string;
-  periodStartMs: number;
-  /** Exclusive. */
-  periodEndMs: number;
-  currency: string;
-  currencyExponent: number;
   issuedAtMs: number;
   /** Payable until the end of this UTC day ("2026-05-15"). */
   dueDate: string;
   seller: PartyView;
   buyer: PartyView;
   lines: InvoiceLineView[];
-  totalMinor: number;
   status: InvoiceStatus;
   creditState: CreditState;
   overdue: boolean;

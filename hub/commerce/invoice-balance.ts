@@ -17,30 +17,15 @@ import type { CreditNote } from './credit-note';
 import type { Invoice } from './invoice';
 import type { Payment } from './invoice-payment';
 
-import type { CreditState, InvoiceStatus } from '../../common/api/invoices';
+import type { CreditState, InvoiceLineView, InvoiceStatus, InvoiceView } from '../../common/api/invoices';
 export type { CreditState, InvoiceStatus };
 
-export interface LineBalance {
-  /** 1-based position on the invoice. */
-  lineNo: number;
-  amountMinor: number;
-  /** Positive: the sum credited by credit notes. */
-  creditedMinor: number;
-  /** What a further credit note may still credit on this line. */
-  creditableMinor: number;
-}
+// The derived figures are the ones the API shows: their fields and meaning come from common/api/invoices.ts.
+export type LineBalance = Pick<InvoiceLineView, 'lineNo' | 'amountMinor' | 'creditedMinor' | 'creditableMinor'>;
 
-export interface InvoiceBalance {
-  status: InvoiceStatus;
-  creditState: CreditState;
-  overdue: boolean;
-  totalMinor: number;
-  creditedMinor: number;
-  paidMinor: number;
-  refundedMinor: number;
-  balanceMinor: number;
-  amountDueMinor: number;
-  refundDueMinor: number;
+export interface InvoiceBalance extends Pick<InvoiceView,
+  'status' | 'creditState' | 'overdue' | 'totalMinor' | 'creditedMinor' | 'paidMinor' | 'refundedMinor'
+  | 'balanceMinor' | 'amountDueMinor' | 'refundDueMinor'> {
   lines: LineBalance[];
 }
 
