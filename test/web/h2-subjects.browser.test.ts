@@ -17,8 +17,8 @@ import { buildV9Datagram, type V9Flow } from '../../edge/demo/netflow-v9-writer'
 import { createStack, waitFor } from '../e2e/stack';
 import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 import { set, u32, v9OptionsTemplate, v9Packet } from '../edge/decode/packet-builder';
+import { login, SHOTS, shooter, watchPage } from './helpers/browser-harness';
 
-const SHOTS = path.resolve('test-output/screenshots');
 const OP = 'isp-h2';
 const START_MS = Math.ceil(Date.now() / 3600_000) * 3600_000;
 const ip4 = (s: string) => Uint8Array.from(s.split('.').map(Number));
@@ -71,16 +71,8 @@ if (!existsSync(CHROMIUM)) {
     const ctx = await browser!.newContext({ viewport });
     await ctx.clock.install({ time: stack.clock.nowMs() });
     const page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('response', (res) => { if (res.status() >= 400 && !(res.status() === 401 && res.url().endsWith('/api/v1/me'))) errors.push(`HTTP ${res.status()} ${res.url()}`); });
-    page.on('console', (msg) => { if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(`console: ${msg.text()}`); });
-    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)));
-    await page.goto(`${stack.httpUrl}/`);
-    await page.waitForSelector('#username');
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await page.click('#login-submit');
-    await page.waitForSelector('#nav a[href="#/subjects"]');
+    await watchPage(page, errors);
+    await login(page, stack.httpUrl, username, password, '#nav a[href="#/subjects"]');
     await page.click('#nav a[href="#/subjects"]');
     try {
       await page.waitForSelector('#ip-groups-table', { state: 'attached', timeout: 10_000 });
@@ -92,11 +84,7 @@ if (!existsSync(CHROMIUM)) {
     return page;
   }
 
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SHOTS, `h2-${name}.png`), fullPage: true });
-    const blank = /\b(null|undefined|NaN|\[object Object\])\b/.exec(await page.innerText('body'));
-    if (blank) errors.push(`${name}: page shows "${blank[0]}"`);
-  }
+  const shot = shooter('h2', errors);
 
   /** Answers the next confirm() with `accept`, returning its text. */
   function nextDialog(page: Page, accept = true): Promise<string> {
