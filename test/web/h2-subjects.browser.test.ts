@@ -133,7 +133,8 @@ if (!existsSync(CHROMIUM)) {
     const deselect = nextDialog(page);
     await page.uncheck(`${block} input[data-if="127.0.0.1/2"]`);
     t.match(await deselect, /127\.0\.0\.1 ifIndex 2 \(Gi0\/0\/2\).*billed now/);
-    await page.waitForFunction(() => /Selection saved/.test(document.querySelector('#subjects-message')?.textContent ?? ''));
+    // This save's own message: unticking "bill every interface" above already showed "Selection saved".
+    await page.waitForFunction(() => /Selection saved; billed now/.test(document.querySelector('#subjects-message')?.textContent ?? ''));
     const sel = (await stack.api('GET', `/operators/${OP}/interface-selection`)).selection;
     t.same(sel.interfaces, [{ exporter: '127.0.0.1', ifIndex: 1 }], 'ifIndex 2 no longer a billing subject');
 
