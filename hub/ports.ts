@@ -2,16 +2,11 @@
  * The ports through which hub modules use each other. Each is implemented by one module and
  * wired in create-hub.ts; tests pass fakes.
  */
+import type { SeriesTotals } from '../common/api/series';
 
-/** One 5-minute point of a subject's series (sums over every edge that reported it). */
-export interface SeriesPoint {
+/** One 5-minute point of a subject's series (sums over every edge that reported it): the API's counters at a bucket. */
+export interface SeriesPoint extends SeriesTotals {
   bucketStartSec: number;
-  bytesIn: number;
-  bytesOut: number;
-  packetsIn: number;
-  packetsOut: number;
-  flowsIn: number;
-  flowsOut: number;
 }
 
 export interface SubjectInfo {

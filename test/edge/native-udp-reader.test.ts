@@ -1,4 +1,5 @@
 import t from 'tap';
+import { v5Datagrams } from './helpers/flows';
 import dgram from 'node:dgram';
 import { silentLogger } from '../../common/logger';
 import { formatIpBytes } from '../../common/ip-prefix';
@@ -14,7 +15,6 @@ import { createEdge } from '../../edge/create-edge';
 import { loadEdgeConfig } from '../../edge/config';
 import { systemClock } from '../../common/clock';
 import { createMemoryKvStore } from '../../common/kv/memory-kv-store';
-import { buildV5, type V5Flow } from '../../edge/demo/netflow-v5-writer';
 
 /** A payload whose bytes say which sender and which datagram it is. */
 function payload(sender: number, seq: number, size: number): Uint8Array {
@@ -189,15 +189,6 @@ t.test('real socket: stop drains what the kernel holds before closing (UdpReceiv
   t.equal(rx.readerStats()?.datagrams, N);
 });
 
-function v5Datagrams(count: number, nowMs: number): Buffer[] {
-  const list: Buffer[] = [];
-  for (let d = 0; d < count; d++) {
-    const flows: V5Flow[] = [];
-    for (let r = 0; r < 30; r++) flows.push({ src: [198, 51, 100, r], dst: [203, 0, 113, d & 255], inputIf: 1, outputIf: 2, packets: 1, bytes: 1000 + r, startMs: nowMs - 5000, endMs: nowMs - 1000 });
-    list.push(buildV5(flows, { nowMs, sequence: d * 30 }));
-  }
-  return list;
-}
 
 const edgeOverrides = { udpReader: 'native' as const, udpHost: '127.0.0.1', udpPort: 0, sflowPort: 0, liveIntervalMs: 0, checkpointIntervalMs: 300_000, threadQueueBytes: 4 * 1024 * 1024 };
 

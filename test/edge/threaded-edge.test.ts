@@ -5,20 +5,11 @@
  * counts show in the worker's status (datagrams_dropped).
  */
 import t from 'tap';
+import { v5Datagrams } from './helpers/flows';
 import { createThreadedEdge } from '../../edge/threads/threaded-edge';
 import { loadEdgeConfig } from '../../edge/config';
 import { silentLogger } from '../../common/logger';
-import { buildV5, type V5Flow } from '../../edge/demo/netflow-v5-writer';
 
-function datagrams(count: number, nowMs: number): Buffer[] {
-  const list: Buffer[] = [];
-  for (let d = 0; d < count; d++) {
-    const flows: V5Flow[] = [];
-    for (let r = 0; r < 30; r++) flows.push({ src: [198, 51, 100, r], dst: [203, 0, 113, d & 255], inputIf: 1, outputIf: 2, packets: 1, bytes: 1000 + r, startMs: nowMs - 5000, endMs: nowMs - 1000 });
-    list.push(buildV5(flows, { nowMs, sequence: d * 30 }));
-  }
-  return list;
-}
 
 // Timers that never fire on their own: batches go only when full or at stop() (deterministic).
 const heldTimers = { setTimeout: () => ({}), clearTimeout: () => {} };
@@ -27,7 +18,7 @@ t.test('clean stop drains the queue: every datagram ingested before the final ch
   const config = loadEdgeConfig({ env: {}, overrides: { liveIntervalMs: 0, checkpointIntervalMs: 300_000 } });
   const edge = createThreadedEdge({ config, log: silentLogger, store: { kind: 'memory' }, publish: false, listenUdp: false, workerLogLevel: 'silent', timers: heldTimers });
   await edge.start();
-  const list = datagrams(500, Date.now());
+  const list = v5Datagrams(500, Date.now());
   for (const d of list) edge.ingest(d, '192.0.2.7');
   t.ok(edge.receiverStats().batches >= 1, 'full batches already posted');
   const final = await edge.stop(); // the last, partial batch is still on this thread here
@@ -42,7 +33,7 @@ t.test('the listener kind travels with each datagram: the sFlow port\'s datagram
   const config = loadEdgeConfig({ env: {}, overrides: { liveIntervalMs: 0, checkpointIntervalMs: 300_000 } });
   const edge = createThreadedEdge({ config, log: silentLogger, store: { kind: 'memory' }, publish: false, listenUdp: false, workerLogLevel: 'silent', timers: heldTimers });
   await edge.start();
-  const [v5] = datagrams(1, Date.now());
+  const [v5] = v5Datagrams(1, Date.now());
   edge.ingest(v5, '192.0.2.7', 'netflow');
   edge.ingest(v5, '192.0.2.8', 'sflow'); // a NetFlow v5 datagram on the sFlow port: not sFlow (u32 version 5), refused there
   const final = await edge.stop();
@@ -55,7 +46,7 @@ t.test('a full queue drops and counts; status and the final status carry datagra
   const config = loadEdgeConfig({ env: {}, overrides: { liveIntervalMs: 0, checkpointIntervalMs: 300_000, threadQueueBytes: 1024 * 1024 } });
   const edge = createThreadedEdge({ config, log: silentLogger, store: { kind: 'memory' }, publish: false, listenUdp: false, workerLogLevel: 'silent', timers: heldTimers, batchBytes: 128 * 1024 });
   await edge.start();
-  const list = datagrams(100, Date.now());
+  const list = v5Datagrams(100, Date.now());
   // One synchronous burst: the worker cannot hand anything back meanwhile, so the 1 MiB bound holds.
   const total = 3000;
   for (let i = 0; i < total; i++) edge.ingest(list[i % list.length], '192.0.2.8');
@@ -74,7 +65,7 @@ t.test('after the worker hands buffers back, the queue accepts again (no leak of
   const config = loadEdgeConfig({ env: {}, overrides: { liveIntervalMs: 0, checkpointIntervalMs: 300_000, threadQueueBytes: 1024 * 1024 } });
   const edge = createThreadedEdge({ config, log: silentLogger, store: { kind: 'memory' }, publish: false, listenUdp: false, workerLogLevel: 'silent', timers: heldTimers, batchBytes: 128 * 1024 });
   await edge.start();
-  const list = datagrams(100, Date.now());
+  const list = v5Datagrams(100, Date.now());
   let sent = 0;
   for (let round = 0; round < 20; round++) {
     for (let i = 0; i < 400; i++) { edge.ingest(list[i % list.length], '192.0.2.9'); sent++; }
