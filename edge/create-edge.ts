@@ -312,8 +312,8 @@ export function createEdge(deps: EdgeDeps): Edge {
       if (config.liveIntervalMs > 0 && publisher) {
         ticker.every('live', config.liveIntervalMs, () => {
           const nowMs = clock.nowMs();
-          const { windowSec, talkers } = topTalkers.take(nowMs, config.liveTopN);
-          publisher.publishLive({ edgeId: config.edgeId, atMs: nowMs, windowSec, talkers });
+          const { windowSec, talkers, samplingOneIn } = topTalkers.take(nowMs, config.liveTopN);
+          publisher.publishLive({ edgeId: config.edgeId, atMs: nowMs, windowSec, talkers, samplingOneIn });
         }, { unref: true });
       }
       if (publisher) await publisher.start();

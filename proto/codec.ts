@@ -159,7 +159,11 @@ export interface Talker {
   exporter: string;
 }
 
-export interface LiveFlows { edgeId: string; atMs: number; windowSec: number; talkers: Talker[] }
+export interface LiveFlows {
+  edgeId: string; atMs: number; windowSec: number; talkers: Talker[];
+  /** 0, 1 or absent: every record counted; N: estimated from about 1 in N records (proto sampling_one_in). */
+  samplingOneIn?: number;
+}
 
 interface Codec<T> {
   encode(message: T): Uint8Array;

@@ -83,5 +83,6 @@ export function saneLiveFlows(l: LiveFlows): LiveFlows {
   return {
     edgeId: text(l.edgeId), atMs: uint64Count(l.atMs), windowSec: uint32Value(l.windowSec, 1),
     talkers: (Array.isArray(l.talkers) ? l.talkers : []).map(saneTalker),
+    ...(l.samplingOneIn === undefined ? {} : { samplingOneIn: uint32Value(l.samplingOneIn) }),
   };
 }
