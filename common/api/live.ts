@@ -37,7 +37,7 @@ export interface PortShare { protocol: number; port: number; name: string; bitsP
 export interface LiveTalkerWire { src: string; dst: string; protocol: number; srcPort: number; dstPort: number; bytes: number; packets: number; bitsPerSec: number; exporter: string }
 
 /** An edge's latest snapshot and when the hub received it. `flows` mirrors proto LiveFlows, checked the same way. */
-export interface LiveEdgeSnapshot { edgeId: string; receivedAtMs: number; flows: { edgeId: string; atMs: number; windowSec: number; talkers: LiveTalkerWire[] } }
+export interface LiveEdgeSnapshot { edgeId: string; receivedAtMs: number; flows: { edgeId: string; atMs: number; windowSec: number; talkers: LiveTalkerWire[]; samplingOneIn?: number } }
 
 export interface LiveFlowsResponse {
   /** The raw snapshot per edge, as before (unfiltered). */
@@ -48,6 +48,12 @@ export interface LiveFlowsResponse {
   subjects: { subjectId: string; label: string }[];
   /** Talkers matching the filter across edges, by rate, at most `limit`; matched counts them all. */
   talkers: LiveTalkerView[];
+  /**
+   * 1: every flow record was counted. N > 1: a busy edge estimated its talkers' bytes and rates from
+   * about 1 in N records (proto LiveFlows.sampling_one_in); the largest N among the edges of the
+   * matched talkers. Billing always counts every record.
+   */
+  samplingOneIn: number;
   matched: number;
   totalBitsPerSec: number;
   byProtocol: ProtocolShare[];

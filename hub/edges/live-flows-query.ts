@@ -101,6 +101,9 @@ export function queryLiveFlows(entries: LiveEntry[], filter: LiveFlowsFilter, gr
       ports.set(key, s);
     }
   }
+  // Sampling per edge (0 or absent from older edges: exact), shown for the edges whose talkers matched.
+  const sampling = new Map(entries.map((e) => [e.edgeId, Math.max(1, Number(e.flows.samplingOneIn) || 1)]));
+  const samplingOneIn = Math.max(1, ...new Set(matched.map((t) => sampling.get(t.edgeId) ?? 1)));
   const byRate = <T extends { bitsPerSec: number; bytes: number }>(a: T, b: T) => b.bitsPerSec - a.bitsPerSec || b.bytes - a.bytes;
   return {
     edges: entries,
@@ -108,6 +111,7 @@ export function queryLiveFlows(entries: LiveEntry[], filter: LiveFlowsFilter, gr
     exporters: [...new Set(all.map((t) => t.exporter).filter(Boolean))].sort(),
     subjects: groups.map((g) => ({ subjectId: `ipg:${g.name}`, label: g.name })).sort((a, b) => (a.subjectId < b.subjectId ? -1 : 1)),
     talkers: matched.slice(0, limit),
+    samplingOneIn,
     matched: matched.length,
     totalBitsPerSec: matched.reduce((s, t) => s + t.bitsPerSec, 0),
     byProtocol: [...protocols.values()].sort(byRate),

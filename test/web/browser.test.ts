@@ -160,6 +160,7 @@ if (!existsSync(CHROMIUM)) {
       const first = await page.textContent('#talkers tbody tr:first-child');
       t.match(first, /198\.51\.100\.10:443/);
       t.match(await page.textContent('#talkers'), /\[2001:db8::42\]:50000/, 'IPv6 endpoints are bracketed');
+      t.match(await page.textContent('#live-sampling'), /about 1 in 32 flow records .*billing counts every record/, 'a sampling edge says its talkers are estimates');
       const before = hub.calls.get('/api/v1/operators/isp-one/live-flows') ?? 0;
       await page.clock.runFor(3100);
       await page.waitForFunction(() => document.querySelector('#live-updated')?.getAttribute('data-refreshes') === '2');

@@ -201,7 +201,7 @@ export async function startStubHub(): Promise<StubHub> {
       src: `198.51.100.${10 + i}`, dst: i % 3 === 0 ? '2001:db8::42' : `203.0.113.${100 + i}`, protocol: i % 2 ? 17 : 6, srcPort: 443, dstPort: 50000 + i,
       bytes: 1_000_000 * (9 - i) + liveTick * 1000, packets: 900 * (9 - i), bitsPerSec: (9 - i) * 11_000_000 + liveTick * 1000 + (i === 0 ? liveTick * 5_000_000 : 0), exporter: '192.0.2.1',
     }));
-    ctx.body = queryLiveFlows([{ edgeId: 'edge-fra-1', receivedAtMs: NOW_MS, flows: { edgeId: 'edge-fra-1', atMs: NOW_MS, windowSec: 10, talkers } }], readLiveFilter(ctx.query), []);
+    ctx.body = queryLiveFlows([{ edgeId: 'edge-fra-1', receivedAtMs: NOW_MS, flows: { edgeId: 'edge-fra-1', atMs: NOW_MS, windowSec: 10, talkers, samplingOneIn: 32 } }], readLiveFilter(ctx.query), []);
   });
 
   const tariff = { effectiveFromSec: 0, currency: 'USD', baseSpeedBps: 100_000_000, baseCostMinor: 50_000, additionalSpeedBps: 10_000_000, additionalCostMinor: 4_000, percentileMethod: 'separate' };

@@ -109,6 +109,8 @@ export async function render(ctx) {
       h('p', { class: 'muted', id: 'live-summary' },
         `${formatCount(res.matched || 0)} flow${res.matched === 1 ? '' : 's'}${active.length ? ` matching ${active.join(', ')}` : ''}, ${formatBps(totalBps)} together`,
         (res.matched || 0) > talkers.length ? `; the ${talkers.length} fastest shown.` : '.'),
+      Number(res.samplingOneIn) > 1 ? h('p', { class: 'muted', id: 'live-sampling' },
+        `Estimated from about 1 in ${formatCount(Number(res.samplingOneIn))} flow records (busy edge); billing counts every record.`) : null,
       table([
         { label: '#', num: true, value: (_t) => '' },
         { label: 'Source', value: (/** @type {LiveTalkerView} */ t) => endpoint(t.src, t.srcPort) },
