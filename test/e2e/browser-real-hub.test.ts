@@ -6,6 +6,7 @@
  * Skips cleanly when /usr/bin/chromium is absent.
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -32,7 +33,7 @@ if (!existsSync(CHROMIUM)) {
   t.plan(0, `skip: ${CHROMIUM} is not installed`);
 } else {
   const { chromium } = await import('playwright-core');
-  const dir = t.testdir({});
+  const dir = stackDir(t);
   const stack = await createStack(dir, { startMs: START_MS, operatorId: OP, ipGroups: GROUPS });
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;

@@ -5,6 +5,7 @@
  * exact (not doubled, not short) when the hub is down for a day while the edge keeps collecting.
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import path from 'node:path';
 import { writePcap, type PcapPacketSpec } from '../helpers/pcap-writer';
 import { runSoftflowd, softflowdAvailable } from '../helpers/softflowd';
@@ -57,7 +58,7 @@ const inV6 = (ip: string) => ip.startsWith('2001:db8:1:');
 const skip = softflowdAvailable() ? false : 'softflowd is not installed (apt-get install softflowd)';
 
 t.test('softflowd v9 + IPFIX(IPv6) + v5 → edge → MQTT → hub → API totals equal the capture to the byte', { skip }, async (t) => {
-  const dir = t.testdir({});
+  const dir = stackDir(t);
   const stack = await createStack(dir, { startMs: START_MS, operatorId: 'isp1', ipGroups: GROUPS });
   t.teardown(() => stack.close());
 
@@ -99,7 +100,7 @@ t.test('softflowd v9 + IPFIX(IPv6) + v5 → edge → MQTT → hub → API totals
 });
 
 t.test('hub down for a day: the edge keeps collecting, and every byte arrives exactly once after it returns', { skip }, async (t) => {
-  const dir = t.testdir({});
+  const dir = stackDir(t);
   const stack = await createStack(dir, { startMs: START_MS, operatorId: 'isp1', ipGroups: GROUPS });
   t.teardown(() => stack.close());
   const target = `127.0.0.1:${stack.udpPort}`;

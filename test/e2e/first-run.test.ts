@@ -10,6 +10,7 @@
  * would be far longer than the round trip.
  */
 import t, { type Test } from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import path from 'node:path';
 import { createManualClock } from '../../common/clock';
 import { openLevelKvStore } from '../../common/kv/level-kv-store';
@@ -42,7 +43,7 @@ function recordingLogger(): { log: Logger; lines: LogLine[] } {
  * point is visible over the API (or limitSec passes). Returns the simulated seconds it took.
  */
 async function firstPointAfter(t: Test, startIso: string, limitSec: number): Promise<{ elapsedSec: number | undefined; lines: LogLine[] }> {
-  const dir = t.testdir();
+  const dir = stackDir(t);
   const startMs = Date.parse(startIso);
   const clock = createManualClock(startMs);
   const timers = createManualTimers();

@@ -7,6 +7,7 @@
  * Skips cleanly when /usr/bin/chromium is absent.
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { createHubModules } from '../../hub/hub-modules';
@@ -20,7 +21,7 @@ if (!existsSync(CHROMIUM)) {
 } else {
   const { chromium } = await import('playwright-core');
   // Chromium's cookie jar runs on real time: the hub's clock must not be in the past.
-  const h = await startTestHub({ modules: createHubModules, nowMs: Math.ceil(Date.now() / 3600_000) * 3600_000, config: { dataDir: t.testdir({}) } });
+  const h = await startTestHub({ modules: createHubModules, nowMs: Math.ceil(Date.now() / 3600_000) * 3600_000, config: { dataDir: stackDir(t) } });
   let browser: Browser | undefined;
   t.teardown(async () => {
     await browser?.close();

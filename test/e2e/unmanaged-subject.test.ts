@@ -3,12 +3,13 @@
  * across modules of the real hub: deleting an IP group (hub/edges) bills that subject (hub/billing).
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { createStack } from './stack';
 
 const START_MS = Date.UTC(2026, 10, 2, 12, 0, 0);
 
 t.test('deleting an IP group that is in a bill plan bills it at once and frees it', async (t) => {
-  const dir = t.testdir({});
+  const dir = stackDir(t);
   const stack = await createStack(dir, { startMs: START_MS, operatorId: 'isp1', ipGroups: [{ name: 'cust-a', prefixes: ['10.1.0.0/16'] }] });
   t.teardown(() => stack.close());
   const { plan } = await stack.api('POST', '/operators/isp1/bill-plans', {

@@ -4,6 +4,7 @@
  * then a customer logs in with an access record and sees only their subject.
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startTestHub } from '../hub/spine/hub-harness';
@@ -24,7 +25,7 @@ t.test('provision → check → revoke → check, and a customer login, on the r
   t.equal((await h.admin('POST', '/api/v1/operators', { operatorId: 'isp1', name: 'ISP One' })).status, 201);
   t.equal((await h.admin('POST', '/api/v1/operators/isp1/users', { username: 'boss', password: 'boss-pw', role: 'operator_admin' })).status, 201);
 
-  const dir = t.testdir();
+  const dir = stackDir(t);
   const out = path.join(dir, 'edge.json');
   const io = createTestIo();
   const args = ['provision', '--hub', h.httpUrl, '--user', 'boss', '--password', 'boss-pw', '--operator', 'isp1', '--name', 'pop-fra-1', '--out', out, '--systemd-dir', dir];

@@ -13,6 +13,7 @@
  * manual clock, never by sleeping.
  */
 import t, { type Test } from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import type { HubConfig } from '../../hub/config';
 import { loadHubConfig } from '../../hub/config';
 import { createHubModules } from '../../hub/hub-modules';
@@ -24,7 +25,7 @@ const CUST_PW = 'customer-password-1';
 
 async function hub(t: Test, config: Partial<HubConfig> = {}) {
   const { log, warnings } = captureWarnings();
-  const h = await startTestHub({ modules: createHubModules, log, config: { dataDir: t.testdir(), ...config } });
+  const h = await startTestHub({ modules: createHubModules, log, config: { dataDir: stackDir(t), ...config } });
   t.teardown(() => h.close());
   /** POST /login with the response's headers (the harness's api() drops them). */
   const login = async (username: string, password: string, operatorId?: string, headers: Record<string, string> = {}) => {

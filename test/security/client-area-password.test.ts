@@ -11,6 +11,7 @@
  * Against the real hub (test/hub/spine/hub-harness.ts with every module), over HTTP.
  */
 import t, { type Test } from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { createHubModules } from '../../hub/hub-modules';
 import { startTestHub } from '../hub/spine/hub-harness';
 
@@ -19,7 +20,7 @@ const PW = 'alice-netflow-pw-1';
 const AREA = `/api/v1/operators/${OP}/services/vps-alice/client-area`;
 
 async function accessHub(t: Test) {
-  const h = await startTestHub({ modules: createHubModules, config: { dataDir: t.testdir() } });
+  const h = await startTestHub({ modules: createHubModules, config: { dataDir: stackDir(t) } });
   t.teardown(() => h.close());
   const ok = async (method: string, route: string, body?: unknown, token = h.adminToken) => {
     const res = await h.api(method, `/api/v1${route}`, body, token);

@@ -11,6 +11,7 @@
  * Against the real hub (every module, HTTP on an ephemeral port).
  */
 import t, { type Test } from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { randomUUID } from 'node:crypto';
 import { collect, prefixRange, type KeyValueStore } from '../../common/kv/kv-store';
 import { encodeJson } from '../../common/kv/json-codec';
@@ -31,7 +32,7 @@ const PW = {
 };
 
 async function hub(t: Test, kv?: KeyValueStore) {
-  const h = await startTestHub({ kv, modules: createHubModules, config: { dataDir: t.testdir(), secretKeyHex: SECRET_KEY } });
+  const h = await startTestHub({ kv, modules: createHubModules, config: { dataDir: stackDir(t), secretKeyHex: SECRET_KEY } });
   t.teardown(() => h.close());
   const login = (username: string, password: string, operatorId?: string) =>
     h.api('POST', '/api/v1/login', operatorId === undefined ? { username, password } : { username, password, operatorId });

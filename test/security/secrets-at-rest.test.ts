@@ -10,6 +10,7 @@
  * temp dir) for the key file and the rotation command.
  */
 import t, { type Test } from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { spawn } from 'node:child_process';
 import { createDecipheriv } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -95,7 +96,7 @@ const customerLogin = async (api: Api, username: keyof typeof PW) => (await api(
 /** The in-process hub with every module, on `kv`; config overrides as the environment would set them. */
 async function inProcessHub(t: Test, kv: KeyValueStore, config: { secretKeyHex?: string; retiredSecretKeysHex?: string[] } = {}) {
   const captured = captureLog();
-  const h = await startTestHub({ kv, modules: createHubModules, log: captured.log, config: { dataDir: t.testdir(), ...config } });
+  const h = await startTestHub({ kv, modules: createHubModules, log: captured.log, config: { dataDir: stackDir(t), ...config } });
   const api: Api = (method, route, body, token) => h.api(method, `/api/v1${route}`, body, token);
   return { ...h, ...captured, api };
 }
@@ -183,7 +184,7 @@ t.test('legacy installs: v1 values under the all-zero default are opened once, r
 });
 
 t.test('key file: generated 0600 on first start, reused, refused when others can read it', async (t) => {
-  const dataDir = path.join(t.testdir(), 'not', 'yet', 'there');
+  const dataDir = path.join(stackDir(t), 'not', 'yet', 'there');
   const file = secretKeyFilePath(dataDir);
   const load = (log = captureLog(), env: { secretKeyHex?: string; retiredSecretKeysHex?: string[] } = {}) =>
     loadHubKeyRing({ dataDir, secretKeyHex: env.secretKeyHex, retiredSecretKeysHex: env.retiredSecretKeysHex ?? [], nowMs: Date.UTC(2026, 0, 2), log: log.log });

@@ -11,6 +11,7 @@
  * Screenshots: test-output/screenshots/h1-*.png.
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
@@ -25,7 +26,7 @@ if (!existsSync(CHROMIUM)) {
   t.plan(0, `skip: ${CHROMIUM} is not installed`);
 } else {
   const { chromium } = await import('playwright-core');
-  const dir = t.testdir();
+  const dir = stackDir(t);
   await mkdir(SHOTS, { recursive: true });
   const stack = await createStack(dir, { startMs: START_MS, operatorId: 'isp-h1', ipGroups: [{ name: 'cust-a', prefixes: ['10.1.0.0/16'] }] });
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

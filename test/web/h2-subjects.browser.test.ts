@@ -8,6 +8,7 @@
  * controls. Screenshots: test-output/screenshots/h2-*.png.
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -35,7 +36,7 @@ if (!existsSync(CHROMIUM)) {
   t.plan(0, `skip: ${CHROMIUM} is not installed`);
 } else {
   const { chromium } = await import('playwright-core');
-  const dir = t.testdir({});
+  const dir = stackDir(t);
   const stack = await createStack(dir, { startMs: START_MS, operatorId: OP, ipGroups: [{ name: 'cust-a', prefixes: ['10.1.0.0/16'] }] });
   let browser: Browser | undefined;
   const errors: string[] = [];

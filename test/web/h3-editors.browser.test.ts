@@ -6,6 +6,7 @@
  * API refuses its writes. Screenshots: test-output/screenshots/h3-*.png.
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,7 +23,7 @@ if (!existsSync(CHROMIUM)) {
   t.plan(0, `skip: ${CHROMIUM} is not installed`);
 } else {
   const { chromium } = await import('playwright-core');
-  const dir = t.testdir({});
+  const dir = stackDir(t);
   const stack = await createStack(dir, { startMs: START_MS, operatorId: OP, ipGroups: [{ name: 'cust-a', prefixes: ['10.1.0.0/16'] }, { name: 'cust-b', prefixes: ['10.2.0.0/16'] }] });
   let browser: Browser | undefined;
   const errors: string[] = [];

@@ -8,6 +8,7 @@
  * Screenshots: test-output/screenshots/h5-*.png.
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -57,7 +58,7 @@ if (!existsSync(CHROMIUM)) {
   t.plan(0, `skip: ${CHROMIUM} is not installed`);
 } else {
   const { chromium } = await import('playwright-core');
-  const dir = t.testdir({});
+  const dir = stackDir(t);
   const stack = await createStack(dir, { startMs: START_MS, operatorId: OP, ipGroups: GROUPS, liveIntervalMs: 500, liveTopN: 200 });
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;

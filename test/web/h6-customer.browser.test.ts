@@ -6,6 +6,7 @@
  * answers 404 whether asked for directly or guessed. Screenshots: test-output/screenshots/h6-*.png.
  */
 import t from 'tap';
+import { stackDir } from '../helpers/stack-dir';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -29,7 +30,7 @@ if (!existsSync(CHROMIUM)) {
   t.plan(0, `skip: ${CHROMIUM} is not installed`);
 } else {
   const { chromium } = await import('playwright-core');
-  const stack = await createStack(t.testdir({}), { startMs: START_MS, operatorId: OP, ipGroups: GROUPS });
+  const stack = await createStack(stackDir(t), { startMs: START_MS, operatorId: OP, ipGroups: GROUPS });
   let browser: Browser | undefined;
   const errors: string[] = [];
   const bills: Record<string, number> = {};

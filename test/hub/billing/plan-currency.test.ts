@@ -5,6 +5,7 @@
  * with its clock controlled.
  */
 import t, { type Test } from 'tap';
+import { stackDir } from '../../helpers/stack-dir';
 import { createHubModules } from '../../../hub/hub-modules';
 import { startTestHub } from '../spine/hub-harness';
 
@@ -17,7 +18,7 @@ const plan = (currency: unknown, extra: Record<string, unknown> = {}) => ({
 });
 
 async function billingHub(t: Test) {
-  const h = await startTestHub({ modules: createHubModules, nowMs: NOV_1, config: { dataDir: t.testdir() } });
+  const h = await startTestHub({ modules: createHubModules, nowMs: NOV_1, config: { dataDir: stackDir(t) } });
   t.teardown(() => h.close());
   t.equal((await h.admin('POST', '/api/v1/operators', { operatorId: OP, name: 'ISP One' })).status, 201);
   return { h, api: (method: string, route: string, body?: unknown) => h.admin(method, `/api/v1/operators/${OP}${route}`, body) };

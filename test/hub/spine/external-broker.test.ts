@@ -1,4 +1,5 @@
 import t from 'tap';
+import { stackDir } from '../../helpers/stack-dir';
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -31,7 +32,7 @@ async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
 }
 
 t.test('the hub ingests through an external mosquitto with the documented ACL', { skip: hasMosquitto ? false : 'mosquitto not installed' }, async (t) => {
-  const dir = t.testdir({});
+  const dir = stackDir(t);
   const port = await freeTcpPort();
   const nowMs = Date.UTC(2026, 10, 3, 12);
   const kv = createMemoryKvStore();

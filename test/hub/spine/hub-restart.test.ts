@@ -1,4 +1,5 @@
 import t from 'tap';
+import { stackDir } from '../../helpers/stack-dir';
 import { openLevelKvStore } from '../../../common/kv/level-kv-store';
 import { ackCodec, AckStatus, edgeConfigCodec, edgeStatusCodec, EdgeState, emptyCounters } from '../../../proto/codec';
 import { encodeBatch, makeBatch, makeSummary } from './ingest-fixtures';
@@ -8,7 +9,7 @@ const NOW_MS = Date.UTC(2026, 10, 3, 12);
 const BUCKET = NOW_MS / 1000 - 1800;
 
 t.test('a batch delivered before and after a hub restart over the same LevelDB is stored once', async (t) => {
-  const dir = t.testdir({});
+  const dir = stackDir(t);
   const kv1 = await openLevelKvStore(`${dir}/db`);
   const h1 = await startTestHub({ kv: kv1, nowMs: NOW_MS });
   await h1.admin('POST', '/api/v1/operators', { operatorId: 'isp1', name: 'ISP 1' });
