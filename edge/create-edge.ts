@@ -1,6 +1,8 @@
 /**
  * The edge agent's composition root: receive → decode → classify → aggregate → outbox → publish.
  * No socket is opened and no connection made until start(). main.ts owns the KV store and signals.
+ * Decode, flow bounds, classify and top talkers are the flow front (flow-front.ts): this thread's by
+ * default, or a remote one (the threaded edge's worker) whose records reach the aggregator via `sink`.
  *
  * Durability: every checkpointIntervalMs, flush() closes the due buckets and writes, in ONE atomic
  * KV write, (a) their SummaryBatches into the outbox and (b) the checkpoint of what is still open
@@ -9,25 +11,23 @@
  */
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
-import { createOnceLogger } from '../common/logger';
 import { createErrorRecorder, createSafeTicker, type Timers } from '../common/ticker';
 import { createSerialQueue } from '../common/serial-queue';
 import type { KeyValueStore } from '../common/kv/kv-store';
 import { emptyCounters, type Counters, type EdgeConfig as CollectionConfig, type ExporterStatus, type Summary } from '../proto/codec';
-import type { DecoderCounters, FlowDecoder } from './decode/flow-decoder';
-import { createFlowDecoder } from './decode/create-flow-decoder';
-import { createSflowDecoder } from './decode/sflow/create-sflow-decoder';
+import type { FlowDecoder } from './decode/flow-decoder';
 import type { EdgeAgentConfig } from './config';
-import { createClassifier, defaultCollectionConfig, type Classifier } from './classify/classifier';
 import { loadCollectionConfig, saveCollectionConfig } from './classify/collection-config-store';
 import { createBucketAggregator } from './aggregate/bucket-aggregator';
 import { aggregatorCheckpointOps, loadAggregatorState } from './aggregate/aggregator-checkpoint-store';
-import { createTopTalkers } from './aggregate/top-talkers';
 import { createOutbox } from './outbox/outbox';
 import { createMqttSummaryPublisher, type MqttConnect } from './publish/mqtt-summary-publisher';
 import type { UdpReceiver } from './receive/udp-receiver';
 import { createConfiguredUdpReceiver } from './receive/choose-udp-reader';
-import { createRefusalCounter, flowBoundsFromConfig, outOfBoundsReason } from './validate/flow-bounds';
+import { createFlowFront, type DatagramKind, type FlowFront, type FlowSink } from './flow-front';
+
+// Other modules (edge/threads/) import DatagramKind from here, where it lived before flow-front.ts.
+export type { DatagramKind } from './flow-front';
 
 export interface EdgeDeps {
   config: Readonly<EdgeAgentConfig>;
@@ -35,10 +35,16 @@ export interface EdgeDeps {
   log: Logger;
   /** Open buckets, outbox, collection config, session counter. Not closed by stop(). */
   kv: KeyValueStore;
-  /** Defaults to createFlowDecoder({ log }). */
+  /** Defaults to createFlowDecoder({ log }). Used by the default front only. */
   decoder?: FlowDecoder;
-  /** sFlow v5 datagrams (ingest kind 'sflow', the sFlow port). Defaults to createSflowDecoder({ log }). */
+  /** sFlow v5 datagrams (ingest kind 'sflow', the sFlow port). Defaults to createSflowDecoder({ log }). Default front only. */
   sflowDecoder?: FlowDecoder;
+  /**
+   * Decode, bounds, classify and top talkers, feeding `sink` (the aggregator). Default: this thread's
+   * createFlowFront. The threaded edge's stage B passes a remote front (the decoding runs on the
+   * main thread and its records arrive through edge.sink).
+   */
+  front?: (sink: FlowSink) => FlowFront;
   /** Defaults to mqtt.connect. */
   mqttConnect?: MqttConnect;
   /** false: no UDP socket; feed datagrams through ingest() (tests, benches). Default true. */
@@ -66,9 +72,6 @@ export interface EdgeStatusReport {
   sflowPort: number | undefined;
 }
 
-/** Which listener a datagram came in on, and so which decoder reads it. */
-export type DatagramKind = 'netflow' | 'sflow';
-
 export interface Edge {
   /** udpRecvBufferBytes: what the kernel granted (Linux reports twice the usable size). */
   start(): Promise<{ udpPort: number | undefined; udpRecvBufferBytes: number | undefined; sflowPort: number | undefined }>;
@@ -86,41 +89,27 @@ export interface Edge {
   ingest(datagram: Uint8Array, exporter: string, kind?: DatagramKind): void;
   applyCollectionConfig(config: CollectionConfig): Promise<void>;
   status(): EdgeStatusReport;
+  /** The aggregator's input, the one the front feeds: a remote front's records go in here. */
+  sink: FlowSink;
 }
 
 const DECODER_EXPIRE_INTERVAL_MS = 5000;
 
 export function createEdge(deps: EdgeDeps): Edge {
   const { config, clock, log, kv } = deps;
-  const once = createOnceLogger(log);
-  const decoder = deps.decoder ?? createFlowDecoder({
-    log: log.child({ module: 'decode' }),
-    maxExporters: config.maxExporters,
-    maxTemplatesPerExporter: config.maxTemplatesPerExporter,
-    exporterIdleMs: config.exporterIdleSec * 1000,
-  });
-  // A decoder of its own: sFlow state (agents, sources, interface counters) is keyed by agent address.
-  const sflowDecoder = deps.sflowDecoder ?? createSflowDecoder({
-    log: log.child({ module: 'decode-sflow' }),
-    maxExporters: config.maxExporters,
-    exporterIdleMs: config.exporterIdleSec * 1000,
-  });
   const aggregator = createBucketAggregator({
     closeGraceSec: config.closeGraceSec, clock, // the clock stamps bucket revisions (content identity)
     maxOpenBuckets: config.maxOpenBuckets, maxSubjects: config.maxSubjects, maxBucketRows: config.maxBucketRows,
   });
-  const topTalkers = createTopTalkers({ startMs: clock.nowMs() });
+  // The aggregator itself, not a wrapper: the front calls sink.add once per classified record.
+  const sink: FlowSink = aggregator;
+  const front = deps.front !== undefined
+    ? deps.front(sink)
+    : createFlowFront({ config, log, sink, decoder: deps.decoder, sflowDecoder: deps.sflowDecoder, startMs: clock.nowMs() });
   const outbox = createOutbox({
     kv, log: log.child({ module: 'outbox' }), edgeId: config.edgeId, tenantId: config.tenantId,
     maxBytes: config.outboxMaxBytes, batchMaxSummaries: config.batchMaxSummaries, firstSeq: clock.nowMs(),
   });
-  let collection: CollectionConfig = defaultCollectionConfig();
-  const classifierOptions = { maxSubjects: config.maxSubjects };
-  let classifier: Classifier = createClassifier(collection, classifierOptions);
-  // Interface hits refused by earlier classifiers (one is built per collection config).
-  let refusedHitsOfOldClassifiers = 0;
-  let unclassifiedFlows = 0;
-  let pausedFlows = 0;
   let udp: UdpReceiver | undefined;
   let udpPort: number | undefined;
   let sflowUdp: UdpReceiver | undefined;
@@ -147,14 +136,8 @@ export function createEdge(deps: EdgeDeps): Edge {
     errors,
   });
 
-  function useCollection(c: CollectionConfig): void {
-    collection = c;
-    refusedHitsOfOldClassifiers += classifier.refusedInterfaceHits();
-    classifier = createClassifier(c, classifierOptions);
-    for (const e of classifier.configErrors) once.warnOnce(`config-${c.version}-${e}`, { version: c.version }, `collection config entry skipped: ${e}`);
-  }
-
   async function applyCollectionConfig(c: CollectionConfig): Promise<void> {
+    const collection = front.collection();
     const same = c.version === collection.version && c.collectionPaused === collection.collectionPaused;
     if (same && started) return; // the retained config is delivered again on every reconnect
     try {
@@ -167,50 +150,16 @@ export function createEdge(deps: EdgeDeps): Edge {
     if (c.collectionPaused !== collection.collectionPaused) {
       log.warn({ version: c.version, reason: c.pauseReason }, c.collectionPaused ? 'collection PAUSED by the hub: new flows are counted, not billed' : 'collection resumed');
     }
-    useCollection(c);
-    log.info({ version: c.version, ipGroups: classifier.ipGroupCount, allInterfaces: c.allInterfaces, interfaces: c.interfaces.length }, 'collection config applied');
+    const { ipGroupCount } = front.useCollection(c);
+    log.info({ version: c.version, ipGroups: ipGroupCount, allInterfaces: c.allInterfaces, interfaces: c.interfaces.length }, 'collection config applied');
   }
-
-  // Reused records (FlowDecoder.decodeTransient): nothing below keeps a record past this loop; the
-  // aggregator copies numbers and top-talkers copies addresses.
-  const decodeForIngest = decoder.decodeTransient !== undefined
-    ? decoder.decodeTransient.bind(decoder)
-    : decoder.decode.bind(decoder);
-  const decodeSflow = sflowDecoder.decodeTransient !== undefined
-    ? sflowDecoder.decodeTransient.bind(sflowDecoder)
-    : sflowDecoder.decode.bind(sflowDecoder);
-  const live = config.liveIntervalMs > 0;
-
-  const bounds = flowBoundsFromConfig(config);
-  const refused = createRefusalCounter(config.maxExporters);
 
   // The UDP receiver must keep reading whatever one datagram does to the code below.
   function ingest(datagram: Uint8Array, exporter: string, kind: DatagramKind = 'netflow'): void {
     try {
-      ingestDatagram(datagram, exporter, kind);
+      front.ingest(datagram, exporter, kind, clock.nowMs());
     } catch (err) {
       errors.record('ingest', err);
-    }
-  }
-
-  function ingestDatagram(datagram: Uint8Array, exporter: string, kind: DatagramKind): void {
-    const nowMs = clock.nowMs();
-    const flows = kind === 'sflow' ? decodeSflow(datagram, exporter, nowMs) : decodeForIngest(datagram, exporter, nowMs);
-    if (collection.collectionPaused) { pausedFlows += flows.length; return; }
-    for (let i = 0; i < flows.length; i++) {
-      const f = flows[i];
-      const reason = outOfBoundsReason(f, nowMs, bounds);
-      if (reason !== undefined) {
-        if (refused.count(f.exporter, reason)) {
-          log.warn({ exporter: f.exporter, reason, startMs: f.startMs, endMs: f.endMs, bytes: f.bytes, packets: f.packets, samplingRate: f.samplingRate },
-            `flow refused by the sanity bounds: ${reason} (further ones are only counted, per exporter and reason)`);
-        }
-        continue;
-      }
-      const hits = classifier.classify(f);
-      if (hits.length === 0) unclassifiedFlows++;
-      else aggregator.add(f, hits);
-      if (live) topTalkers.add(f);
     }
   }
 
@@ -249,7 +198,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   }
 
   function status(): EdgeStatusReport {
-    const d = sumDecoderCounters(decoder.counters(), sflowDecoder.counters());
+    const d = front.status();
     const o = outbox.stats();
     const p = publisher?.stats();
     const a = aggregator.stats();
@@ -260,28 +209,17 @@ export function createEdge(deps: EdgeDeps): Edge {
         templateMisses: d.templateMisses, pendingExpired: d.pendingExpired, sequenceGaps: d.sequenceGaps,
         outboxDepth: o.depth, outboxBytes: o.bytes, outboxDropped: o.dropped,
         batchesPublished: p?.batchesPublished ?? 0, batchesAcked: p?.batchesAcked ?? 0, batchesRejected: p?.batchesRejected ?? 0,
-        lateFlows: a.lateFlows, unclassifiedFlows, flowsOutOfBounds: refused.total(),
+        lateFlows: a.lateFlows, unclassifiedFlows: d.unclassifiedFlows, flowsOutOfBounds: d.flowsOutOfBounds,
         internalErrors: errors.count(), storeWriteErrors: kv.health?.().writeErrors ?? flushWriteErrors,
         datagramsDropped: deps.datagramsDropped?.() ?? 0,
         // Every bounded table's refusals and evictions: decoder (exporters, templates, domains, held
         // data), classifier (interface subjects), aggregator (buckets, subjects, rows, counter limit).
-        tableEvictions: (d.tableEvictions ?? 0) + refusedHitsOfOldClassifiers + classifier.refusedInterfaceHits() + a.refusedHits,
+        tableEvictions: d.tableEvictions + a.refusedHits,
       },
-      exporters: decoder.exporters().concat(sflowDecoder.exporters()).map((e) => ({
-        address: e.address, netflowVersion: e.netflowVersion, packets: e.packets, flows: e.flows, sequenceGaps: e.sequenceGaps,
-        lastSeenMs: e.lastSeenMs, templates: e.templates, samplingRate: e.samplingRate, bytes: e.bytes,
-        flowsOutOfBounds: refused.ofExporter(e.address),
-        protocol: e.protocol ?? (e.netflowVersion === 10 ? 'ipfix' : 'netflow'),
-        datagramsLost: e.datagramsLost ?? 0, samplesDropped: e.samplesDropped ?? 0,
-        ifCounters: (e.ifCounters ?? []).map((c) => ({
-          ifIndex: c.ifIndex, ifSpeed: c.ifSpeed, inOctets: c.inOctets, outOctets: c.outOctets, inErrors: c.inErrors,
-          outErrors: c.outErrors, inDiscards: c.inDiscards, outDiscards: c.outDiscards, ifStatus: c.ifStatus, lastSeenMs: c.lastSeenMs,
-        })),
-        interfaceNames: e.interfaceNames ?? [],
-      })),
-      configVersion: collection.version,
-      collectionPaused: collection.collectionPaused,
-      pausedFlows,
+      exporters: d.exporters,
+      configVersion: d.configVersion,
+      collectionPaused: d.collectionPaused,
+      pausedFlows: d.pausedFlows,
       openBuckets: a.openBuckets,
       activeSubjects: a.activeSubjects,
       mqttConnected: p?.connected ?? false,
@@ -294,7 +232,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   return {
     async start() {
       const stored = await loadCollectionConfig(kv);
-      if (stored) useCollection(stored);
+      if (stored) front.useCollection(stored);
       const state = await loadAggregatorState(kv, log.child({ module: 'aggregate' }));
       const restored = aggregator.restore(state.meta, state.buckets);
       if (restored.droppedRows > 0 || restored.droppedBuckets > 0) {
@@ -303,16 +241,16 @@ export function createEdge(deps: EdgeDeps): Edge {
       }
       await outbox.load();
       started = true;
-      log.info({ restoredBuckets: state.buckets.length, outboxDepth: outbox.stats().depth, configVersion: collection.version, paused: collection.collectionPaused }, 'edge state restored');
+      log.info({ restoredBuckets: state.buckets.length, outboxDepth: outbox.stats().depth, configVersion: front.collection().version, paused: front.collection().collectionPaused }, 'edge state restored');
 
       // unref: the socket and the MQTT client keep the process alive, not the housekeeping timers.
       // Guarded: a throw or rejection in a tick is counted (internal_errors) and logged, never fatal.
       ticker.every('checkpoint', config.checkpointIntervalMs, () => flush(), { unref: true });
-      ticker.every('decoder-expire', DECODER_EXPIRE_INTERVAL_MS, () => { const nowMs = clock.nowMs(); decoder.expire(nowMs); sflowDecoder.expire(nowMs); }, { unref: true });
+      ticker.every('decoder-expire', DECODER_EXPIRE_INTERVAL_MS, () => front.expire(clock.nowMs()), { unref: true });
       if (config.liveIntervalMs > 0 && publisher) {
         ticker.every('live', config.liveIntervalMs, () => {
           const nowMs = clock.nowMs();
-          const { windowSec, talkers, samplingOneIn } = topTalkers.take(nowMs, config.liveTopN);
+          const { windowSec, talkers, samplingOneIn } = front.takeTalkers(nowMs, config.liveTopN);
           publisher.publishLive({ edgeId: config.edgeId, atMs: nowMs, windowSec, talkers, samplingOneIn });
         }, { unref: true });
       }
@@ -362,15 +300,6 @@ export function createEdge(deps: EdgeDeps): Edge {
     ingest,
     applyCollectionConfig,
     status,
-  };
-}
-
-/** Both decoders' counters as one set (the status message has one Counters). */
-function sumDecoderCounters(a: DecoderCounters, b: DecoderCounters): DecoderCounters {
-  return {
-    packetsReceived: a.packetsReceived + b.packetsReceived, flowsDecoded: a.flowsDecoded + b.flowsDecoded,
-    decodeErrors: a.decodeErrors + b.decodeErrors, templateMisses: a.templateMisses + b.templateMisses,
-    pendingExpired: a.pendingExpired + b.pendingExpired, sequenceGaps: a.sequenceGaps + b.sequenceGaps,
-    tableEvictions: (a.tableEvictions ?? 0) + (b.tableEvictions ?? 0),
+    sink,
   };
 }

@@ -1,0 +1,197 @@
+/**
+ * The edge's flow front: everything a datagram goes through BEFORE the aggregator.
+ * decode (NetFlow v5/v9/IPFIX and sFlow decoders) → collection paused? → flow bounds → classify →
+ * sink.add(flow, hits) (the aggregator), plus the live view's top talkers.
+ *
+ * Why a module of its own (issue 13): in threaded mode the front runs on the process's main thread
+ * (stage A) and the aggregator on the worker (stage B); createEdge takes any FlowFront, so stage B
+ * plugs in a remote one (status from A's snapshots, collection configs forwarded to A) and keeps its
+ * aggregate/checkpoint/outbox/publish logic unchanged. In one-thread mode createEdge builds this one.
+ *
+ * Hot path: ingest() runs once per datagram and its loop once per record; the loop allocates
+ * nothing and calls sink.add directly (pass the aggregator itself as the sink, not a wrapper).
+ */
+import type { Logger } from '../common/logger';
+import { createOnceLogger } from '../common/logger';
+import type { EdgeConfig as CollectionConfig, ExporterStatus, Talker } from '../proto/codec';
+import type { DecoderCounters, FlowDecoder } from './decode/flow-decoder';
+import type { FlowRecord } from './decode/flow-record';
+import { createFlowDecoder } from './decode/create-flow-decoder';
+import { createSflowDecoder } from './decode/sflow/create-sflow-decoder';
+import type { EdgeAgentConfig } from './config';
+import { createClassifier, defaultCollectionConfig, type Classifier, type SubjectHit } from './classify/classifier';
+import { createTopTalkers } from './aggregate/top-talkers';
+import { createRefusalCounter, flowBoundsFromConfig, outOfBoundsReason } from './validate/flow-bounds';
+
+/** Which listener a datagram came in on, and so which decoder reads it. */
+export type DatagramKind = 'netflow' | 'sflow';
+
+/**
+ * Where classified flows go: the bucket aggregator (its add() has this signature). Called only for
+ * flows with at least one hit. LIFETIME: `flow` and `hits` are reused after add() returns (the
+ * decoder's transient records, the classifier's hit array): copy what you keep.
+ */
+export interface FlowSink {
+  add(flow: FlowRecord, hits: readonly SubjectHit[]): void;
+}
+
+/** The front's share of the edge's status. Plain data only: it crosses threads via postMessage. */
+export interface FrontStatus {
+  packetsReceived: number;
+  flowsDecoded: number;
+  decodeErrors: number;
+  templateMisses: number;
+  pendingExpired: number;
+  sequenceGaps: number;
+  /** Decoder table evictions + interface hits refused by the classifiers (old and current). */
+  tableEvictions: number;
+  flowsOutOfBounds: number;
+  unclassifiedFlows: number;
+  /** Decoded while the hub had collection paused: counted, not billed. */
+  pausedFlows: number;
+  /** NetFlow exporters then sFlow agents, as the status message carries them. */
+  exporters: ExporterStatus[];
+  configVersion: number;
+  collectionPaused: boolean;
+}
+
+export interface FlowFront {
+  /** One datagram; may throw (the caller counts it: createEdge's ingest records 'ingest' errors). */
+  ingest(datagram: Uint8Array, exporter: string, kind: DatagramKind, nowMs: number): void;
+  /**
+   * Classify with this collection config from now on (pause included). Returns the IP groups the
+   * new classifier kept (for createEdge's 'collection config applied' line); a remote front that
+   * cannot know yet may return c.ipGroups.length.
+   */
+  useCollection(c: CollectionConfig): { ipGroupCount: number };
+  /** The collection config in use. */
+  collection(): CollectionConfig;
+  status(): FrontStatus;
+  /** The live view: the top n talkers of the window ending at nowMs; starts a new window. */
+  takeTalkers(nowMs: number, n: number): { windowSec: number; talkers: Talker[]; samplingOneIn?: number };
+  /** The decoders' periodic expiry (held data past its hold time, silent exporters). */
+  expire(nowMs: number): void;
+}
+
+export interface FlowFrontDeps {
+  config: Readonly<EdgeAgentConfig>;
+  log: Logger;
+  sink: FlowSink;
+  /** Defaults to createFlowDecoder from config. */
+  decoder?: FlowDecoder;
+  /** sFlow v5 datagrams (kind 'sflow'). Defaults to createSflowDecoder from config. */
+  sflowDecoder?: FlowDecoder;
+  /** Start of the first top-talkers window. */
+  startMs: number;
+}
+
+export function createFlowFront(deps: FlowFrontDeps): FlowFront {
+  const { config, log, sink } = deps;
+  const once = createOnceLogger(log);
+  const decoder = deps.decoder ?? createFlowDecoder({
+    log: log.child({ module: 'decode' }),
+    maxExporters: config.maxExporters,
+    maxTemplatesPerExporter: config.maxTemplatesPerExporter,
+    exporterIdleMs: config.exporterIdleSec * 1000,
+  });
+  // A decoder of its own: sFlow state (agents, sources, interface counters) is keyed by agent address.
+  const sflowDecoder = deps.sflowDecoder ?? createSflowDecoder({
+    log: log.child({ module: 'decode-sflow' }),
+    maxExporters: config.maxExporters,
+    exporterIdleMs: config.exporterIdleSec * 1000,
+  });
+  const topTalkers = createTopTalkers({ startMs: deps.startMs });
+  let collection: CollectionConfig = defaultCollectionConfig();
+  const classifierOptions = { maxSubjects: config.maxSubjects };
+  let classifier: Classifier = createClassifier(collection, classifierOptions);
+  // Interface hits refused by earlier classifiers (one is built per collection config).
+  let refusedHitsOfOldClassifiers = 0;
+  let unclassifiedFlows = 0;
+  let pausedFlows = 0;
+
+  // Reused records (FlowDecoder.decodeTransient): nothing below keeps a record past this loop; the
+  // aggregator copies numbers and top-talkers copies addresses.
+  const decodeForIngest = decoder.decodeTransient !== undefined
+    ? decoder.decodeTransient.bind(decoder)
+    : decoder.decode.bind(decoder);
+  const decodeSflow = sflowDecoder.decodeTransient !== undefined
+    ? sflowDecoder.decodeTransient.bind(sflowDecoder)
+    : sflowDecoder.decode.bind(sflowDecoder);
+  const live = config.liveIntervalMs > 0;
+
+  const bounds = flowBoundsFromConfig(config);
+  const refused = createRefusalCounter(config.maxExporters);
+
+  function ingest(datagram: Uint8Array, exporter: string, kind: DatagramKind, nowMs: number): void {
+    const flows = kind === 'sflow' ? decodeSflow(datagram, exporter, nowMs) : decodeForIngest(datagram, exporter, nowMs);
+    if (collection.collectionPaused) { pausedFlows += flows.length; return; }
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i];
+      const reason = outOfBoundsReason(f, nowMs, bounds);
+      if (reason !== undefined) {
+        if (refused.count(f.exporter, reason)) {
+          log.warn({ exporter: f.exporter, reason, startMs: f.startMs, endMs: f.endMs, bytes: f.bytes, packets: f.packets, samplingRate: f.samplingRate },
+            `flow refused by the sanity bounds: ${reason} (further ones are only counted, per exporter and reason)`);
+        }
+        continue;
+      }
+      const hits = classifier.classify(f);
+      if (hits.length === 0) unclassifiedFlows++;
+      else sink.add(f, hits);
+      if (live) topTalkers.add(f);
+    }
+  }
+
+  function useCollection(c: CollectionConfig): { ipGroupCount: number } {
+    collection = c;
+    refusedHitsOfOldClassifiers += classifier.refusedInterfaceHits();
+    classifier = createClassifier(c, classifierOptions);
+    for (const e of classifier.configErrors) once.warnOnce(`config-${c.version}-${e}`, { version: c.version }, `collection config entry skipped: ${e}`);
+    return { ipGroupCount: classifier.ipGroupCount };
+  }
+
+  function status(): FrontStatus {
+    const d = sumDecoderCounters(decoder.counters(), sflowDecoder.counters());
+    return {
+      packetsReceived: d.packetsReceived, flowsDecoded: d.flowsDecoded, decodeErrors: d.decodeErrors,
+      templateMisses: d.templateMisses, pendingExpired: d.pendingExpired, sequenceGaps: d.sequenceGaps,
+      tableEvictions: (d.tableEvictions ?? 0) + refusedHitsOfOldClassifiers + classifier.refusedInterfaceHits(),
+      flowsOutOfBounds: refused.total(),
+      unclassifiedFlows,
+      pausedFlows,
+      exporters: decoder.exporters().concat(sflowDecoder.exporters()).map((e) => ({
+        address: e.address, netflowVersion: e.netflowVersion, packets: e.packets, flows: e.flows, sequenceGaps: e.sequenceGaps,
+        lastSeenMs: e.lastSeenMs, templates: e.templates, samplingRate: e.samplingRate, bytes: e.bytes,
+        flowsOutOfBounds: refused.ofExporter(e.address),
+        protocol: e.protocol ?? (e.netflowVersion === 10 ? 'ipfix' : 'netflow'),
+        datagramsLost: e.datagramsLost ?? 0, samplesDropped: e.samplesDropped ?? 0,
+        ifCounters: (e.ifCounters ?? []).map((c) => ({
+          ifIndex: c.ifIndex, ifSpeed: c.ifSpeed, inOctets: c.inOctets, outOctets: c.outOctets, inErrors: c.inErrors,
+          outErrors: c.outErrors, inDiscards: c.inDiscards, outDiscards: c.outDiscards, ifStatus: c.ifStatus, lastSeenMs: c.lastSeenMs,
+        })),
+        interfaceNames: e.interfaceNames ?? [],
+      })),
+      configVersion: collection.version,
+      collectionPaused: collection.collectionPaused,
+    };
+  }
+
+  return {
+    ingest,
+    useCollection,
+    collection: () => collection,
+    status,
+    takeTalkers: (nowMs, n) => topTalkers.take(nowMs, n),
+    expire(nowMs) { decoder.expire(nowMs); sflowDecoder.expire(nowMs); },
+  };
+}
+
+/** Both decoders' counters as one set (the status message has one Counters). */
+function sumDecoderCounters(a: DecoderCounters, b: DecoderCounters): DecoderCounters {
+  return {
+    packetsReceived: a.packetsReceived + b.packetsReceived, flowsDecoded: a.flowsDecoded + b.flowsDecoded,
+    decodeErrors: a.decodeErrors + b.decodeErrors, templateMisses: a.templateMisses + b.templateMisses,
+    pendingExpired: a.pendingExpired + b.pendingExpired, sequenceGaps: a.sequenceGaps + b.sequenceGaps,
+    tableEvictions: (a.tableEvictions ?? 0) + (b.tableEvictions ?? 0),
+  };
+}
