@@ -55,8 +55,7 @@ export interface ClassifierOptions {
 /** Interface lookups cached over all exporters; beyond it lookups still work, uncached. */
 const MAX_INTERFACE_CACHE_ENTRIES = 1_000_000;
 
-/** A subject's two hits, in and out (also built by stage B of the threaded edge: threads/classified-handoff.ts). */
-export interface HitPair { in: SubjectHit; out: SubjectHit }
+interface HitPair { in: SubjectHit; out: SubjectHit }
 
 /** One exporter's interface hits; `id` numbers the exporter in the direct-mapped cache. */
 interface ExporterInterfaces { id: number; pairs: Map<number, HitPair | null> }
@@ -64,7 +63,7 @@ interface ExporterInterfaces { id: number; pairs: Map<number, HitPair | null> }
 /** Entries of the classifier's direct-mapped (exporter, ifIndex) cache: a power of two. */
 const DIRECT_CACHE_SIZE = 4096;
 
-export function hitPair(subjectId: string, kind: SubjectKind): HitPair {
+function hitPair(subjectId: string, kind: SubjectKind): HitPair {
   const subjectKey = subjectKeyOf(subjectId);
   return Object.freeze({
     in: Object.freeze({ subjectId, subjectKey, kind, direction: DIRECTION_IN as Direction }),
