@@ -1,8 +1,8 @@
 /**
  * The edge agent's composition root: receive → decode → classify → aggregate → outbox → publish.
  * No socket is opened and no connection made until start(). main.ts owns the KV store and signals.
- * Decode, flow bounds, classify and top talkers are the flow front (flow-front.ts): this thread's by
- * default, or a remote one (the threaded edge's worker) whose records reach the aggregator via `sink`.
+ * Decode, flow bounds, classify and top talkers are the flow front (flow-front.ts), feeding the
+ * aggregator; this module keeps aggregation, outbox, publishing and checkpoints.
  *
  * Durability: every checkpointIntervalMs, flush() closes the due buckets and writes, in ONE atomic
  * KV write, (a) their SummaryBatches into the outbox and (b) the checkpoint of what is still open
@@ -24,7 +24,7 @@ import { createOutbox } from './outbox/outbox';
 import { createMqttSummaryPublisher, type MqttConnect } from './publish/mqtt-summary-publisher';
 import type { UdpReceiver } from './receive/udp-receiver';
 import { createConfiguredUdpReceiver } from './receive/choose-udp-reader';
-import { createFlowFront, type DatagramKind, type FlowFront, type FlowSink } from './flow-front';
+import { createFlowFront, type DatagramKind } from './flow-front';
 
 // Other modules (edge/threads/) import DatagramKind from here, where it lived before flow-front.ts.
 export type { DatagramKind } from './flow-front';
@@ -35,16 +35,10 @@ export interface EdgeDeps {
   log: Logger;
   /** Open buckets, outbox, collection config, session counter. Not closed by stop(). */
   kv: KeyValueStore;
-  /** Defaults to createFlowDecoder({ log }). Used by the default front only. */
+  /** Defaults to createFlowDecoder({ log }). */
   decoder?: FlowDecoder;
-  /** sFlow v5 datagrams (ingest kind 'sflow', the sFlow port). Defaults to createSflowDecoder({ log }). Default front only. */
+  /** sFlow v5 datagrams (ingest kind 'sflow', the sFlow port). Defaults to createSflowDecoder({ log }). */
   sflowDecoder?: FlowDecoder;
-  /**
-   * Decode, bounds, classify and top talkers, feeding `sink` (the aggregator). Default: this thread's
-   * createFlowFront. The threaded edge's stage B passes a remote front (the decoding runs on the
-   * main thread and its records arrive through edge.sink).
-   */
-  front?: (sink: FlowSink) => FlowFront;
   /** Defaults to mqtt.connect. */
   mqttConnect?: MqttConnect;
   /** false: no UDP socket; feed datagrams through ingest() (tests, benches). Default true. */
@@ -89,8 +83,6 @@ export interface Edge {
   ingest(datagram: Uint8Array, exporter: string, kind?: DatagramKind): void;
   applyCollectionConfig(config: CollectionConfig): Promise<void>;
   status(): EdgeStatusReport;
-  /** The aggregator's input, the one the front feeds: a remote front's records go in here. */
-  sink: FlowSink;
 }
 
 const DECODER_EXPIRE_INTERVAL_MS = 5000;
@@ -101,11 +93,8 @@ export function createEdge(deps: EdgeDeps): Edge {
     closeGraceSec: config.closeGraceSec, clock, // the clock stamps bucket revisions (content identity)
     maxOpenBuckets: config.maxOpenBuckets, maxSubjects: config.maxSubjects, maxBucketRows: config.maxBucketRows,
   });
-  // The aggregator itself, not a wrapper: the front calls sink.add once per classified record.
-  const sink: FlowSink = aggregator;
-  const front = deps.front !== undefined
-    ? deps.front(sink)
-    : createFlowFront({ config, log, sink, decoder: deps.decoder, sflowDecoder: deps.sflowDecoder, startMs: clock.nowMs() });
+  // The aggregator itself is the sink, not a wrapper: the front calls add once per classified record.
+  const front = createFlowFront({ config, log, sink: aggregator, decoder: deps.decoder, sflowDecoder: deps.sflowDecoder, startMs: clock.nowMs() });
   const outbox = createOutbox({
     kv, log: log.child({ module: 'outbox' }), edgeId: config.edgeId, tenantId: config.tenantId,
     maxBytes: config.outboxMaxBytes, batchMaxSummaries: config.batchMaxSummaries, firstSeq: clock.nowMs(),
@@ -300,6 +289,5 @@ export function createEdge(deps: EdgeDeps): Edge {
     ingest,
     applyCollectionConfig,
     status,
-    sink,
   };
 }

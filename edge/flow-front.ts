@@ -3,10 +3,10 @@
  * decode (NetFlow v5/v9/IPFIX and sFlow decoders) → collection paused? → flow bounds → classify →
  * sink.add(flow, hits) (the aggregator), plus the live view's top talkers.
  *
- * Why a module of its own (issue 13): in threaded mode the front runs on the process's main thread
- * (stage A) and the aggregator on the worker (stage B); createEdge takes any FlowFront, so stage B
- * plugs in a remote one (status from A's snapshots, collection configs forwarded to A) and keeps its
- * aggregate/checkpoint/outbox/publish logic unchanged. In one-thread mode createEdge builds this one.
+ * Why a module of its own: one concept (what a datagram becomes before it is counted) apart from
+ * the edge's durability logic (create-edge.ts), and a front that can be tested alone. Its status()
+ * is plain data. (Issue 13 tried running it on the main thread and the aggregator in the worker,
+ * a two-stage pipeline: on two cores it measured slower than one worker doing both; see README.)
  *
  * Hot path: ingest() runs once per datagram and its loop once per record; the loop allocates
  * nothing and calls sink.add directly (pass the aggregator itself as the sink, not a wrapper).
@@ -60,8 +60,7 @@ export interface FlowFront {
   ingest(datagram: Uint8Array, exporter: string, kind: DatagramKind, nowMs: number): void;
   /**
    * Classify with this collection config from now on (pause included). Returns the IP groups the
-   * new classifier kept (for createEdge's 'collection config applied' line); a remote front that
-   * cannot know yet may return c.ipGroups.length.
+   * new classifier kept (for createEdge's 'collection config applied' line).
    */
   useCollection(c: CollectionConfig): { ipGroupCount: number };
   /** The collection config in use. */
