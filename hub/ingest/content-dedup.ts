@@ -115,6 +115,20 @@ export function groupByRevision<S extends DedupItem>(edgeId: string, summaries: 
   return [...groups.values()];
 }
 
+/** The refusal reason of a bucket older than the dedup horizon (every backend, and ingest's early check). */
+export function tooOldReason(horizonSec: number): string {
+  return `bucket older than the dedup horizon (${Math.round(horizonSec / 86_400)} days): it can no longer be deduplicated`;
+}
+
+const SUBJECT_LIMIT_PREFIX = 'more than ';
+
+/** How many of a plan's refusals are over maxRevisionSubjects (the rest: subjects repeated in a non-run group). */
+export function subjectLimitRefusals(refused: ReadonlyMap<string, number>): number {
+  let n = 0;
+  for (const [reason, count] of refused) if (reason.startsWith(SUBJECT_LIMIT_PREFIX)) n += count;
+  return n;
+}
+
 export interface DedupPlan<S> {
   /** Summaries never applied before: to add to the series. */
   apply: S[];
@@ -152,7 +166,7 @@ export function planDedup<S extends DedupItem>(
     if (fresh.length === 0) continue; // nothing new: the marker stays as it is (no write for a pure redelivery)
     const room = Math.max(0, maxRevisionSubjects - marker.n);
     const taken = fresh.length > room ? fresh.slice(0, room) : fresh;
-    refuse(`more than ${maxRevisionSubjects} subjects in bucket ${g.bucketStartSec} revision ${g.revision}`, fresh.length - taken.length);
+    refuse(`${SUBJECT_LIMIT_PREFIX}${maxRevisionSubjects} subjects in bucket ${g.bucketStartSec} revision ${g.revision}`, fresh.length - taken.length);
     if (taken.length === 0) continue;
     let add: string[];
     if (run && taken === fresh) {
