@@ -2,6 +2,7 @@
  * Hub configuration: read from the environment once at start, validated, frozen.
  * Every key has a default that works on one machine. A bad value fails fast naming the key.
  */
+import { hostname } from 'node:os';
 import { parseIsoInstant } from '../common/clock';
 import { parseSecretKeyHex } from './security/key-ring';
 import type { CookieSecureMode } from './http/session-cookie';
@@ -22,6 +23,25 @@ export interface HubConfig {
   mqttHost: string;
   /** FLOWBILL_MQTT_URL: use this external broker (mqtt://user:pass@host:port) instead of the embedded one. */
   externalMqttUrl: string | undefined;
+  /**
+   * FLOWBILL_HUB_ID: this hub process's MQTT client id with an external broker, unique among the hubs
+   * (1-64 of [A-Za-z0-9_.-]). Default <hostname>-<pid>: unique, but a restart is a new id whose old session
+   * only expires (FLOWBILL_MQTT_SESSION_EXPIRY_SEC); set a stable id per host to get in-flight batches back.
+   */
+  hubId: string;
+  /** FLOWBILL_MQTT_SHARE_GROUP: external broker, the hubs' shared subscription group ($share/<group>/...summaries). */
+  mqttShareGroup: string;
+  /**
+   * FLOWBILL_MQTT_SESSION_EXPIRY_SEC: external broker (MQTT 5), how long the broker keeps a disconnected hub's
+   * session. Mosquitto keeps dealing a shared subscription's messages to a member whose session lives, so this
+   * bounds how long a dead hub still takes its share (hub/broker/README.md); a hub back within it gets them.
+   */
+  mqttSessionExpirySec: number;
+  /**
+   * FLOWBILL_MQTT_DYNSEC: off | on. on (external Mosquitto only): the hub pushes edge and consumer credentials
+   * and ACLs to the broker's dynamic-security plugin; the user of FLOWBILL_MQTT_URL must be a dynsec admin.
+   */
+  mqttDynsec: boolean;
   /**
    * FLOWBILL_MQTT_MAX_PACKET_BYTES: embedded broker, largest packet (remaining length) an edge or consumer
    * may send; a larger one closes its connection. The largest legitimate message is a SummaryBatch: a
@@ -151,6 +171,13 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
   // printed on PDFs: no control characters, one line
   if (!/^[^\u0000-\u001f\u007f]{1,120}$/.test(invoiceSellerName)) throw new Error(`config FLOWBILL_INVOICE_SELLER_NAME: expected 1-120 characters on one line`);
   const cookieSecure = env.FLOWBILL_COOKIE_SECURE || 'auto';
+  const hubId = env.FLOWBILL_HUB_ID || `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 50)}-${process.pid}`;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(hubId)) throw new Error(`config FLOWBILL_HUB_ID=${hubId}: expected 1-64 of [A-Za-z0-9_.-]`);
+  const mqttShareGroup = env.FLOWBILL_MQTT_SHARE_GROUP || 'flowbill-hubs';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(mqttShareGroup)) throw new Error(`config FLOWBILL_MQTT_SHARE_GROUP=${mqttShareGroup}: expected 1-64 of [A-Za-z0-9_.-]`);
+  const mqttDynsec = env.FLOWBILL_MQTT_DYNSEC || 'off';
+  if (mqttDynsec !== 'on' && mqttDynsec !== 'off') throw new Error(`config FLOWBILL_MQTT_DYNSEC=${mqttDynsec}: expected on or off`);
+  if (mqttDynsec === 'on' && !env.FLOWBILL_MQTT_URL) throw new Error('config FLOWBILL_MQTT_DYNSEC=on: only with FLOWBILL_MQTT_URL (an external Mosquitto with the dynamic-security plugin)');
   if (cookieSecure !== 'auto' && cookieSecure !== 'on' && cookieSecure !== 'off') throw new Error(`config FLOWBILL_COOKIE_SECURE=${cookieSecure}: expected auto, on or off`);
   const config: HubConfig = {
     dataDir: env.FLOWBILL_HUB_DATA_DIR ?? './data/hub',
@@ -159,6 +186,10 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     mqttPort,
     mqttHost: env.FLOWBILL_MQTT_HOST ?? '127.0.0.1',
     externalMqttUrl: env.FLOWBILL_MQTT_URL || undefined,
+    hubId,
+    mqttShareGroup,
+    mqttSessionExpirySec: intKey(env, 'FLOWBILL_MQTT_SESSION_EXPIRY_SEC', 60, 1, 86_400),
+    mqttDynsec: mqttDynsec === 'on',
     mqttMaxPacketBytes: intKey(env, 'FLOWBILL_MQTT_MAX_PACKET_BYTES', 2 * 1024 * 1024, 64 * 1024, 268_435_455),
     mqttMaxConnectBytes: intKey(env, 'FLOWBILL_MQTT_MAX_CONNECT_BYTES', 64 * 1024, 1024, 1024 * 1024),
     mqttConnectTimeoutMs: intKey(env, 'FLOWBILL_MQTT_CONNECT_TIMEOUT_MS', 10_000, 1000, 300_000),

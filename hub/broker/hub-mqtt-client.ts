@@ -8,6 +8,12 @@ export interface HubMqttClientDeps {
   password?: string;
   /** Fixed id + persistent session: the broker queues QoS 1 summaries while the hub is away. */
   clientId: string;
+  /**
+   * MQTT 5 with this session expiry (external brokers; aedes speaks 3.1.1 only). Without it the session is
+   * MQTT 3.1.1's and never expires, which a shared subscription cannot afford: Mosquitto keeps dealing a
+   * dead member its share for as long as its session lives (README.md, "Several hubs").
+   */
+  sessionExpirySec?: number;
   log: Logger;
   /**
    * Called for every message; the broker gets our PUBACK only after it resolves, and no further
@@ -38,7 +44,9 @@ export function createHubMqttClient(deps: HubMqttClientDeps): MqttPublisher & {
         clean: false,
         reconnectPeriod: 1000,
         connectTimeout: 10_000,
-        protocolVersion: 4,
+        ...(deps.sessionExpirySec === undefined
+          ? { protocolVersion: 4 as const }
+          : { protocolVersion: 5 as const, properties: { sessionExpiryInterval: deps.sessionExpirySec } }),
       });
       client = c;
       c.handleMessage = (packet: IPublishPacket, callback) => {
@@ -62,7 +70,7 @@ export function createHubMqttClient(deps: HubMqttClientDeps): MqttPublisher & {
       } catch (err) {
         // mqtt.js rejects when any filter got SUBACK 0x80.
         await c.endAsync(true);
-        throw new Error(`the broker refused the hub's subscriptions to ${filters.join(', ')} (${(err as Error).message}); with an external broker, its ACL must let the hub user read flowbill/v1/+/+/{summaries,status,live} and write .../{ack,config,stored}`);
+        throw new Error(`the broker refused the hub's subscriptions to ${filters.join(', ')} (${(err as Error).message}); with an external broker, its ACL must let the hub user subscribe to these filters and write flowbill/v1/+/+/{ack,config,stored}`);
       }
     },
 
