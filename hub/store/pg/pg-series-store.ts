@@ -75,7 +75,9 @@ function monthOf(sec: number): number {
 interface Group { bucketStartSec: number; revision: number; run: boolean; items: number[] }
 
 const SQL = {
-  horizon: 'SELECT pruned_below::float8 AS below FROM series_applied_horizon',
+  // One round trip: BEGIN (simple protocol, several statements), the pruned horizon, and the outbox's
+  // storedSeq (drawn for every delivery: a sequence may have gaps, and a duplicate leaves one).
+  begin: `BEGIN; SELECT pruned_below::float8 AS below, nextval('series_stored_seq')::float8 AS seq FROM series_applied_horizon`,
   applied: `INSERT INTO series_applied (edge_id, bucket_start, revision, subject_id)
     SELECT $1, b, r, s FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS t(b, r, s)
     ON CONFLICT DO NOTHING RETURNING bucket_start::float8 AS b, revision::float8 AS r, subject_id AS s`,
@@ -97,9 +99,9 @@ const SQL = {
     ON CONFLICT (operator_id, subject_id) DO UPDATE SET
       first_seen = least(s.first_seen, excluded.first_seen), last_seen = greatest(s.last_seen, excluded.last_seen)
     WHERE excluded.first_seen < s.first_seen OR excluded.last_seen > s.last_seen`,
-  coverage: `INSERT INTO series_coverage (operator_id, bucket_start) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,
-  storedSeq: `SELECT nextval('series_stored_seq')::float8 AS seq`,
-  outbox: 'INSERT INTO series_stored_outbox (edge_id, stored_seq, tenant_id, payload) VALUES ($1, $2, $3, $4)',
+  // Last, so the coverage row every edge of the operator shares for a new bucket is held the shortest.
+  coverageAndOutbox: `WITH c AS (INSERT INTO series_coverage (operator_id, bucket_start) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING)
+    INSERT INTO series_stored_outbox (edge_id, stored_seq, tenant_id, payload) VALUES ($3, $4, $1, $5)`,
 };
 
 export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
@@ -108,15 +110,16 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
   const knownMonths = new Set<number>();
   let lastPruneMs = -Infinity;
 
-  async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /** Runs fn inside a transaction opened by `begin` (BEGIN, possibly followed by statements whose results fn gets). */
+  async function inTransaction<T>(fn: (c: pg.PoolClient, begun: pg.QueryResult[]) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await pool.connect();
     // A connection lost while checked out also emits 'error' (the pool listens only to idle ones): the
     // running query rejects with it, which is what reports it.
     const onError = () => {};
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      const result = await fn(client);
+      const begun = await client.query(begin) as unknown as pg.QueryResult | pg.QueryResult[];
+      const result = await fn(client, Array.isArray(begun) ? begun : [begun]);
       await client.query('COMMIT');
       client.off('error', onError);
       client.release();
@@ -154,15 +157,15 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
     }
   }
 
-  async function apply(c: pg.PoolClient, input: ApplyBatchInput): Promise<ApplyBatchResult> {
+  async function apply(c: pg.PoolClient, begun: pg.QueryResult[], input: ApplyBatchInput): Promise<ApplyBatchResult> {
     const { edgeId, operatorId, summaries } = input;
     const refused = new Map<string, number>();
     const refuse = (reason: string, n = 1) => { if (n > 0) refused.set(reason, (refused.get(reason) ?? 0) + n); };
     const result = (stored: GuardedSummary[], duplicates: number, tooOld: number, overSubjectLimit: number): ApplyBatchResult =>
       ({ outcome: stored.length > 0 ? 'applied' : 'duplicate', stored, duplicates, tooOld, overSubjectLimit, refused, markersPruned: 0 });
 
-    const { rows: [horizon] } = await c.query<{ below: number }>({ name: 'series-horizon', text: SQL.horizon });
-    const oldestSec = Math.max(Math.floor(input.nowMs / 1000) - limits.dedupHorizonSec, horizon?.below ?? 0);
+    const { below, seq: storedSeq } = begun[1]!.rows[0] as { below: number; seq: number };
+    const oldestSec = Math.max(Math.floor(input.nowMs / 1000) - limits.dedupHorizonSec, below);
 
     // Groups by (bucket, revision), in batch order; too old summaries never reach them.
     let tooOld = 0;
@@ -278,12 +281,11 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
       values: [operatorId, subjectIds, subjectIds.map((id) => spans.get(id)!.kind), subjectIds.map(labelOf),
         subjectIds.map((id) => spans.get(id)!.first), subjectIds.map((id) => spans.get(id)!.last)],
     });
-    await c.query({ name: 'series-coverage', text: SQL.coverage, values: [operatorId, [...buckets].sort((a, b) => a - b)] });
-
-    const { rows: [seqRow] } = await c.query<{ seq: number }>({ name: 'series-stored-seq', text: SQL.storedSeq });
-    const storedSeq = seqRow!.seq;
     const payload = encodeStoredBatch(input, stored, storedSeq);
-    await c.query({ name: 'series-outbox', text: SQL.outbox, values: [edgeId, storedSeq, operatorId, payload] });
+    await c.query({
+      name: 'series-coverage-outbox', text: SQL.coverageAndOutbox,
+      values: [operatorId, [...buckets].sort((a, b) => a - b), edgeId, storedSeq, payload],
+    });
     return { ...result(stored, duplicates, tooOld, overSubjectLimit), waiting: { edgeId, tenantId: operatorId, storedSeq, payload } };
   }
 
@@ -293,7 +295,7 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
       await maybePrune(input.nowMs);
       for (let attempt = 1; ; attempt++) {
         try {
-          return await inTransaction((c) => apply(c, input));
+          return await inTransaction((c, begun) => apply(c, begun, input), SQL.begin);
         } catch (err) {
           const code = (err as { code?: string }).code;
           if (code === NO_PARTITION) knownMonths.clear();

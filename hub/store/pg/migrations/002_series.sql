@@ -56,7 +56,7 @@ CREATE TABLE series_subjects (
   first_seen   bigint NOT NULL,
   last_seen    bigint NOT NULL,
   PRIMARY KEY (operator_id, subject_id)
-);
+) WITH (fillfactor = 50); -- every batch moves last_seen: room on the page keeps those updates HOT
 
 CREATE TABLE series_coverage (
   operator_id  text   NOT NULL,
@@ -112,7 +112,9 @@ BEGIN
     part := parent || '_p' || b.suffix;
     CONTINUE WHEN to_regclass(part) IS NOT NULL;
     CONTINUE WHEN parent <> 'series' AND b.month_end <= (SELECT pruned_below FROM series_applied_horizon);
-    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part, parent);
+    -- series rows are updated by revisions and other edges' reports of the subject: leave room for HOT updates
+    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS) WITH (fillfactor = %s)',
+      part, parent, CASE parent WHEN 'series' THEN 90 ELSE 100 END);
     EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', parent, part, b.month_start, b.month_end);
   END LOOP;
 END
