@@ -139,6 +139,19 @@ export interface HubConfig {
   ingestMaxRevisionSubjects: number;
   /** FLOWBILL_INGEST_DEDUP_HORIZON_DAYS: dedup markers are kept this long; older buckets are refused (they could not be deduplicated). */
   ingestDedupHorizonDays: number;
+  /**
+   * FLOWBILL_HUB_STORE: level (default) | postgres. level: one hub process on LevelDB in FLOWBILL_HUB_DATA_DIR
+   * (npm start, small installs). postgres: the scale-out mode, every store in the PostgreSQL database at
+   * FLOWBILL_PG_URL, shared by several hub processes; the hub applies its schema migrations at start.
+   */
+  hubStore: 'level' | 'postgres';
+  /**
+   * FLOWBILL_PG_URL: postgres://user:password@host:5432/database, required with FLOWBILL_HUB_STORE=postgres
+   * (libpq-style ?sslmode=… options are passed through). Never logged with its password.
+   */
+  pgUrl: string | undefined;
+  /** FLOWBILL_PG_MAX_CONNECTIONS: connections this hub process opens at most (default 10); keep hubs × this below the server's max_connections. */
+  pgMaxConnections: number;
 }
 
 function intKey(env: NodeJS.ProcessEnv, key: string, def: number, min: number, max: number): number {
@@ -179,6 +192,12 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
   if (mqttDynsec !== 'on' && mqttDynsec !== 'off') throw new Error(`config FLOWBILL_MQTT_DYNSEC=${mqttDynsec}: expected on or off`);
   if (mqttDynsec === 'on' && !env.FLOWBILL_MQTT_URL) throw new Error('config FLOWBILL_MQTT_DYNSEC=on: only with FLOWBILL_MQTT_URL (an external Mosquitto with the dynamic-security plugin)');
   if (cookieSecure !== 'auto' && cookieSecure !== 'on' && cookieSecure !== 'off') throw new Error(`config FLOWBILL_COOKIE_SECURE=${cookieSecure}: expected auto, on or off`);
+  const hubStore = env.FLOWBILL_HUB_STORE || 'level';
+  if (hubStore !== 'level' && hubStore !== 'postgres') throw new Error(`config FLOWBILL_HUB_STORE=${hubStore}: expected level or postgres`);
+  const pgUrl = env.FLOWBILL_PG_URL || undefined;
+  if (hubStore === 'postgres' && pgUrl === undefined) throw new Error('config FLOWBILL_PG_URL: required with FLOWBILL_HUB_STORE=postgres (postgres://user:password@host:5432/database)');
+  // the URL may carry a password: the message names the key, never the value
+  if (pgUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(pgUrl)) throw new Error('config FLOWBILL_PG_URL: expected postgres://user:password@host:5432/database');
   const config: HubConfig = {
     dataDir: env.FLOWBILL_HUB_DATA_DIR ?? './data/hub',
     httpPort,
@@ -221,6 +240,9 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     ingestMaxBatchSummaries: intKey(env, 'FLOWBILL_INGEST_MAX_BATCH_SUMMARIES', 10_000, 1, 1_000_000),
     ingestMaxRevisionSubjects: intKey(env, 'FLOWBILL_INGEST_MAX_REVISION_SUBJECTS', 500_000, 1, 100_000_000),
     ingestDedupHorizonDays: intKey(env, 'FLOWBILL_INGEST_DEDUP_HORIZON_DAYS', 40, 1, 3650),
+    hubStore,
+    pgUrl,
+    pgMaxConnections: intKey(env, 'FLOWBILL_PG_MAX_CONNECTIONS', 10, 1, 1000),
     ...overrides,
   };
   return Object.freeze(config);
