@@ -126,6 +126,14 @@ try {
     },
     async listSubjects() { return []; },
     async reportedBucketCount(_op, fromSec, toSec) { return Math.max(0, (toSec - fromSec) / BUCKET_SEC); },
+    async readSlotColumns(op, subjectId, firstSlotSec, n, into) {
+      for (const p of await synthetic.readSeries(op, subjectId, firstSlotSec, firstSlotSec + n * BUCKET_SEC)) {
+        const i = (p.bucketStartSec - firstSlotSec) / BUCKET_SEC;
+        into.bytesIn[i]! += p.bytesIn;
+        into.bytesOut[i]! += p.bytesOut;
+        into.reported[i] = 1;
+      }
+    },
   };
   if (process.env.BENCH_SYNTHETIC !== '0') {
     const kvA = await openLevelKvStore(path.join(dir, 'db-a'));

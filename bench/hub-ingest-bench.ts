@@ -13,7 +13,7 @@ import { createManualClock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
 import { silentLogger } from '../common/logger';
 import { createBatchIngestor } from '../hub/ingest/batch-ingestor';
-import { createKvSummaryStore } from '../hub/store/kv-summary-store';
+import { createKvSeriesStore } from '../hub/store/kv-series-store';
 import { SubjectKind, summaryBatchCodec, type Summary } from '../proto/codec';
 
 const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 500);
@@ -25,11 +25,11 @@ const T0 = Date.UTC(2026, 9, 1) / 1000;
 const dir = await mkdtemp(path.join(os.tmpdir(), 'flowbill-hub-bench-'));
 try {
   const kv = await openLevelKvStore(path.join(dir, 'db'));
-  const store = createKvSummaryStore(kv);
+  const store = createKvSeriesStore({ kv });
   // Inside the dedup horizon (40 days): the day after the last bucket.
   const clock = createManualClock((T0 + (DAYS + 1) * 86400) * 1000);
   const ingestor = createBatchIngestor({
-    store, kv, clock, log: silentLogger,
+    store, clock, log: silentLogger,
     edges: { getEdge: async (edgeId) => ({ edgeId, operatorId: 'isp1', revoked: false }) },
     policy: { collectionState: async () => ({ allowed: true }), collectionAllowedDuring: async () => ({ allowed: true }) },
     publisher: { publish: async () => {} },
@@ -67,8 +67,9 @@ try {
   // A month of one subject: write 30 full days for it, then read it back repeatedly.
   const monthSubject = 'ipg:month-subject';
   for (let d = 0; d < 30; d++) {
-    const inputs = Array.from({ length: 288 }, (_, i) => ({ subjectId: monthSubject, kind: 'ip_group' as const, bucketStartSec: T0 + d * 86400 + i * BUCKET_SEC, bytesIn: 123456789, bytesOut: 9876543, packetsIn: 1e5, packetsOut: 1e4, flowsIn: 100, flowsOut: 10 }));
-    await store.add('isp1', inputs);
+    const summaries = Array.from({ length: 288 }, (_, i) => ({ subjectId: monthSubject, kind: 'ip_group' as const, bucketStartSec: T0 + d * 86400 + i * BUCKET_SEC, bytesIn: 123456789, bytesOut: 9876543, packetsIn: 1e5, packetsOut: 1e4, flowsIn: 100, flowsOut: 10, revision: 0, inRun: true }));
+    // One bucket per summary: each its own one-item run. The day's end is "now" (inside the horizon).
+    await store.applyBatch({ operatorId: 'isp1', edgeId: 'edge-month', seq: d + 1, nowMs: (T0 + (d + 1) * 86400) * 1000, summaries });
   }
   const times: number[] = [];
   let points = 0;

@@ -9,6 +9,8 @@ import type { Logger } from '../common/logger';
 import { createWebRouter } from '../web/serve-web';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
 import { createHubMqttClient } from './broker/hub-mqtt-client';
+import { syncCredentialsToBroker } from './broker/broker-credentials-sync';
+import { sharedHubSubscriptions } from './broker/hub-subscriptions';
 import type { MqttPublisher } from './broker/mqtt-publisher';
 import { DEMO_ADMIN_PASSWORD, type HubConfig } from './config';
 import { createCollectionConfigStore } from './edges/collection-config-store';
@@ -45,7 +47,7 @@ import type { CustomerLoginVerifier } from './ports-customer';
 import { createEphemeralKeyRing, keyRingFromHex, type KeyRing } from './security/key-ring';
 import { createClockRoutes, shiftedClockView } from './ops/clock-routes';
 import { createDueJobsRunner } from './ops/due-jobs';
-import { createKvSummaryStore } from './store/kv-summary-store';
+import { createKvSeriesStore } from './store/kv-series-store';
 import { createSeriesRoutes } from './store/series-routes';
 
 /**
@@ -125,7 +127,9 @@ const allowAll: CollectionPolicy = { async collectionState() { return { allowed:
 export function createHub(deps: HubDeps) {
   const { config, kv, clock, log } = deps;
   const identity = createIdentityStore(kv);
-  const store = createKvSummaryStore(kv);
+  // The dedup limits are the store's (it owns the dedup); ingest refuses too-old buckets early with the same horizon.
+  const dedupHorizonSec = config.ingestDedupHorizonDays * 86_400;
+  const store = createKvSeriesStore({ kv, limits: { maxRevisionSubjects: config.ingestMaxRevisionSubjects, dedupHorizonSec }, log: log.child({ part: 'store' }) });
   // Revoking an edge records, in the same write, which interfaces stop being managed with it.
   const edges = createEdgeRegistry({ kv, clock, publicMqttUrl: config.publicMqttUrl, revocationOps: (edge) => management.revocationOps(edge) });
   const configs = createCollectionConfigStore(kv);
@@ -160,11 +164,8 @@ export function createHub(deps: HubDeps) {
   const interfaceNames = createInterfaceNameStore(kv);
   const ingestor = createBatchIngestor({
     onStored: (_operatorId, edgeId, subjectIds) => edgeExporters.record(edgeId, subjectIds),
-    store, kv, edges, policy, publisher: mqtt, clock, log: log.child({ part: 'ingest' }),
-    limits: {
-      maxPayloadBytes: config.ingestMaxPayloadBytes, maxBatchSummaries: config.ingestMaxBatchSummaries,
-      maxRevisionSubjects: config.ingestMaxRevisionSubjects, dedupHorizonSec: config.ingestDedupHorizonDays * 86_400,
-    },
+    store, edges, policy, publisher: mqtt, clock, log: log.child({ part: 'ingest' }),
+    limits: { maxPayloadBytes: config.ingestMaxPayloadBytes, maxBatchSummaries: config.ingestMaxBatchSummaries, dedupHorizonSec },
   });
   const dispatcher = createMessageDispatcher({ ingestor, edges, status, liveFlows, clock, log: log.child({ part: 'mqtt' }) });
   let broker: EmbeddedBroker | undefined;
@@ -187,9 +188,14 @@ export function createHub(deps: HubDeps) {
     await management.drain(edge.operatorId); // the bills of the interfaces only this edge collected
   });
 
+  // External Mosquitto with dynamic-security: the broker's credentials and ACLs follow the registry.
+  const brokerSync = config.externalMqttUrl && config.mqttDynsec
+    ? syncCredentialsToBroker({ registry: edges, url: config.externalMqttUrl, hubId: config.hubId, shareGroup: config.mqttShareGroup, log: log.child({ part: 'dynsec' }) })
+    : undefined;
+
   const purgeOperatorData = async (operatorId: string) => {
-    const { deletedKeys } = await store.purgeOperator(operatorId);
-    log.info({ operatorId, deletedKeys }, 'operator series purged');
+    const { deleted } = await store.purgeOperator(operatorId);
+    log.info({ operatorId, deleted }, 'operator series purged');
   };
   const ctx: HubContext = { config, kv, clock, log, identity, seriesReader: store, edgeConfigPusher: pusher, edges, purgeOperatorData, mqtt, secretKeys: resolveSecretKeys(deps) };
   modules = deps.modules?.(ctx) ?? [];
@@ -276,7 +282,7 @@ export function createHub(deps: HubDeps) {
 
   return {
     app,
-    services: { seriesReader: store, summaryStore: store, purgeOperatorData, edgeConfigPusher: pusher, identity, edges, configs, status, liveFlows, ingestor, dispatcher, mqtt, policy },
+    services: { seriesReader: store, seriesStore: store, purgeOperatorData, edgeConfigPusher: pusher, identity, edges, configs, status, liveFlows, ingestor, dispatcher, mqtt, policy },
 
     async start(): Promise<{ httpUrl: string; mqttUrl: string }> {
       // Usernames of older versions (one global namespace) move to login-names.ts before admin is looked up.
@@ -289,10 +295,14 @@ export function createHub(deps: HubDeps) {
       await identity.purgeExpiredSessions(clock.nowMs());
       ticker.every('session-purge', 3600_000, () => identity.purgeExpiredSessions(clock.nowMs()), { unref: true });
       let mqttUrl: string;
+      let subscriptions = HUB_SUBSCRIPTIONS;
       if (config.externalMqttUrl) {
-        // External broker: ACLs are the broker's job (see hub/broker/README.md).
+        // External broker: ACLs are the broker's job (see hub/broker/README.md); several hubs share the
+        // summaries ($share), each with its own client id and an expiring session.
         mqttUrl = config.externalMqttUrl;
-        mqttClient = createHubMqttClient({ url: mqttUrl, clientId: 'flowbill-hub', log, onMessage: dispatcher.dispatch });
+        await brokerSync?.start();
+        subscriptions = sharedHubSubscriptions(config.mqttShareGroup);
+        mqttClient = createHubMqttClient({ url: mqttUrl, clientId: config.hubId, sessionExpirySec: config.mqttSessionExpirySec, log, onMessage: dispatcher.dispatch });
       } else {
         broker = createEmbeddedBroker({
           host: config.mqttHost, port: config.mqttPort, log: log.child({ part: 'broker' }),
@@ -305,7 +315,7 @@ export function createHub(deps: HubDeps) {
         mqttUrl = `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`;
         mqttClient = createHubMqttClient({ url: mqttUrl, username: HUB_MQTT_USERNAME, password: hubSecret, clientId: 'flowbill-hub', log, onMessage: dispatcher.dispatch });
       }
-      await mqttClient.connect(HUB_SUBSCRIPTIONS);
+      await mqttClient.connect(subscriptions);
       // Consumers' billing truth: what a crash left committed but not yet on .../stored goes out now.
       const waitingStored = await ingestor.resumeRepublish();
       if (waitingStored) log.info({ waitingStored }, 'republishing StoredBatches left waiting by the last run');
@@ -347,6 +357,7 @@ export function createHub(deps: HubDeps) {
       await ingestor.flushAcks();
       await mqttClient?.close();
       mqttClient = undefined;
+      await brokerSync?.close();
       await broker?.stop();
       broker = undefined;
     },

@@ -17,19 +17,19 @@ export interface SubjectInfo {
   lastSeenSec: number;
 }
 
-/** Implemented by hub/store (summary store). Points come back sorted, only buckets that have data. */
+/** Implemented by hub/store (SeriesStore, series-store.ts: its contract). Points come back sorted, only buckets that have data. */
 export interface SeriesReader {
   readSeries(operatorId: string, subjectId: string, fromSec: number, toSec: number): Promise<SeriesPoint[]>;
   listSubjects(operatorId: string): Promise<SubjectInfo[]>;
   /** Slots in [fromSec, toSec) for which at least one edge of the operator reported (coverage). */
-  reportedBucketCount?(operatorId: string, fromSec: number, toSec: number): Promise<number>;
+  reportedBucketCount(operatorId: string, fromSec: number, toSec: number): Promise<number>;
   /**
-   * Optional bulk read for the bill run (no point objects): the same data as readSeries over
+   * Bulk read for the bill run (no point objects): the same data as readSeries over
    * [firstSlotSec, firstSlotSec + n * 300), ADDED into the caller's zeroed columns at index
    * (bucketStartSec - firstSlotSec) / 300, with reported[i] = 1 for each bucket that has data.
    * firstSlotSec is a multiple of 300.
    */
-  readSlotColumns?(operatorId: string, subjectId: string, firstSlotSec: number, n: number, into: SlotColumns): Promise<void>;
+  readSlotColumns(operatorId: string, subjectId: string, firstSlotSec: number, n: number, into: SlotColumns): Promise<void>;
 }
 
 /** Per-slot byte columns of one subject over a span of n 5-minute slots (see readSlotColumns). */

@@ -5,7 +5,7 @@ import { createSerialQueue } from '../../common/serial-queue';
 import { hubError } from '../errors';
 import type { Mailer, SeriesReader } from '../ports';
 import type { Bill, BillSamples } from './bill';
-import { computeBill, samplesFromSeries, spanSlots } from './bill';
+import { computeBill, spanSlots } from './bill';
 import type { Association, BillPlan, EndReason } from './bill-plan';
 import {
   activeSubjectIds, currentTariff, parseBillCycle, parseEmails, parseGenerationDay, parseSubjectIds,
@@ -83,8 +83,7 @@ export function createBillingService(deps: BillingServiceDeps) {
    * Coverage is per operator and span, the same for every subject billed in a run: a run asks the
    * reader once per (operator, span) instead of once per subject.
    */
-  function coverageOf(operatorId: string, fromSec: number, toSec: number, memo?: Map<string, Promise<number | undefined>>): Promise<number | undefined> {
-    if (!seriesReader.reportedBucketCount) return Promise.resolve(undefined);
+  function coverageOf(operatorId: string, fromSec: number, toSec: number, memo?: Map<string, Promise<number>>): Promise<number> {
     const key = `${operatorId}|${fromSec}|${toSec}`;
     const hit = memo?.get(key);
     if (hit) return hit;
@@ -93,26 +92,20 @@ export function createBillingService(deps: BillingServiceDeps) {
     return p;
   }
 
-  /**
-   * The span's slots: straight into the columns when the reader offers that bulk read (no point
-   * object per slot; 10,000 subject-months in a run), else laid out from readSeries' points.
-   */
-  async function samplesOf(due: DueBill, firstSlotSec: number, n: number, endSlotSec: number): Promise<BillSamples> {
-    if (seriesReader.readSlotColumns) {
-      const samples: BillSamples = { firstSlotSec, bytesIn: new Float64Array(n), bytesOut: new Float64Array(n), reported: new Uint8Array(n) };
-      await seriesReader.readSlotColumns(due.operatorId, due.subjectId, firstSlotSec, n, samples);
-      return samples;
-    }
-    return samplesFromSeries(due.span, await seriesReader.readSeries(due.operatorId, due.subjectId, firstSlotSec, endSlotSec));
+  /** The span's slots, straight into the columns (no point object per slot; 10,000 subject-months in a run). */
+  async function samplesOf(due: DueBill, firstSlotSec: number, n: number): Promise<BillSamples> {
+    const samples: BillSamples = { firstSlotSec, bytesIn: new Float64Array(n), bytesOut: new Float64Array(n), reported: new Uint8Array(n) };
+    await seriesReader.readSlotColumns(due.operatorId, due.subjectId, firstSlotSec, n, samples);
+    return samples;
   }
 
   /** The bill of one due span: made now, or the one already made (created: false). */
-  async function generate(due: DueBill, plan: BillPlan, coverageMemo?: Map<string, Promise<number | undefined>>): Promise<{ bill: Bill; created: boolean }> {
+  async function generate(due: DueBill, plan: BillPlan, coverageMemo?: Map<string, Promise<number>>): Promise<{ bill: Bill; created: boolean }> {
     const existing = await store.billNoForKey(due.operatorId, due.planId, due.span.startSec, due.subjectId);
     if (existing !== undefined) return { bill: (await store.getBill(due.operatorId, existing))!, created: false };
     const { firstSlotSec, n } = spanSlots(due.span);
     const endSlotSec = firstSlotSec + n * SLOT_SEC;
-    const samples = await samplesOf(due, firstSlotSec, n, endSlotSec);
+    const samples = await samplesOf(due, firstSlotSec, n);
     const coverageSlots = await coverageOf(due.operatorId, firstSlotSec, endSlotSec, coverageMemo);
     // The bill is computed (the 95th of up to 17,856 samples) before it joins the queue, which every
     // bill of a run passes one at a time: inside, only the check, the number and the write remain.
@@ -323,7 +316,7 @@ export function createBillingService(deps: BillingServiceDeps) {
       for (const plan of await store.listAllPlans()) {
         for (const due of dueBills(plan, afterSec, atSec, deps.graceSec)) work.push({ due, plan });
       }
-      const coverageMemo = new Map<string, Promise<number | undefined>>();
+      const coverageMemo = new Map<string, Promise<number>>();
       const perOperator = new Map<string, { due: number; done: number; made: number; failed: number }>();
       for (const { due } of work) {
         const p = perOperator.get(due.operatorId) ?? { due: 0, done: 0, made: 0, failed: 0 };
@@ -386,7 +379,7 @@ export function createBillingService(deps: BillingServiceDeps) {
         if (!where) continue;
         const { firstSlotSec, n } = spanSlots(where.span);
         const due: DueBill = { operatorId, planId, subjectId, cycle: where.cycle, span: where.span, reason: 'cycle_end', dueAtSec: now };
-        const samples = await samplesOf(due, firstSlotSec, n, firstSlotSec + n * SLOT_SEC);
+        const samples = await samplesOf(due, firstSlotSec, n);
         const coverageSlots = n === 0 ? 0 : await coverageOf(operatorId, firstSlotSec, firstSlotSec + n * SLOT_SEC);
         previews.push(previewBill({ plan, subjectId, ...where, samples, coverageSlots }));
       }

@@ -36,8 +36,10 @@ export async function interfaceNamesOf(deps: InterfaceLabelDeps, operatorId: str
  * stay in the label. Everything else is the store's.
  */
 export function withInterfaceLabels(series: SeriesReader, deps: InterfaceLabelDeps): SeriesReader {
-  const labelled: SeriesReader = {
+  return {
     readSeries: (op, id, from, to) => series.readSeries(op, id, from, to),
+    reportedBucketCount: (op, from, to) => series.reportedBucketCount(op, from, to),
+    readSlotColumns: (op, id, firstSlotSec, n, into) => series.readSlotColumns(op, id, firstSlotSec, n, into),
     async listSubjects(operatorId) {
       const [subjects, names] = await Promise.all([series.listSubjects(operatorId), interfaceNamesOf(deps, operatorId)]);
       return subjects.map((s) => {
@@ -47,7 +49,4 @@ export function withInterfaceLabels(series: SeriesReader, deps: InterfaceLabelDe
       });
     },
   };
-  if (series.reportedBucketCount) labelled.reportedBucketCount = series.reportedBucketCount.bind(series);
-  if (series.readSlotColumns) labelled.readSlotColumns = series.readSlotColumns.bind(series);
-  return labelled;
 }

@@ -1,14 +1,12 @@
 import type { Clock } from '../../common/clock';
-import type { KeyValueStore } from '../../common/kv/kv-store';
 import { createOnceLogger, type Logger } from '../../common/logger';
 import { createRateLimitedLog } from '../../common/rate-limited-log';
 import { edgeTopic, parseEdgeTopic } from '../../common/topics';
 import { AckStatus, ackCodec, summaryBatchCodec, type Ack, type SummaryBatch } from '../../proto/codec';
 import type { MqttPublisher } from '../broker/mqtt-publisher';
 import type { CollectionPolicy } from '../ports';
-import type { SummaryStore, WriteGuard } from '../store/summary-store';
-import { classifyRuns } from './content-dedup';
-import { createDedupGuards, tooOldReason, type GuardedSummary } from './dedup-guard';
+import type { GuardedSummary, SeriesStore } from '../store/series-store';
+import { classifyRuns, tooOldReason } from './content-dedup';
 import { createStoredRepublisher, type StoredRepublisherCounters } from './stored-republisher';
 import { BUCKET_SEC } from '../../common/bucket';
 import { checkBatchSeq, validateSummary } from './summary-validation';
@@ -41,7 +39,7 @@ export interface IngestCounters extends StoredRepublisherCounters {
   summariesTooOld: number;
   /** Refused because collection was paused for the bucket's whole span. */
   summariesPaused: number;
-  /** Refused beyond limits.maxRevisionSubjects distinct subjects of one edge's bucket revision. */
+  /** Refused beyond the store's maxRevisionSubjects distinct subjects of one edge's bucket revision. */
   summariesOverSubjectLimit: number;
   /** Dedup marker keys deleted by pruning. */
   markersPruned: number;
@@ -57,19 +55,20 @@ export interface IngestCounters extends StoredRepublisherCounters {
 export interface IngestLimits {
   maxPayloadBytes: number;
   maxBatchSummaries: number;
-  maxRevisionSubjects: number;
-  /** Dedup markers are kept this long; older buckets are refused. */
+  /**
+   * Older buckets are refused before the collection policy is asked (a hostile edge's ancient buckets
+   * cost no lookups). The store enforces its own dedup horizon: give both the same value.
+   */
   dedupHorizonSec: number;
 }
 
 export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
-  maxPayloadBytes: 1536 * 1024, maxBatchSummaries: 10_000, maxRevisionSubjects: 500_000, dedupHorizonSec: 40 * 86_400,
+  maxPayloadBytes: 1536 * 1024, maxBatchSummaries: 10_000, dedupHorizonSec: 40 * 86_400,
 });
 
 export interface BatchIngestorDeps {
-  store: SummaryStore;
-  /** The same KV the store writes to: dedup markers live beside the series. */
-  kv: KeyValueStore;
+  /** Owns the dedup (content identity, horizon, subject limit) and the republication outbox. */
+  store: SeriesStore;
   edges: EdgeLookup;
   policy: CollectionPolicy;
   publisher: MqttPublisher;
@@ -97,13 +96,13 @@ export interface BatchIngestorDeps {
  *     refused when, through the CollectionPolicy, collection was paused for its WHOLE 5-minute span;
  *     a bucket that has not ended yet by the hub's clock defers the whole batch (no ack: clock skew is
  *     transient, a REJECTED would make the edge drop billing data);
- *  4. apply at most once BY CONTENT (content-dedup.ts, dedup-guard.ts): inside the store's serialized
- *     section the guard keeps only summaries whose (edge, bucket, revision, subject) was never applied,
- *     and their series update and marker updates go in ONE atomic KV write. The seq plays no part in
+ *  4. apply at most once BY CONTENT: store.applyBatch (series-store.ts, rules in content-dedup.ts) keeps
+ *     only summaries whose (edge, bucket, revision, subject) was never applied, and commits their series
+ *     update with its dedup records atomically, whatever the backend. The seq plays no part in
  *     dedup (only the ack carries it), so a poisoned or reused seq, a rewound edge re-sending a bucket
  *     under a new seq, or different batch boundaries neither block nor double count anything;
- *     The same write puts a StoredBatch of exactly the applied summaries in the republication outbox
- *     (stored-republisher.ts): consumers read what the hub stored on flowbill/v1/<tenant>/<edge>/stored;
+ *     The same commit puts a StoredBatch of exactly the applied summaries in the store's outbox
+ *     (stored-republisher.ts publishes it): consumers read what the hub stored on flowbill/v1/<tenant>/<edge>/stored;
  *  5. only after that write completed, the Ack (QoS 1): STORED when anything new was applied (reason
  *     lists refusals and duplicates), DUPLICATE when every summary had been applied, REJECTED when
  *     nothing could be stored (error log, rate-limited). STORED and DUPLICATE are published only after
@@ -120,11 +119,10 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
     summariesStored: 0, summariesRejected: 0, summariesDuplicate: 0, summariesTooOld: 0, summariesPaused: 0, summariesOverSubjectLimit: 0,
     markersPruned: 0, storeErrors: 0, ackPublishErrors: 0, batchesDeferred: 0,
   };
-  const republisher = createStoredRepublisher({ kv: deps.kv, publisher: deps.publisher, clock: deps.clock, log: deps.log });
+  const republisher = createStoredRepublisher({ outbox: deps.store, publisher: deps.publisher, clock: deps.clock, log: deps.log });
   const once = createOnceLogger(deps.log);
   const maxClockSkewSec = deps.maxClockSkewSec ?? 300;
   const limits: IngestLimits = { ...DEFAULT_INGEST_LIMITS, ...deps.limits };
-  const guards = createDedupGuards({ kv: deps.kv, maxRevisionSubjects: limits.maxRevisionSubjects, horizonSec: limits.dedupHorizonSec, maxClockSkewSec });
   const tooOld = tooOldReason(limits.dedupHorizonSec);
 
   const pendingAcks = new Set<Promise<void>>();
@@ -268,43 +266,27 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
       }
       if (accepted.length === 0) return reject(t.tenantId, t.edgeId, batch, reasonsText(reasons));
 
-      const { guard: dedupGuard, outcome } = guards.guardFor(t.edgeId, batch.seq, nowMs);
-      let republish: { commit(): void } | undefined;
-      // What the dedup guard lets through is exactly what the store adds: the same atomic write puts
-      // it in the republication outbox.
-      const guard: WriteGuard<GuardedSummary> = async (summaries) => {
-        const write = await dedupGuard(summaries);
-        if (!write) return undefined;
-        const outbox = await republisher.prepare(operatorId, t.edgeId, batch.seq, write.summaries);
-        republish = outbox;
-        return { ops: [...write.ops, ...outbox.ops], summaries: write.summaries };
-      };
-      let stored: number;
+      let result: Awaited<ReturnType<SeriesStore['applyBatch']>>;
       try {
-        ({ stored } = await deps.store.add(operatorId, accepted, guard));
+        result = await deps.store.applyBatch({ operatorId, edgeId: t.edgeId, seq: batch.seq, nowMs, summaries: accepted });
       } catch (err) {
         counters.storeErrors++;
         deps.log.error({ edgeId: t.edgeId, seq: batch.seq, err }, 'could not store a summary batch; no ack, the edge will resend');
         return undefined;
       }
-      if (stored > 0) {
-        guards.committed(t.edgeId, outcome, nowMs);
-        republish?.commit();
-      }
-      if (outcome.prune && stored > 0) counters.markersPruned += outcome.prune.deletedKeys;
+      const stored = result.stored.length;
+      if (result.waiting) republisher.remember(result.waiting);
+      counters.markersPruned += result.markersPruned;
       if (deps.onStored) {
         try { await deps.onStored(operatorId, t.edgeId, accepted.map((s) => s.subjectId)); } catch (err) {
           once.warnOnce(`on-stored:${t.edgeId}`, { edgeId: t.edgeId, err: (err as Error).message }, 'could not record which subjects the edge reported');
         }
       }
 
-      const plan = outcome.plan;
-      const duplicates = outcome.legacyDuplicate ? accepted.length : (plan?.duplicates ?? 0);
-      if (outcome.tooOld) { counters.summariesTooOld += outcome.tooOld; refuse(tooOld, outcome.tooOld); }
-      for (const [reason, n] of plan?.refused ?? []) {
-        if (reason.startsWith('more than')) counters.summariesOverSubjectLimit += n;
-        refuse(reason, n);
-      }
+      const duplicates = result.duplicates;
+      counters.summariesTooOld += result.tooOld;
+      counters.summariesOverSubjectLimit += result.overSubjectLimit;
+      for (const [reason, n] of result.refused) refuse(reason, n);
       const refusedCount = batch.summaries.length - stored - duplicates;
       counters.summariesDuplicate += duplicates;
       const reasonText = reasonsText(reasons);

@@ -7,12 +7,12 @@
  * edge's word in place of the hub's: a rewound edge re-sends an identity with smaller counts, and a
  * hostile one with any counts, and a consumer that missed the original would take them as truth.
  *
- * - prepare() runs inside the store's serialized section (from the ingest WriteGuard): it encodes a
- *   StoredBatch of exactly the summaries being added and returns the KV ops that put it under
- *   ingest-stored/<edgeId>/<storedSeq, 16 digits>, committed in the SAME atomic write as the series.
- *   So every summary in the hub's totals is either waiting here or was accepted by the broker.
+ * - The SeriesStore's applyBatch leaves a StoredBatch of exactly the summaries it added in its outbox,
+ *   in the SAME atomic write as the series (series-store.ts, stored-outbox.ts), and returns it as
+ *   `waiting`; the ingestor hands it to remember(). So every summary in the hub's totals is either
+ *   waiting in the store's outbox or was accepted by the broker.
  * - flushEdge() publishes an edge's waiting StoredBatches in storedSeq order, each one awaited until
- *   the broker accepted it (PUBACK), then forgets and deletes them. It resolves false when one could
+ *   the broker accepted it (PUBACK), then forgets them and deletes them from the store's outbox. It resolves false when one could
  *   not be published (it stays, counted and logged, and the next flush retries it). One edge's
  *   flushes run one after another. The ingestor acks STORED or DUPLICATE only after flushEdge()
  *   resolved true, so an acked batch has always been republished; a failed republish withholds the
@@ -24,31 +24,19 @@
  *
  * At least once: a crash after the PUBACK and before the delete publishes that StoredBatch again,
  * byte-identical (the bytes are what was committed). Consumers dedup on the content identity.
- *
- * Keys (beside the series, same KV):
- *   ingest-stored/<edgeId>/<storedSeq 16 digits>  encoded StoredBatch waiting for the broker
- *   ingest-stored-seq                            decimal: the last storedSeq allocated
  */
 import type { Clock } from '../../common/clock';
-import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
-import { prefixRange } from '../../common/kv/kv-store';
 import type { Logger } from '../../common/logger';
 import { createRateLimitedLog } from '../../common/rate-limited-log';
 import { edgeTopic } from '../../common/topics';
 import { createKeyedSerialQueue } from '../../common/serial-queue';
-import { SubjectKind, storedBatchCodec, type Summary } from '../../proto/codec';
 import type { MqttPublisher } from '../broker/mqtt-publisher';
-import { BUCKET_SEC } from '../../common/bucket';
-import type { IngestSummary } from './summary-validation';
+import type { SeriesStore, WaitingStored } from '../store/series-store';
 
-export const STORED_PREFIX = 'ingest-stored/';
-export const STORED_SEQ_KEY = 'ingest-stored-seq';
-const storedKey = (edgeId: string, storedSeq: number) => `${STORED_PREFIX}${edgeId}/${String(storedSeq).padStart(16, '0')}`;
+/** Waiting entries of one edge are keyed so that keys sort by storedSeq. */
+const waitingKey = (storedSeq: number) => String(storedSeq).padStart(16, '0');
 /** A failed edge is retried by retryFailed() at most this often. */
 export const RETRY_INTERVAL_MS = 10_000;
-
-const text = new TextEncoder();
-const untext = new TextDecoder();
 
 export interface StoredRepublisherCounters {
   /** StoredBatch messages the broker accepted (a crash may publish one again: counted again). */
@@ -58,35 +46,24 @@ export interface StoredRepublisherCounters {
 }
 
 export interface StoredRepublisherDeps {
-  kv: KeyValueStore;
+  /** The SeriesStore's outbox. */
+  outbox: Pick<SeriesStore, 'listWaitingStored' | 'deleteWaitingStored'>;
   publisher: MqttPublisher;
   clock: Clock;
   log: Logger;
 }
 
-interface Waiting { tenantId: string; payload: Uint8Array }
-
-/** The wire form of a summary the hub applied (exactly the values the store added). */
-function toWire(s: IngestSummary): Summary {
-  return {
-    subjectId: s.subjectId, subjectKind: s.kind === 'interface' ? SubjectKind.INTERFACE : SubjectKind.IP_GROUP,
-    bucketStartSec: s.bucketStartSec, durationSec: BUCKET_SEC,
-    bytesIn: s.bytesIn, bytesOut: s.bytesOut, packetsIn: s.packetsIn, packetsOut: s.packetsOut, flowsIn: s.flowsIn, flowsOut: s.flowsOut,
-    revision: s.revision,
-  };
-}
 
 export function createStoredRepublisher(deps: StoredRepublisherDeps) {
   const counters: StoredRepublisherCounters = { storedBatchesPublished: 0, storedPublishErrors: 0 };
   const errorLog = createRateLimitedLog({ log: deps.log, clock: deps.clock, intervalMs: 60_000 });
-  /** Per edge, the StoredBatches waiting for the broker, by key (keys sort by storedSeq). */
-  const waiting = new Map<string, Map<string, Waiting>>();
+  /** Per edge, the StoredBatches waiting for the broker, by waitingKey (keys sort by storedSeq). */
+  const waiting = new Map<string, Map<string, WaitingStored>>();
   /** Edges whose last flush failed, with when. */
   const failedAtMs = new Map<string, number>();
   /** One flush at a time per edge, in call order. */
   const flushes = createKeyedSerialQueue<string>();
   const background = new Set<Promise<unknown>>();
-  let lastSeq = 0;
   let loading: Promise<void> | undefined;
 
   function track(p: Promise<unknown>): void {
@@ -94,32 +71,18 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
     void p.finally(() => background.delete(p));
   }
 
-  function remember(edgeId: string, key: string, w: Waiting): void {
-    let m = waiting.get(edgeId);
-    if (!m) waiting.set(edgeId, (m = new Map()));
-    m.set(key, w);
+  function remember(w: WaitingStored): void {
+    let m = waiting.get(w.edgeId);
+    if (!m) waiting.set(w.edgeId, (m = new Map()));
+    m.set(waitingKey(w.storedSeq), w);
   }
 
   /** Once per process, before anything else touches `waiting`: what an earlier process left waiting. */
   function load(): Promise<void> {
+    // remember() is idempotent per storedSeq, so an entry both listed here and remembered after its
+    // applyBatch is one entry.
     loading ??= (async () => {
-      const raw = await deps.kv.get(STORED_SEQ_KEY);
-      let last = raw ? Number(untext.decode(raw)) : 0;
-      for await (const [key, payload] of deps.kv.entries(prefixRange(STORED_PREFIX))) {
-        const [edgeId, seqText] = key.slice(STORED_PREFIX.length).split('/');
-        last = Math.max(last, Number(seqText));
-        let tenantId: string;
-        try {
-          tenantId = storedBatchCodec.decode(payload).tenantId;
-        } catch (err) {
-          // Only the hub writes these keys; an unreadable one is a damaged store, not input.
-          deps.log.error({ key, err: (err as Error).message }, 'unreadable waiting StoredBatch skipped');
-          continue;
-        }
-        remember(edgeId!, key, { tenantId, payload });
-      }
-      if (!Number.isSafeInteger(last) || last < 0) throw new Error(`${STORED_SEQ_KEY} is not a count: ${last}`);
-      lastSeq = last;
+      for (const w of await deps.outbox.listWaitingStored()) remember(w);
     })().catch((err) => { loading = undefined; throw err; });
     return loading;
   }
@@ -128,7 +91,7 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
     await load();
     const m = waiting.get(edgeId);
     if (!m || m.size === 0) return true;
-    const published: string[] = [];
+    const published: WaitingStored[] = [];
     let ok = true;
     for (const key of [...m.keys()].sort()) {
       const w = m.get(key)!;
@@ -136,20 +99,20 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
         await deps.publisher.publish(edgeTopic(w.tenantId, edgeId, 'stored'), w.payload, { qos: 1, retain: false });
       } catch (err) {
         counters.storedPublishErrors++;
-        errorLog.warn(`stored:${edgeId}`, { edgeId, key, err: (err as Error).message }, 'could not republish a StoredBatch: kept, its ack withheld, retried on the next delivery');
+        errorLog.warn(`stored:${edgeId}`, { edgeId, storedSeq: w.storedSeq, err: (err as Error).message }, 'could not republish a StoredBatch: kept, its ack withheld, retried on the next delivery');
         ok = false;
         break;
       }
       counters.storedBatchesPublished++;
       m.delete(key);
-      published.push(key);
+      published.push(w);
     }
     if (m.size === 0) waiting.delete(edgeId);
     if (ok) failedAtMs.delete(edgeId);
     else failedAtMs.set(edgeId, deps.clock.nowMs());
     if (published.length) {
       // Not awaited by the ack: a failed delete only means one more (identical) republish after a restart.
-      track(deps.kv.write(published.map((key) => ({ type: 'del' as const, key }))).catch((err) => {
+      track(deps.outbox.deleteWaitingStored(published).catch((err) => {
         errorLog.warn('stored-delete', { edgeId, keys: published.length, err: (err as Error).message }, 'could not delete republished StoredBatches: a restart republishes them (consumers dedup)');
       }));
     }
@@ -170,20 +133,8 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
   return {
     counters: (): StoredRepublisherCounters => ({ ...counters }),
 
-    /**
-     * Inside the store's serialized section: the ops that make `summaries` (what this write adds)
-     * wait for republication, and commit() to call once that write completed.
-     */
-    async prepare(tenantId: string, edgeId: string, edgeSeq: number, summaries: readonly IngestSummary[]): Promise<{ ops: KvOp[]; commit(): void }> {
-      await load();
-      const storedSeq = ++lastSeq;
-      const payload = storedBatchCodec.encode({ edgeId, tenantId, storedSeq, edgeSeq, storedAtMs: deps.clock.nowMs(), summaries: summaries.map(toWire) });
-      const key = storedKey(edgeId, storedSeq);
-      return {
-        ops: [{ type: 'put', key, value: payload }, { type: 'put', key: STORED_SEQ_KEY, value: text.encode(String(storedSeq)) }],
-        commit: () => remember(edgeId, key, { tenantId, payload }),
-      };
-    },
+    /** After applyBatch committed: the outbox entry it left waiting, for the next flushEdge(). */
+    remember,
 
     /** Publishes every StoredBatch of the edge waiting so far; true when none is left. */
     flushEdge,

@@ -1,13 +1,8 @@
 import { BUCKET_SEC, isBucketStart } from '../../common/bucket';
 import { parseSubjectId } from '../../common/subject-id';
 import { SubjectKind, type Summary } from '../../proto/codec';
-import type { SummaryInput } from '../store/summary-store';
+import type { IngestSummary } from '../store/series-store';
 import { isValidSummaryCount } from '../../proto/summary-limits';
-
-/** A validated summary as ingest hands it to the store: the store's input plus its revision. */
-export interface IngestSummary extends SummaryInput {
-  revision: number;
-}
 
 /** 2000-01-01: anything earlier is an unset clock on the edge, not traffic. */
 const EARLIEST_BUCKET_SEC = 946_684_800;

@@ -2,12 +2,34 @@ import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import { createSerialQueue } from '../../common/serial-queue';
 import { parseSubjectId } from '../../common/subject-id';
-import type { SeriesPoint, SubjectInfo } from '../ports';
+import type { SeriesPoint, SeriesReader, SubjectInfo } from '../ports';
 import {
   addToSlot, countCoverage, DAY_SEC, dayKey, dayStartSecOf, decodeDayChunk, decodeDayChunkColumns, decodeDayChunkPoints, emptyCoverage,
   emptyDayChunk, encodeDayChunk, isSlotPresent, markCoverage, SLOT_SEC, SLOTS_PER_DAY, slotOf, type DayChunk,
 } from './day-chunk';
-import type { SummaryInput, SummaryStore, WriteGuard } from './summary-store';
+import type { SummaryInput } from './series-store';
+
+/**
+ * Runs inside the store's serialized section, before anything is read for the write, with the
+ * summaries given to add(). Returns undefined to write nothing (e.g. every summary was already
+ * applied), or the summaries to write (a subset of those given, e.g. without duplicates) and extra
+ * operations to commit in the SAME atomic write as their series update (e.g. the dedup markers).
+ */
+export type WriteGuard<S extends SummaryInput = SummaryInput> = (summaries: readonly S[]) => Promise<{ ops: KvOp[]; summaries: S[] } | undefined>;
+
+/**
+ * The KV engine under the SeriesStore (kv-series-store.ts adds the dedup and the outbox through a
+ * guard; nothing else uses this directly):
+ * - `add` is ADDITIVE: adding the same bucket twice sums the counts. Only the summaries the guard
+ *   returns are added, and its ops are committed atomically with that series update; `applied` is
+ *   false only when the guard returned undefined (nothing written), `stored` is how many were added;
+ * - `add` and `purgeOperator` calls are serialized: no two read-modify-writes of a chunk interleave,
+ *   and a guard sees every earlier add's writes; `add` resolves only after the KV write completed.
+ */
+export interface KvSummaryStore extends SeriesReader {
+  add<S extends SummaryInput>(operatorId: string, summaries: S[], guard?: WriteGuard<S>): Promise<{ applied: boolean; stored: number }>;
+  purgeOperator(operatorId: string): Promise<{ deletedKeys: number }>;
+}
 
 /**
  * Key layout (all under prefixes no other hub module uses):
@@ -75,7 +97,7 @@ export function coverageLoadOps(operatorId: string, days: readonly { dayStartSec
   return days.map(({ dayStartSec, bitmap }) => ({ type: 'put' as const, key: coverageKey(operatorId, dayStartSec), value: Uint8Array.from(bitmap) }));
 }
 
-export function createKvSummaryStore(kv: KeyValueStore): SummaryStore {
+export function createKvSummaryStore(kv: KeyValueStore): KvSummaryStore {
   // One queue for every read-modify-write: simple, and enough for a hub ingesting every 5 minutes.
   const queue = createSerialQueue();
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);

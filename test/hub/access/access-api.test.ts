@@ -32,6 +32,8 @@ function fakeSeriesReader(): SeriesReader & { reads: string[] } {
     reads,
     async readSeries(op, subjectId, fromSec) { reads.push(`${op}:${subjectId}`); return [point(fromSec)]; },
     async listSubjects(op) { return subjects[op] ?? []; },
+    async reportedBucketCount() { return 0; },
+    async readSlotColumns() {},
   };
 }
 

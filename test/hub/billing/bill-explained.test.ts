@@ -15,6 +15,7 @@ import type { BillSamples } from '../../../hub/billing/bill';
 import { explainBill } from '../../../hub/billing/bill-explanation';
 import { bpsToBytesPerSlot } from '../../../hub/billing/rates';
 import { startTestHub } from '../spine/hub-harness';
+import { seedSeries } from '../store/series-fixtures';
 
 const IF1 = 'if:10.0.0.1/1';
 const IF2 = 'if:10.0.0.1/2';
@@ -36,9 +37,9 @@ async function hubWithBilling(startIso: string) {
       return modules;
     },
   });
-  const summaries = hub.hub.services.summaryStore;
+  const summaries = hub.hub.services.seriesStore;
   const put = (subjectId: string, startSec: number, bytesIn: number[], bytesOut: number[], skip: Set<number> = new Set()) =>
-    summaries.add('isp1', bytesIn.flatMap((b, i) => (skip.has(i) ? [] : [{
+    seedSeries(summaries, 'isp1', bytesIn.flatMap((b, i) => (skip.has(i) ? [] : [{
       subjectId, kind: 'interface' as const, bucketStartSec: startSec + i * 300,
       bytesIn: b, bytesOut: bytesOut[i]!, packetsIn: 1, packetsOut: 1, flowsIn: 1, flowsOut: 1,
     }])));

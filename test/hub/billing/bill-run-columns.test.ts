@@ -4,13 +4,17 @@ import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
 import { silentLogger } from '../../../common/logger';
 import { createBillingModule } from '../../../hub/billing/billing-module';
 import type { SeriesReader } from '../../../hub/ports';
-import { createKvSummaryStore } from '../../../hub/store/kv-summary-store';
+import { createKvSeriesStore } from '../../../hub/store/kv-series-store';
+import type { SummaryInput } from '../../../hub/store/series-store';
+import { withDerivedReads } from '../store/fake-series';
+import { seedSeries } from '../store/series-fixtures';
 
 // The bill run reads the real store through readSlotColumns (no point objects); the bills and
 // their samples must be exactly those made from readSeries' points.
 t.test('bills from the bulk column read equal bills from readSeries', async (t) => {
   const startSec = Date.UTC(2026, 10, 1) / 1000;
-  const series = createKvSummaryStore(createMemoryKvStore());
+  const series = createKvSeriesStore({ kv: createMemoryKvStore() });
+  const all: SummaryInput[] = [];
   let seed = 11;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const subjects = ['if:10.0.0.1/1', 'if:10.0.0.1/2', 'ipg:gold'];
@@ -21,9 +25,11 @@ t.test('bills from the bulk column read equal bills from readSeries', async (t) 
       subjectId, kind: subjectId.startsWith('if:') ? 'interface' as const : 'ip_group' as const, bucketStartSec: startSec + slot * 300,
       bytesIn: Math.floor(rnd() * 4e10), bytesOut: Math.floor(rnd() * 1e9), packetsIn: 5, packetsOut: 6, flowsIn: 7, flowsOut: 8,
     }));
-    if (batch.length) await series.add('isp1', batch);
+    all.push(...batch);
   }
-  const pointsOnly: SeriesReader = { readSeries: series.readSeries, listSubjects: series.listSubjects, reportedBucketCount: series.reportedBucketCount };
+  await seedSeries(series, 'isp1', all);
+  // The same store read through readSeries only (columns laid out from its points).
+  const pointsOnly: SeriesReader = withDerivedReads({ readSeries: series.readSeries, listSubjects: series.listSubjects, reportedBucketCount: series.reportedBucketCount });
 
   const runWith = async (reader: SeriesReader) => {
     const clock = createManualClock(startSec * 1000 + 3_600_000 * 7.5); // plan starts mid-morning: a partial first slot

@@ -6,6 +6,7 @@ import { createBillingModule } from '../../../hub/billing/billing-module';
 import type { Principal } from '../../../hub/http/principal';
 import type { MailMessage, Mailer, SeriesPoint, SeriesReader, SubjectInfo } from '../../../hub/ports';
 import { callApi, createTestApp } from '../../helpers/test-app';
+import { withDerivedReads } from '../store/fake-series';
 
 export const sec = (iso: string) => Date.parse(iso) / 1000;
 export const ms = (iso: string) => Date.parse(iso);
@@ -18,7 +19,7 @@ export const otherAdmin: Principal = { userId: 'u3', username: 'admin2', role: '
 export function createFakeSeries() {
   const points = new Map<string, SeriesPoint[]>();
   const key = (op: string, s: string) => `${op}|${s}`;
-  const reader: SeriesReader = {
+  const reader: SeriesReader = withDerivedReads({
     async readSeries(op, subjectId, fromSec, toSec) {
       return (points.get(key(op, subjectId)) ?? []).filter((p) => p.bucketStartSec >= fromSec && p.bucketStartSec < toSec).sort((a, b) => a.bucketStartSec - b.bucketStartSec);
     },
@@ -36,7 +37,7 @@ export function createFakeSeries() {
       for (const [k, ps] of points) if (k.startsWith(`${op}|`)) for (const p of ps) if (p.bucketStartSec >= fromSec && p.bucketStartSec < toSec) slots.add(p.bucketStartSec);
       return slots.size;
     },
-  };
+  });
   return {
     reader,
     /** bytes per slot from startSec on, one slot per array element (0 bytes still counts as reported). */

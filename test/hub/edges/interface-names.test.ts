@@ -62,6 +62,8 @@ t.test('interface labels on the series carry the operator\'s name, else the expo
   const subject = (subjectId: string, kind: 'interface' | 'ip_group', label: string) => ({ subjectId, kind, label, firstSeenSec: 0, lastSeenSec: 1 });
   const series = {
     readSeries: async () => [],
+    reportedBucketCount: async () => 0,
+    readSlotColumns: async () => {},
     listSubjects: async () => [
       subject('if:192.0.2.1/1', 'interface', '192.0.2.1 ifIndex 1'), subject('if:192.0.2.1/2', 'interface', '192.0.2.1 ifIndex 2'),
       subject('if:192.0.2.1/3', 'interface', '192.0.2.1 ifIndex 3'), subject('ipg:cust-a', 'ip_group', 'cust-a'),

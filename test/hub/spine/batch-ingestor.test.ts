@@ -7,7 +7,8 @@ import { collect, prefixRange } from '../../../common/kv/kv-store';
 import type { Logger } from '../../../common/logger';
 import { silentLogger } from '../../../common/logger';
 import { createBatchIngestor, type EdgeLookup, type IngestLimits } from '../../../hub/ingest/batch-ingestor';
-import { createKvSummaryStore } from '../../../hub/store/kv-summary-store';
+import { createKvSeriesStore } from '../../../hub/store/kv-series-store';
+import type { SeriesStoreLimits } from '../../../hub/store/series-store';
 import type { CollectionPolicy } from '../../../hub/ports';
 import { AckStatus, encodeBatch, makeBatch, makeSummary, recordingPublisher, T0_SEC } from './ingest-fixtures';
 
@@ -21,12 +22,12 @@ const edges: EdgeLookup = {
 };
 const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, async collectionAllowedDuring() { return { allowed: true }; } };
 
-function setup(opts: { kv?: KeyValueStore; policy?: CollectionPolicy; log?: Logger; onPublish?: (topic: string) => void; limits?: Partial<IngestLimits> } = {}) {
+function setup(opts: { kv?: KeyValueStore; policy?: CollectionPolicy; log?: Logger; onPublish?: (topic: string) => void; limits?: Partial<IngestLimits & SeriesStoreLimits> } = {}) {
   const kv = opts.kv ?? createMemoryKvStore();
   const clock = createManualClock((T0_SEC + 86400) * 1000);
-  const store = createKvSummaryStore(kv);
+  const store = createKvSeriesStore({ kv, limits: opts.limits });
   const rec = recordingPublisher(opts.onPublish);
-  const raw = createBatchIngestor({ store, kv, edges, policy: opts.policy ?? allowAll, publisher: rec.publisher, clock, log: opts.log ?? silentLogger, limits: opts.limits });
+  const raw = createBatchIngestor({ store, edges, policy: opts.policy ?? allowAll, publisher: rec.publisher, clock, log: opts.log ?? silentLogger, limits: opts.limits });
   // STORED and DUPLICATE acks follow the StoredBatch republication in the background: handle() here
   // also waits for them, so the tests read the acks right after it.
   const ingestor: typeof raw = { ...raw, handle: async (topic, payload) => { const ack = await raw.handle(topic, payload); await raw.flushAcks(); return ack; } };

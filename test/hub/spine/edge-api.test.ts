@@ -9,7 +9,8 @@ import { createEdgeRegistry } from '../../../hub/edges/edge-registry';
 import { createEdgeRoutes } from '../../../hub/edges/edge-routes';
 import { createEdgeStatusTracker } from '../../../hub/edges/edge-status-tracker';
 import { createLiveFlowsCache } from '../../../hub/edges/live-flows-cache';
-import { createKvSummaryStore } from '../../../hub/store/kv-summary-store';
+import { createKvSeriesStore } from '../../../hub/store/kv-series-store';
+import { seedSeries } from '../store/series-fixtures';
 import { createSeriesRoutes } from '../../../hub/store/series-routes';
 import type { CollectionPolicy } from '../../../hub/ports';
 import type { Principal } from '../../../hub/http/principal';
@@ -31,7 +32,7 @@ function setup(opts: { paused?: boolean } = {}) {
   const state = async () => (opts.paused ? { allowed: false, reason: 'trial expired' } : { allowed: true });
   const policy: CollectionPolicy = { collectionState: state, collectionAllowedDuring: state };
   const pusher = createEdgeConfigPusher({ registry, configs, policy, publisher: rec.publisher, clock, log: silentLogger });
-  const store = createKvSummaryStore(kv);
+  const store = createKvSeriesStore({ kv });
   const app = createTestApp([
     createEdgeRoutes({ registry, status, liveFlows, configs, pusher, operatorExists: async (id) => id === 'isp1' || id === 'isp2', log: silentLogger }),
     createSeriesRoutes({ series: store, clock }),
@@ -168,7 +169,7 @@ t.test('series API: subjects, one subject series with bps and totals, top subjec
   const { call, store } = setup();
   const b = Date.UTC(2026, 10, 3, 10) / 1000;
   const s = (subjectId: string, bucketStartSec: number, bytesIn: number, bytesOut: number) => ({ subjectId, kind: subjectId.startsWith('ipg:') ? 'ip_group' as const : 'interface' as const, bucketStartSec, bytesIn, bytesOut, packetsIn: 1, packetsOut: 1, flowsIn: 1, flowsOut: 1 });
-  await store.add('isp1', [s('if:192.0.2.1/3', b, 3000, 300), s('if:192.0.2.1/3', b + 300, 750, 0), s('ipg:cust-a', b, 10, 10)]);
+  await seedSeries(store, 'isp1', [s('if:192.0.2.1/3', b, 3000, 300), s('if:192.0.2.1/3', b + 300, 750, 0), s('ipg:cust-a', b, 10, 10)]);
   const subjects = await call(reader1, 'GET', '/api/v1/operators/isp1/subjects');
   t.same(subjects.body.subjects.map((x: { subjectId: string }) => x.subjectId), ['if:192.0.2.1/3', 'ipg:cust-a']);
   const series = await call(reader1, 'GET', `/api/v1/operators/isp1/subjects/${encodeURIComponent('if:192.0.2.1/3')}/series?fromSec=${b}&toSec=${b + 3600}`);

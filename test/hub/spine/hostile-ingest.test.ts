@@ -10,9 +10,10 @@ import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
 import { silentLogger, type Logger } from '../../../common/logger';
 import { createBatchIngestor, type EdgeLookup, type IngestLimits } from '../../../hub/ingest/batch-ingestor';
 import { decodeMarker, revisionKey } from '../../../hub/ingest/content-dedup';
-import { PRUNE_INTERVAL_MS } from '../../../hub/ingest/dedup-guard';
+import { PRUNE_INTERVAL_MS } from '../../../hub/store/kv-dedup-guard';
 import type { CollectionPolicy } from '../../../hub/ports';
-import { createKvSummaryStore } from '../../../hub/store/kv-summary-store';
+import { createKvSeriesStore } from '../../../hub/store/kv-series-store';
+import type { SeriesStoreLimits } from '../../../hub/store/series-store';
 import type { Summary } from '../../../proto/codec';
 import { AckStatus, encodeBatch, makeBatch, makeSummary, recordingPublisher, T0_SEC } from './ingest-fixtures';
 
@@ -21,12 +22,12 @@ const DAY = 86_400;
 const edges: EdgeLookup = { async getEdge(edgeId) { return edgeId === 'edge-a' ? { edgeId, operatorId: 'isp1', revoked: false } : undefined; } };
 const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, async collectionAllowedDuring() { return { allowed: true }; } };
 
-function setup(opts: { kv?: KeyValueStore; limits?: Partial<IngestLimits>; log?: Logger; nowSec?: number } = {}) {
+function setup(opts: { kv?: KeyValueStore; limits?: Partial<IngestLimits & SeriesStoreLimits>; log?: Logger; nowSec?: number } = {}) {
   const kv = opts.kv ?? createMemoryKvStore();
   const clock = createManualClock((opts.nowSec ?? T0_SEC + DAY) * 1000);
-  const store = createKvSummaryStore(kv);
+  const store = createKvSeriesStore({ kv, limits: opts.limits });
   const rec = recordingPublisher();
-  const raw = createBatchIngestor({ store, kv, edges, policy: allowAll, publisher: rec.publisher, clock, log: opts.log ?? silentLogger, limits: opts.limits });
+  const raw = createBatchIngestor({ store, edges, policy: allowAll, publisher: rec.publisher, clock, log: opts.log ?? silentLogger, limits: opts.limits });
   // STORED and DUPLICATE acks follow the StoredBatch republication in the background (and its outbox
   // entry is deleted after it): handle() here also waits for them.
   const ingestor: typeof raw = { ...raw, handle: async (topic, payload) => { const ack = await raw.handle(topic, payload); await raw.flushAcks(); return ack; } };

@@ -11,9 +11,9 @@ import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
 import { silentLogger, type Logger } from '../../../common/logger';
 import type { MqttPublisher } from '../../../hub/broker/mqtt-publisher';
 import { createBatchIngestor, type EdgeLookup } from '../../../hub/ingest/batch-ingestor';
-import { RETRY_INTERVAL_MS, STORED_PREFIX } from '../../../hub/ingest/stored-republisher';
+import { RETRY_INTERVAL_MS } from '../../../hub/ingest/stored-republisher';
 import type { CollectionPolicy } from '../../../hub/ports';
-import { createKvSummaryStore } from '../../../hub/store/kv-summary-store';
+import { createKvSeriesStore, STORED_PREFIX } from '../../../hub/store/kv-series-store';
 import { ackCodec, storedBatchCodec, type Summary } from '../../../proto/codec';
 import { AckStatus, encodeBatch, makeBatch, makeSummary, T0_SEC } from './ingest-fixtures';
 
@@ -47,9 +47,9 @@ function flakyPublisher() {
 function setup(opts: { kv?: KeyValueStore; log?: Logger } = {}) {
   const kv = opts.kv ?? createMemoryKvStore();
   const clock = createManualClock((T0_SEC + 86_400) * 1000);
-  const store = createKvSummaryStore(kv);
+  const store = createKvSeriesStore({ kv });
   const pub = flakyPublisher();
-  const ingestor = createBatchIngestor({ store, kv, edges, policy, publisher: pub.publisher, clock, log: opts.log ?? silentLogger });
+  const ingestor = createBatchIngestor({ store, edges, policy, publisher: pub.publisher, clock, log: opts.log ?? silentLogger });
   /** One delivery, and everything it started (republication, ack) finished. */
   const deliver = async (seq: number, summaries: Summary[], edgeId = 'edge-a') => {
     const ack = await ingestor.handle(`flowbill/v1/isp1/${edgeId}/summaries`, encodeBatch(makeBatch(edgeId, 'isp1', seq, summaries)));

@@ -1,6 +1,6 @@
 /**
- * The store WriteGuard that applies content-dedup.ts: runs inside the summary store's serialized
- * section, reads the batch's revision markers, keeps only never-applied summaries, and returns the
+ * The KV series store's WriteGuard (kv-series-store.ts) that applies content-dedup.ts: runs inside
+ * the KV summary store's serialized section, reads the batch's revision markers, keeps only never-applied summaries, and returns the
  * marker updates (and, at most once an hour per edge, the pruning of expired markers) to commit in the
  * SAME atomic write as the series. A redelivery, even concurrent, even after a restart, finds the
  * markers of the first delivery and adds nothing.
@@ -17,14 +17,12 @@
  */
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { decodeJson } from '../../common/kv/json-codec';
-import type { WriteGuard } from '../store/summary-store';
+import type { WriteGuard } from './kv-summary-store';
 import {
-  bucketOfRevisionKey, decodeMarker, encodeMarker, groupByRevision, planDedup, revisionKeyPrefix, type DedupItem, type DedupPlan, type RevisionMarker,
-} from './content-dedup';
-import type { IngestSummary } from './summary-validation';
+  bucketOfRevisionKey, decodeMarker, encodeMarker, groupByRevision, planDedup, revisionKeyPrefix, type DedupPlan, type RevisionMarker,
+} from '../ingest/content-dedup';
+import type { GuardedSummary } from './series-store';
 import { BUCKET_SEC } from '../../common/bucket';
-
-export type GuardedSummary = IngestSummary & DedupItem;
 
 const legacySeenKey = (edgeId: string, seq: number) => `ingest-seen/${edgeId}/${String(seq).padStart(16, '0')}`;
 const legacyLowKey = (edgeId: string) => `ingest-low/${edgeId}`;
@@ -49,14 +47,10 @@ export interface DedupOutcome {
   plan?: DedupPlan<GuardedSummary>;
   /** The batch's (edge, seq) was stored under the legacy seq rule. */
   legacyDuplicate: boolean;
-  /** Summaries refused because their bucket is older than the pruned markers. */
+  /** Summaries refused because their bucket is older than the horizon or the pruned markers. */
   tooOld: number;
   /** Keys deleted by a prune carried in this write; complete = nothing older is left. */
   prune?: { deletedKeys: number; complete: boolean };
-}
-
-export function tooOldReason(horizonSec: number): string {
-  return `bucket older than the dedup horizon (${Math.round(horizonSec / 86_400)} days): it can no longer be deduplicated`;
 }
 
 export function createDedupGuards(deps: DedupGuardDeps) {
@@ -111,15 +105,17 @@ export function createDedupGuards(deps: DedupGuardDeps) {
         }
 
         const prunedBelowSec = prunedRaw ? Number(untext.decode(prunedRaw)) : 0;
+        // Older than the horizon by this delivery's clock, or than what was pruned (the clock may step back).
+        const oldestSec = Math.max(prunedBelowSec, Math.floor(nowMs / 1000) - deps.horizonSec);
         const markers = new Map<string, RevisionMarker>();
         for (let i = 0; i < groups.length; i++) {
           const raw = values[i + 2];
           if (raw) markers.set(groups[i]!.key, decodeMarker(raw));
         }
         let live = groups;
-        if (groups.some((g) => g.bucketStartSec < prunedBelowSec)) {
+        if (groups.some((g) => g.bucketStartSec < oldestSec)) {
           live = groups.filter((g) => {
-            if (g.bucketStartSec >= prunedBelowSec) return true;
+            if (g.bucketStartSec >= oldestSec) return true;
             outcome.tooOld += g.items.length;
             return false;
           });
