@@ -64,7 +64,7 @@ export function postgresSkipReason(): string | undefined {
  * seconds. Creates database flowbill_test and returns its URL. Stopped and removed at the test's teardown,
  * and by a watchdog if this process dies first (a killed test file must not leave a server behind).
  * Returns undefined, after a t.comment saying why, when the binaries or the `postgres` user are absent:
- * the caller skips (`if (!pg) return t.pass('skipped: no PostgreSQL')`).
+ * the caller skips: `if (!server) { t.pass('skipped: no PostgreSQL here'); return; }`.
  */
 export async function startPostgres(t: Test): Promise<TestPostgres | undefined> {
   const reason = postgresSkipReason();
