@@ -1,6 +1,6 @@
 /**
  * Content-identity deduplication of summaries, pure (no KV, no clock): the rules and the marker
- * format; dedup-guard.ts reads and writes the markers inside the store's serialized section.
+ * format; every SeriesStore backend applies them (hub/store/kv-dedup-guard.ts for KV, inside its serialized section).
  *
  * Identity: a summary is (edgeId, bucketStartSec, revision, subjectId). The edge never emits two
  * different contents under one (edgeId, bucketStartSec, revision) (after a rewind of its store a
