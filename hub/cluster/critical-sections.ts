@@ -1,0 +1,112 @@
+/**
+ * Named critical sections: the read-modify-writes the hub's repositories must not interleave (the
+ * next invoice or bill number, a login name's claim, a job's "what is due since the last run").
+ *
+ * One hub process: a SerialQueue per name (common/serial-queue.ts) is all it takes. Several hub
+ * processes on one PostgreSQL (README, "Running at scale"): the same exclusion must hold ACROSS
+ * processes, so each section also holds a PostgreSQL advisory lock, keyed by the section's name, for
+ * the whole task, on a connection of its own. Tasks read and write through other connections; they
+ * see every write of the previous holder, which committed before it released the lock (READ
+ * COMMITTED takes a new snapshot per statement).
+ *
+ * Contract (test/hub/cluster/critical-sections.test.ts runs it on both):
+ * - run(task): starts once every earlier task of this section, in ANY process, has settled; the
+ *   task's result or error is its caller's only (a failure does not poison the section);
+ * - tryRun(task): runs the task now if no process holds the section, else resolves to undefined
+ *   without running it (a scheduled job another hub is already running);
+ * - shared: true when other processes may write the same data: a module must then not keep, between
+ *   two sections, a cache of state another process can change (e.g. the last bill number).
+ * If the lock's connection dies mid-task, PostgreSQL releases the lock with the session; the task
+ * goes on and another process may enter: the section's writes must stay idempotent or be checked by
+ * a constraint (bill and invoice keys are), as they are in one process after a crash.
+ */
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import type { Logger } from '../../common/logger';
+import { createSerialQueue, type SerialQueue } from '../../common/serial-queue';
+
+export interface CriticalSection extends SerialQueue {
+  tryRun<T>(task: () => T | Promise<T>): Promise<T | undefined>;
+}
+
+export interface CriticalSections {
+  /** The section called `name` (the same object for the same name). */
+  section(name: string): CriticalSection;
+  readonly shared: boolean;
+}
+
+/**
+ * A section over `enter`: tasks of this process queue locally first (one at a time, in call order),
+ * then `enter` runs the task with whatever exclusion the backend adds; tryRun gives up when a task of
+ * this process is already in the section, or when `enter` says another process holds it.
+ */
+function localSection(enter: <T>(task: () => T | Promise<T>, wait: boolean) => Promise<{ ran: true; value: T } | { ran: false }>): CriticalSection {
+  const queue = createSerialQueue();
+  let busy = 0;
+  async function inside<T>(task: () => T | Promise<T>, wait: boolean): Promise<T | undefined> {
+    busy++;
+    try {
+      const r = await enter(task, wait);
+      return r.ran ? r.value : undefined;
+    } finally {
+      busy--;
+    }
+  }
+  return {
+    run<T>(task: () => T | Promise<T>): Promise<T> {
+      return queue.run(() => inside(task, true) as Promise<T>);
+    },
+    tryRun<T>(task: () => T | Promise<T>): Promise<T | undefined> {
+      return busy > 0 ? Promise.resolve(undefined) : queue.run(() => inside(task, false));
+    },
+    idle: () => queue.idle(),
+  };
+}
+
+function sectionsOf(shared: boolean, make: (name: string) => CriticalSection): CriticalSections {
+  const sections = new Map<string, CriticalSection>();
+  return {
+    shared,
+    section(name) {
+      let s = sections.get(name);
+      if (!s) { s = make(name); sections.set(name, s); }
+      return s;
+    },
+  };
+}
+
+/** One process: a queue per name. */
+export function inProcessSections(): CriticalSections {
+  return sectionsOf(false, () => localSection(async (task) => ({ ran: true, value: await task() })));
+}
+
+/** The advisory lock key of a section name: 64 bits of its SHA-256, as PostgreSQL's signed bigint. */
+export function advisoryKey(name: string): string {
+  return createHash('sha256').update(`flowbill-section:${name}`).digest().readBigInt64BE(0).toString();
+}
+
+/** Several processes on one PostgreSQL: each section is a local queue plus an advisory lock. */
+export function postgresSections(pool: Pool, opts: { log: Logger }): CriticalSections {
+  return sectionsOf(true, (name) => {
+    const key = advisoryKey(name);
+    return localSection(async (task, wait) => {
+      const client: PoolClient = await pool.connect();
+      let lost: Error | undefined;
+      const onError = (err: Error) => { lost = err; };
+      client.on('error', onError);
+      try {
+        if (wait) await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+        else if (!(await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key])).rows[0]?.ok) return { ran: false };
+        try {
+          return { ran: true, value: await task() };
+        } finally {
+          if (lost) opts.log.error({ section: name, err: lost.message }, 'the connection holding a critical section\'s lock died during the task: another hub may have entered it');
+          else await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+        }
+      } finally {
+        client.off('error', onError);
+        client.release(lost);
+      }
+    });
+  });
+}
