@@ -9,7 +9,8 @@
  * see every write of the previous holder, which committed before it released the lock (READ
  * COMMITTED takes a new snapshot per statement).
  *
- * Contract (test/hub/cluster/critical-sections.test.ts runs it on both):
+ * Contract (test/common/critical-sections.test.ts runs it on both backends; the PostgreSQL one
+ * is hub/store/pg/pg-sections.ts):
  * - run(task): starts once every earlier task of this section, in ANY process, has settled; the
  *   task's result or error is its caller's only (a failure does not poison the section);
  * - tryRun(task): runs the task now if no process holds the section, else resolves to undefined
@@ -20,10 +21,8 @@
  * goes on and another process may enter: the section's writes must stay idempotent or be checked by
  * a constraint (bill and invoice keys are), as they are in one process after a crash.
  */
-import { createHash } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
-import type { Logger } from '../../common/logger';
-import { createSerialQueue, type SerialQueue } from '../../common/serial-queue';
+import type { KeyValueStore } from './kv/kv-store';
+import { createSerialQueue, type SerialQueue } from './serial-queue';
 
 export interface CriticalSection extends SerialQueue {
   tryRun<T>(task: () => T | Promise<T>): Promise<T | undefined>;
@@ -40,7 +39,7 @@ export interface CriticalSections {
  * then `enter` runs the task with whatever exclusion the backend adds; tryRun gives up when a task of
  * this process is already in the section, or when `enter` says another process holds it.
  */
-function localSection(enter: <T>(task: () => T | Promise<T>, wait: boolean) => Promise<{ ran: true; value: T } | { ran: false }>): CriticalSection {
+export function localSection(enter: <T>(task: () => T | Promise<T>, wait: boolean) => Promise<{ ran: true; value: T } | { ran: false }>): CriticalSection {
   const queue = createSerialQueue();
   let busy = 0;
   async function inside<T>(task: () => T | Promise<T>, wait: boolean): Promise<T | undefined> {
@@ -63,7 +62,7 @@ function localSection(enter: <T>(task: () => T | Promise<T>, wait: boolean) => P
   };
 }
 
-function sectionsOf(shared: boolean, make: (name: string) => CriticalSection): CriticalSections {
+export function namedSections(shared: boolean, make: (name: string) => CriticalSection): CriticalSections {
   const sections = new Map<string, CriticalSection>();
   return {
     shared,
@@ -77,36 +76,19 @@ function sectionsOf(shared: boolean, make: (name: string) => CriticalSection): C
 
 /** One process: a queue per name. */
 export function inProcessSections(): CriticalSections {
-  return sectionsOf(false, () => localSection(async (task) => ({ ran: true, value: await task() })));
+  return namedSections(false, () => localSection(async (task) => ({ ran: true, value: await task() })));
 }
 
-/** The advisory lock key of a section name: 64 bits of its SHA-256, as PostgreSQL's signed bigint. */
-export function advisoryKey(name: string): string {
-  return createHash('sha256').update(`flowbill-section:${name}`).digest().readBigInt64BE(0).toString();
+/**
+ * The sections of the data in `kv`: the store decides how its writers exclude each other. A store
+ * shared by several processes carries its own (the PostgreSQL KV store gets postgresSections at the
+ * hub's wiring); any other store gets in-process sections, one set per store object, so every module
+ * writing to the same store shares a section of the same name.
+ */
+export function sectionsOf(kv: KeyValueStore & { sections?: CriticalSections }): CriticalSections {
+  if (kv.sections) return kv.sections;
+  let local = localByStore.get(kv);
+  if (!local) { local = inProcessSections(); localByStore.set(kv, local); }
+  return local;
 }
-
-/** Several processes on one PostgreSQL: each section is a local queue plus an advisory lock. */
-export function postgresSections(pool: Pool, opts: { log: Logger }): CriticalSections {
-  return sectionsOf(true, (name) => {
-    const key = advisoryKey(name);
-    return localSection(async (task, wait) => {
-      const client: PoolClient = await pool.connect();
-      let lost: Error | undefined;
-      const onError = (err: Error) => { lost = err; };
-      client.on('error', onError);
-      try {
-        if (wait) await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
-        else if (!(await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key])).rows[0]?.ok) return { ran: false };
-        try {
-          return { ran: true, value: await task() };
-        } finally {
-          if (lost) opts.log.error({ section: name, err: lost.message }, 'the connection holding a critical section\'s lock died during the task: another hub may have entered it');
-          else await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
-        }
-      } finally {
-        client.off('error', onError);
-        client.release(lost);
-      }
-    });
-  });
-}
+const localByStore = new WeakMap<object, CriticalSections>();

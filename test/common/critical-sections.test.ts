@@ -7,9 +7,11 @@
  */
 import t, { type Test } from 'tap';
 import pg from 'pg';
-import { silentLogger } from '../../../common/logger';
-import { advisoryKey, inProcessSections, postgresSections, type CriticalSections } from '../../../hub/cluster/critical-sections';
-import { startPostgres } from '../../helpers/postgres';
+import { silentLogger } from '../../common/logger';
+import { inProcessSections, sectionsOf, type CriticalSections } from '../../common/critical-sections';
+import { advisoryKey, postgresSections } from '../../hub/store/pg/pg-sections';
+import { createMemoryKvStore } from '../../common/kv/memory-kv-store';
+import { startPostgres } from '../helpers/postgres';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -45,6 +47,15 @@ contract(t, 'in one process', async () => {
   let counter = 0;
   const one = inProcessSections();
   return { processes: [one], read: async () => counter, write: async (n) => { counter = n; } };
+});
+
+t.test('sectionsOf(kv): one set per store object, or the store\'s own', async (t) => {
+  const a = createMemoryKvStore();
+  const b = createMemoryKvStore();
+  t.equal(sectionsOf(a).section('x'), sectionsOf(a).section('x'), 'modules writing one store share its sections');
+  t.not(sectionsOf(a).section('x'), sectionsOf(b).section('x'), 'another store, other sections');
+  const own = inProcessSections();
+  t.equal(sectionsOf(Object.assign(createMemoryKvStore(), { sections: own })), own, 'a store that carries sections (PostgreSQL) decides');
 });
 
 t.test('the advisory key is a stable signed 64-bit decimal', async (t) => {
