@@ -3,8 +3,8 @@
  * migrations/002_series.sql). Several hub processes share one database; the database decides.
  *
  * applyBatch is ONE transaction, READ COMMITTED:
- *  1. read the pruned horizon; refuse too old summaries (clock horizon and pruned horizon) and subjects
- *     repeated inside a group that is not a run (content-dedup.ts's rules);
+ *  1. read the pruned horizon; refuse too old summaries (clock horizon and pruned horizon) and a subject
+ *     repeated inside its (bucket, revision) group (content-dedup.ts's reasons);
  *  2. INSERT the identities (edge, bucket, revision, subject) into series_applied ON CONFLICT DO NOTHING
  *     RETURNING: only the returned ones are new. Why READ COMMITTED is enough: the PRIMARY KEY decides,
  *     not a snapshot. A second transaction inserting an identity that a first one inserted and has not
@@ -21,7 +21,7 @@
  * Dedup records are exact identities, not content-dedup.ts's subject ranges: the PRIMARY KEY can decide
  * a point, not a range. For an edge that keeps the identity rule (a re-emitted revision holds a subset of
  * its subjects) both decide the same; a subject inside a recorded range that was never applied is
- * applied here and not by the KV backend.
+ * applied here and not by the KV backend. So `inRun` plays no part here: it only decides what a range may cover.
  *
  * Partitions: a month's partitions are created by series_ensure_month() in a short transaction of its
  * own the first time this process meets the month (then cached), never inside the batch's. At most once
@@ -72,7 +72,7 @@ function monthOf(sec: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000;
 }
 
-interface Group { bucketStartSec: number; revision: number; run: boolean; items: number[] }
+interface Group { bucketStartSec: number; revision: number; items: number[] }
 
 const SQL = {
   // One round trip: BEGIN (simple protocol, several statements), the pruned horizon, and the outbox's
@@ -175,16 +175,15 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
       if (s.bucketStartSec < oldestSec) { tooOld++; continue; }
       const key = `${s.bucketStartSec}/${s.revision}`;
       let g = groups.get(key);
-      if (!g) { g = { bucketStartSec: s.bucketStartSec, revision: s.revision, run: true, items: [] }; groups.set(key, g); }
+      if (!g) { g = { bucketStartSec: s.bucketStartSec, revision: s.revision, items: [] }; groups.set(key, g); }
       g.items.push(i);
-      if (!s.inRun) g.run = false;
     }
     refuse(tooOldReason(limits.dedupHorizonSec), tooOld);
 
-    // Candidates (indexes into summaries): a group that is not one sorted run may repeat a subject.
+    // Candidates (indexes into summaries): a group that is not one sorted run may repeat a subject (a
+    // run cannot; checked all the same, as a repeat inside one INSERT would be stored twice below).
     const candidates: number[] = [];
     for (const g of groups.values()) {
-      if (g.run) { for (const i of g.items) candidates.push(i); continue; }
       const seen = new Set<string>();
       const unique: number[] = [];
       for (const i of g.items) {

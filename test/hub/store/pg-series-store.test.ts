@@ -7,6 +7,7 @@ import { createPgSeriesStore } from '../../../hub/store/pg/pg-series-store';
 import type { ApplyBatchInput, GuardedSummary, SeriesStoreLimits } from '../../../hub/store/series-store';
 import { storedBatchCodec } from '../../../proto/codec';
 import { startPostgres } from '../../helpers/postgres';
+import { seriesStoreContract } from './series-store.contract';
 
 const DAY0 = Date.UTC(2026, 10, 1) / 1000; // 2026-11-01T00:00Z
 const NOW_MS = (DAY0 + 10 * 86_400) * 1000;
@@ -231,5 +232,43 @@ t.test('PostgreSQL series store', async (t) => {
     await store.readSeries('isp1', 'if:10.0.0.1/000500', DAY0 - 86_400 * 10, DAY0 + 86_400 * 20);
     t.comment(`a subject-month read: ${(Number(process.hrtime.bigint() - started2) / 1e6).toFixed(2)} ms`);
     t.pass();
+  });
+});
+
+t.test('the SeriesStore contract on PostgreSQL', async (t) => {
+  const server = await startPostgres(t);
+  if (!server) return t.pass('skipped: no PostgreSQL on this machine');
+  let dbN = 0;
+  /** A fresh migrated database per case; its pool ends with the store's close(). */
+  async function openDb(): Promise<PgPool> {
+    const name = `contract_${dbN++}`;
+    const admin = await createPgPool(server!.url, { maxConnections: 1 });
+    try { await admin.query(`CREATE DATABASE ${name}`); } finally { await admin.end(); }
+    const pool = await createPgPool(server!.url.replace(/\/[^/]+$/, `/${name}`), { maxConnections: 4 });
+    await migrate(pool);
+    return pool;
+  }
+  const open = async (limits: SeriesStoreLimits) => {
+    const pool = await openDb();
+    return Object.assign(createPgSeriesStore({ pool, limits }), { close: () => pool.end() });
+  };
+  seriesStoreContract(t, open, {
+    // A commit the server refuses (as a deferred constraint, a full disk or a lost connection would):
+    // while failing, each transaction's COMMIT is replaced by a statement that raises, so the server
+    // aborts it after every statement of the batch ran.
+    openFailing: async (limits) => {
+      const pool = await openDb();
+      let failing = false;
+      const patched = new WeakSet<object>();
+      pool.on('acquire', (client) => {
+        if (patched.has(client)) return;
+        patched.add(client);
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as unknown as { query: unknown }).query = (...args: unknown[]) =>
+          (failing && args[0] === 'COMMIT' ? query(`DO $$ BEGIN RAISE EXCEPTION 'disk full (test)'; END $$`) : query(...args));
+      });
+      const store = Object.assign(createPgSeriesStore({ pool, limits }), { close: () => pool.end() });
+      return { store, setFailing: (on: boolean) => { failing = on; } };
+    },
   });
 });
