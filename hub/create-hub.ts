@@ -9,6 +9,8 @@ import type { Logger } from '../common/logger';
 import { createWebRouter } from '../web/serve-web';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker';
 import { createHubMqttClient } from './broker/hub-mqtt-client';
+import { syncCredentialsToBroker } from './broker/broker-credentials-sync';
+import { sharedHubSubscriptions } from './broker/hub-subscriptions';
 import type { MqttPublisher } from './broker/mqtt-publisher';
 import { DEMO_ADMIN_PASSWORD, type HubConfig } from './config';
 import { createCollectionConfigStore } from './edges/collection-config-store';
@@ -186,6 +188,11 @@ export function createHub(deps: HubDeps) {
     await management.drain(edge.operatorId); // the bills of the interfaces only this edge collected
   });
 
+  // External Mosquitto with dynamic-security: the broker's credentials and ACLs follow the registry.
+  const brokerSync = config.externalMqttUrl && config.mqttDynsec
+    ? syncCredentialsToBroker({ registry: edges, url: config.externalMqttUrl, hubId: config.hubId, shareGroup: config.mqttShareGroup, log: log.child({ part: 'dynsec' }) })
+    : undefined;
+
   const purgeOperatorData = async (operatorId: string) => {
     const { deleted } = await store.purgeOperator(operatorId);
     log.info({ operatorId, deleted }, 'operator series purged');
@@ -288,10 +295,14 @@ export function createHub(deps: HubDeps) {
       await identity.purgeExpiredSessions(clock.nowMs());
       ticker.every('session-purge', 3600_000, () => identity.purgeExpiredSessions(clock.nowMs()), { unref: true });
       let mqttUrl: string;
+      let subscriptions = HUB_SUBSCRIPTIONS;
       if (config.externalMqttUrl) {
-        // External broker: ACLs are the broker's job (see hub/broker/README.md).
+        // External broker: ACLs are the broker's job (see hub/broker/README.md); several hubs share the
+        // summaries ($share), each with its own client id and an expiring session.
         mqttUrl = config.externalMqttUrl;
-        mqttClient = createHubMqttClient({ url: mqttUrl, clientId: 'flowbill-hub', log, onMessage: dispatcher.dispatch });
+        await brokerSync?.start();
+        subscriptions = sharedHubSubscriptions(config.mqttShareGroup);
+        mqttClient = createHubMqttClient({ url: mqttUrl, clientId: config.hubId, sessionExpirySec: config.mqttSessionExpirySec, log, onMessage: dispatcher.dispatch });
       } else {
         broker = createEmbeddedBroker({
           host: config.mqttHost, port: config.mqttPort, log: log.child({ part: 'broker' }),
@@ -304,7 +315,7 @@ export function createHub(deps: HubDeps) {
         mqttUrl = `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`;
         mqttClient = createHubMqttClient({ url: mqttUrl, username: HUB_MQTT_USERNAME, password: hubSecret, clientId: 'flowbill-hub', log, onMessage: dispatcher.dispatch });
       }
-      await mqttClient.connect(HUB_SUBSCRIPTIONS);
+      await mqttClient.connect(subscriptions);
       // Consumers' billing truth: what a crash left committed but not yet on .../stored goes out now.
       const waitingStored = await ingestor.resumeRepublish();
       if (waitingStored) log.info({ waitingStored }, 'republishing StoredBatches left waiting by the last run');
@@ -346,6 +357,7 @@ export function createHub(deps: HubDeps) {
       await ingestor.flushAcks();
       await mqttClient?.close();
       mqttClient = undefined;
+      await brokerSync?.close();
       await broker?.stop();
       broker = undefined;
     },

@@ -26,6 +26,8 @@ export const HUB_ERRORS = {
   ORGANIZATION_REQUIRED: 409,
   // edges and ingest
   EDGE_REVOKED: 403,
+  // an external broker (dynamic-security) could not be told of new or revoked credentials; the hub's change is stored
+  BROKER_UNAVAILABLE: 503,
   ENROLLMENT_TOKEN_INVALID: 401,
   // commerce (subscriptions, add-on, invoices)
   TIER_NOT_ELIGIBLE: 409,

@@ -26,6 +26,14 @@ export interface ConsumerRecord { username: string; operatorId: string; name: st
 /** What an edge (or a consumer) needs to connect; the password is returned only at issue time. */
 export interface MqttCredentials { edgeId?: string; tenantId: string; mqttUrl: string; username: string; password: string }
 
+/**
+ * New MQTT credentials were stored (an edge created, enrolled or rotated; a consumer created), with the
+ * password in clear: the one moment the hub has it, so an external broker can be told (hub/broker/dynamic-security.ts).
+ */
+export type CredentialsIssued =
+  | { kind: 'edge'; edge: EdgeRecord; password: string }
+  | { kind: 'consumer'; consumer: ConsumerRecord; password: string };
+
 export type EdgeView = Omit<EdgeRecord, 'secretHash'>;
 export const edgeView = ({ secretHash: _secretHash, ...rest }: EdgeRecord): EdgeView => rest;
 
@@ -59,11 +67,15 @@ export interface EdgeRegistryDeps {
  * EdgeRegistry: edges and read-only consumers of each operator, with their MQTT credentials.
  * Mutations are serialized, so "create by name" is idempotent even under concurrent calls.
  * Listeners registered with onRevoked run after the revocation is stored (the broker closes the
- * edge's live connections there).
+ * edge's live connections there); onCredentialsIssued and onConsumerRevoked likewise after their write.
+ * A listener's error fails the call, the write stays: repeating the call (rotate, revoke) repeats the listeners.
  */
 export function createEdgeRegistry(deps: EdgeRegistryDeps) {
   const { kv, clock } = deps;
   const revokedListeners: ((edge: EdgeRecord) => void | Promise<void>)[] = [];
+  const issuedListeners: ((issued: CredentialsIssued) => void | Promise<void>)[] = [];
+  const consumerRevokedListeners: ((consumer: ConsumerRecord) => void | Promise<void>)[] = [];
+  const issued = async (event: CredentialsIssued) => { for (const listener of issuedListeners) await listener(event); };
   const queue = createSerialQueue();
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
   const getJson = async <T>(key: string): Promise<T | undefined> => {
@@ -93,6 +105,7 @@ export function createEdgeRegistry(deps: EdgeRegistryDeps) {
       { type: 'put', key: nameKey(operatorId, cleanName), value: encodeJson(edge.edgeId) },
       ...extraOps,
     ]);
+    await issued({ kind: 'edge', edge, password });
     return { edge: edgeView(edge), credentials: credentialsOf(edge, password), created: !(existing && !existing.revoked) };
   }
 
@@ -128,6 +141,7 @@ export function createEdgeRegistry(deps: EdgeRegistryDeps) {
       const password = randomSecret();
       const updated: EdgeRecord = { ...edge, secretHash: await hashPassword(password), credentialsIssuedAtMs: clock.nowMs() };
       await kv.write([{ type: 'put', key: edgeKey(edgeId), value: encodeJson(updated) }]);
+      await issued({ kind: 'edge', edge: updated, password });
       return { edge: edgeView(updated), credentials: credentialsOf(updated, password) };
     }),
 
@@ -161,6 +175,7 @@ export function createEdgeRegistry(deps: EdgeRegistryDeps) {
       const password = randomSecret();
       const record: ConsumerRecord = { username: `consumer-${randomBytes(6).toString('hex')}`, operatorId, name: name.trim(), secretHash: await hashPassword(password), createdAtMs: clock.nowMs() };
       await kv.write([{ type: 'put', key: consumerKey(record.username), value: encodeJson(record) }]);
+      await issued({ kind: 'consumer', consumer: record, password });
       const { secretHash: _h, ...consumer } = record;
       return { consumer, credentials: { tenantId: operatorId, mqttUrl: deps.publicMqttUrl, username: record.username, password } };
     },
@@ -179,6 +194,7 @@ export function createEdgeRegistry(deps: EdgeRegistryDeps) {
       const c = username.startsWith('consumer-') && SAFE_ID.test(username) ? await getJson<ConsumerRecord>(consumerKey(username)) : undefined;
       if (!c || c.operatorId !== operatorId) throw hubError('NOT_FOUND', `no consumer ${username}`);
       await kv.write([{ type: 'del', key: consumerKey(username) }]);
+      for (const listener of consumerRevokedListeners) await listener(c);
       const { secretHash: _h, ...consumer } = c;
       return consumer;
     },
@@ -197,6 +213,19 @@ export function createEdgeRegistry(deps: EdgeRegistryDeps) {
 
     onRevoked(listener: (edge: EdgeRecord) => void | Promise<void>): void {
       revokedListeners.push(listener);
+    },
+
+    onCredentialsIssued(listener: (issued: CredentialsIssued) => void | Promise<void>): void {
+      issuedListeners.push(listener);
+    },
+
+    onConsumerRevoked(listener: (consumer: ConsumerRecord) => void | Promise<void>): void {
+      consumerRevokedListeners.push(listener);
+    },
+
+    /** Every consumer of every operator (the broker's reconciliation at start), without password hashes. */
+    async listAllConsumers(): Promise<Omit<ConsumerRecord, 'secretHash'>[]> {
+      return (await collect(kv, prefixRange('mqtt-consumers/'))).map(([, v]) => decodeJson<ConsumerRecord>(v)).map(({ secretHash: _h, ...c }) => c);
     },
   };
 }

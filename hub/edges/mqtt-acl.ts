@@ -10,11 +10,11 @@ export type MqttIdentity =
 export const HUB_CLIENT_ID = 'flowbill-hub';
 const CLIENT_ID_SUFFIX = /^[A-Za-z0-9_.-]{1,64}$/;
 
-const EDGE_PUBLISHES: readonly TopicKind[] = ['summaries', 'status', 'live'];
-const EDGE_SUBSCRIBES: readonly TopicKind[] = ['ack', 'config'];
+export const EDGE_PUBLISHES: readonly TopicKind[] = ['summaries', 'status', 'live'];
+export const EDGE_SUBSCRIBES: readonly TopicKind[] = ['ack', 'config'];
 // `stored` (what the hub stored: the billing truth) is written by the hub alone: an edge may neither
 // publish it (it would forge billing data) nor read it; consumers read it.
-const CONSUMER_SUBSCRIBES: readonly TopicKind[] = ['summaries', 'status', 'live', 'stored'];
+export const CONSUMER_SUBSCRIBES: readonly TopicKind[] = ['summaries', 'status', 'live', 'stored'];
 
 /**
  * An edge publishes only flowbill/v1/<its tenant>/<its edge>/{summaries,status,live}.
