@@ -56,7 +56,12 @@ t.test('a failed bill is retried at the next run, and the last run does not move
   const kv = createMemoryKvStore();
   const series = createFakeSeries();
   let failing = true;
-  const reader = { ...series.reader, readSeries: async (...a: Parameters<typeof series.reader.readSeries>) => { if (failing) throw new Error('store unavailable'); return series.reader.readSeries(...a); } };
+  // The bill run reads the columns (readSlotColumns); both reads fail while `failing`.
+  const reader = {
+    ...series.reader,
+    readSeries: async (...a: Parameters<typeof series.reader.readSeries>) => { if (failing) throw new Error('store unavailable'); return series.reader.readSeries(...a); },
+    readSlotColumns: async (...a: Parameters<typeof series.reader.readSlotColumns>) => { if (failing) throw new Error('store unavailable'); return series.reader.readSlotColumns(...a); },
+  };
   const clock = { nowMs: () => ms('2026-01-01T00:00:00Z') };
   const billing = createBillingModule({ kv, clock, log: silentLogger, seriesReader: reader, mailer: createCapturingMailer(), startJobs: false, renderPdf: async () => new Uint8Array(1) });
   await billing.service.createPlan('isp1', { ...basePlan, subjectIds: [IF1] });
