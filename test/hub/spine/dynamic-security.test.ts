@@ -83,6 +83,8 @@ t.test('edge and consumer credentials follow the registry into mosquitto dynamic
 
   // rotate: old password refused, new accepted
   const rotated = await hub.services.edges.rotate('isp1', a.edge.edgeId);
+  await closed(edge);
+  t.pass('dynsec closes the connection made with the old password (the embedded broker keeps it until it reconnects)');
   t.ok(await refused(edgeUrl, a.credentials.username, a.credentials.password), 'the old password is refused');
   t.notOk(await refused(edgeUrl, a.credentials.username, rotated.credentials.password), 'the new one is accepted');
   // provisioning re-run with the same name (createOrRotateByName) rotates too
