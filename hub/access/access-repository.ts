@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
+import { sectionsOf } from '../../common/critical-sections';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
-import { createSerialQueue } from '../../common/serial-queue';
 import { hubError } from '../errors';
 import type { AccessRecord, Client, CustomerLogin, Service, ServiceType } from './access-model';
 import { ENTITY_ID, SERVICE_TYPES } from './access-model';
@@ -45,7 +45,7 @@ export function createAccessRepository(deps: { kv: KeyValueStore; secrets: Secre
   const listJson = async <T>(prefix: string): Promise<T[]> => (await collect(kv, prefixRange(prefix))).map(([, v]) => decodeJson<T>(v));
   const put = (key: string, value: unknown): KvOp => ({ type: 'put', key, value: encodeJson(value) });
 
-  const queue = createSerialQueue();
+  const queue = sectionsOf(deps.kv).section('access'); // across hub processes on a shared store
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
 
   // The associated data ties a sealed password to its login (see secret-box.ts).

@@ -23,14 +23,25 @@ export function createCommerceJobs(deps: { repo: CommerceRepository; service: Co
     return result;
   }
 
+  /**
+   * The job if a scheduled run lies in (last completed run, nowMs], in the job's critical section:
+   * with several hubs every one's cron fires, the first runs it and records the run, the others then
+   * find it done (once per due instant across the cluster; common/critical-sections.ts).
+   */
+  function runIfDue(job: (typeof COMMERCE_JOBS)[number], nowMs: number): Promise<boolean> {
+    return repo.sections.section(`job:${job.name}`).run(async () => {
+      if (!isDue(job, await repo.getJobLastRun(job.name), nowMs)) return false;
+      await runJob(job.name, nowMs);
+      return true;
+    });
+  }
+
   /** Run, once each, the jobs with a scheduled run in (last completed run, nowMs]; returns those that completed. */
   async function runDueJobs(nowMs: number): Promise<CommerceJobName[]> {
     const ran: CommerceJobName[] = [];
     for (const job of COMMERCE_JOBS) {
-      if (!isDue(job, await repo.getJobLastRun(job.name), nowMs)) continue;
       try {
-        await runJob(job.name, nowMs);
-        ran.push(job.name);
+        if (await runIfDue(job, nowMs)) ran.push(job.name);
       } catch (err) {
         // Not recorded as run, so the next schedule or start retries it; the other jobs still run.
         log.error({ err, job: job.name }, 'commerce job failed during catch-up');
@@ -49,7 +60,7 @@ export function createCommerceJobs(deps: { repo: CommerceRepository; service: Co
       if (!schedule) return;
       tasks = COMMERCE_JOBS.map((job) => cron.schedule(job.cron, async () => {
         try {
-          await runJob(job.name, deps.clock.nowMs());
+          await runIfDue(job, deps.clock.nowMs());
         } catch (err) {
           log.error({ err, job: job.name }, 'commerce job failed; it runs again at its next schedule or on restart');
         }

@@ -20,6 +20,7 @@
  * serialise read-modify-write through one SerialQueue (no compare-and-set in the KV port).
  */
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
+import { sectionsOf } from '../../common/critical-sections';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import { decodeAddon } from './addon-state';
@@ -46,6 +47,9 @@ const idemKey = (operatorId: string, key: string) => `${P}idem/${operatorId}/${k
 const snapKey = (operatorId: string, atMs: number, seq: number) => `${P}snap/${operatorId}/${pad(atMs, 15)}/${pad(seq, 9)}`;
 
 export function createCommerceRepository(kv: KeyValueStore) {
+  // Where the services serialize their read-modify-writes (a gapless number, a subscription change):
+  // across every hub process when the store is shared (common/critical-sections.ts).
+  const sections = sectionsOf(kv);
   const getJson = async <T>(key: string): Promise<T | undefined> => {
     const v = await kv.get(key);
     return v ? decodeJson<T>(v) : undefined;
@@ -58,6 +62,7 @@ export function createCommerceRepository(kv: KeyValueStore) {
   };
 
   return {
+    sections,
     async getPriceBook(): Promise<PriceBook> {
       return (await getJson<PriceBook>(`${P}price-book`)) ?? structuredClone(DEFAULT_PRICE_BOOK) as PriceBook;
     },

@@ -20,7 +20,6 @@ import { addonPriceBasis } from './addon-state';
 import * as addonRules from './netflow-addon';
 import type { PriceBook } from './price-book';
 import { findTier, fitTier, validatePriceBook } from './price-book';
-import { createSerialQueue } from '../../common/serial-queue';
 import type { Subscription, Transition } from './subscription';
 import { newSubscription, then, unchanged } from './subscription';
 import { addonFeeMinorOf, applyPriceBook, changeTier, setActiveCustomers } from './subscription-rules';
@@ -61,7 +60,7 @@ function advanceAll(sub: Subscription, book: PriceBook, nowMs: number): Transiti
 
 export function createCommerceService(deps: CommerceServiceDeps) {
   const { repo, log } = deps;
-  const queue = createSerialQueue();
+  const queue = repo.sections.section('commerce');
 
   async function push(operatorIds: Iterable<string>): Promise<void> {
     for (const operatorId of operatorIds) {

@@ -11,7 +11,6 @@
  */
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
-import { createSerialQueue } from '../../common/serial-queue';
 import { hubError } from '../errors';
 import { utcDate } from './invoice-period';
 import type { CommerceRepository } from './commerce-repository';
@@ -45,7 +44,7 @@ export interface WriteRequest {
 
 export function createInvoiceService(deps: InvoiceServiceDeps) {
   const { repo, clock, log, terms } = deps;
-  const queue = createSerialQueue();
+  const queue = repo.sections.section('invoices');
 
   async function viewContext(operatorId: string, invoice: Invoice) {
     const buyerName = invoice.buyer ? undefined : await deps.operatorName(operatorId);

@@ -1,7 +1,7 @@
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
+import { sectionsOf } from '../../common/critical-sections';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
-import { createSerialQueue } from '../../common/serial-queue';
 import { hubError } from '../errors';
 
 /**
@@ -50,7 +50,7 @@ export function createLoginNames(kv: KeyValueStore) {
     return v ? decodeJson<LoginClaim>(v) : undefined;
   };
 
-  const queue = createSerialQueue();
+  const queue = sectionsOf(kv).section('login-names'); // claims are atomic across hub processes on a shared store
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
 
   return {
