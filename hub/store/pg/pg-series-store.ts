@@ -33,6 +33,7 @@ import { parseSubjectId } from '../../../common/subject-id';
 import { tooOldReason } from '../../ingest/content-dedup';
 import type { SeriesPoint, SlotColumns, SubjectInfo } from '../../ports';
 import type { ApplyBatchInput, ApplyBatchResult, GuardedSummary, SeriesStore, SeriesStoreLimits, WaitingStored } from '../series-store';
+import { DEFAULT_SERIES_LIMITS } from '../kv-series-store';
 import { encodeStoredBatch } from '../stored-outbox';
 import type { PgPool } from './pg-pool';
 
@@ -48,8 +49,10 @@ const NO_PARTITION = '23514';
 const RETRIES = 3;
 
 export interface PgSeriesStoreDeps {
+  /** A migrated database (migrations.ts; 002_series.sql is this store's schema). The store never ends the pool. */
   pool: PgPool;
-  limits: SeriesStoreLimits;
+  limits?: Partial<SeriesStoreLimits>;
+  /** Retried transactions and failed housekeeping are reported here. */
   log?: Logger;
 }
 
@@ -105,7 +108,8 @@ const SQL = {
 };
 
 export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
-  const { pool, limits } = deps;
+  const { pool } = deps;
+  const limits: SeriesStoreLimits = { ...DEFAULT_SERIES_LIMITS, ...deps.limits };
   const log = deps.log ?? silentLogger;
   const knownMonths = new Set<number>();
   let lastPruneMs = -Infinity;
@@ -131,10 +135,15 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
     }
   }
 
-  /** The partitions of every month the batch touches (see series_ensure_month in 002_series.sql). */
-  async function ensureMonths(summaries: readonly GuardedSummary[]): Promise<void> {
+  /**
+   * The partitions of every month the batch touches (see series_ensure_month in 002_series.sql); not
+   * for buckets the clock's horizon refuses anyway, so an edge cannot make months of years past.
+   */
+  async function ensureMonths(summaries: readonly GuardedSummary[], nowMs: number): Promise<void> {
+    const oldestSec = Math.floor(nowMs / 1000) - limits.dedupHorizonSec;
     let missing: Set<number> | undefined;
     for (const s of summaries) {
+      if (s.bucketStartSec < oldestSec) continue;
       const m = monthOf(s.bucketStartSec);
       if (!knownMonths.has(m)) (missing ??= new Set()).add(m);
     }
@@ -290,7 +299,7 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
 
   return {
     async applyBatch(input) {
-      await ensureMonths(input.summaries);
+      await ensureMonths(input.summaries, input.nowMs);
       await maybePrune(input.nowMs);
       for (let attempt = 1; ; attempt++) {
         try {

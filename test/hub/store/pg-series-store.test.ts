@@ -8,6 +8,11 @@ import type { ApplyBatchInput, GuardedSummary, SeriesStoreLimits } from '../../.
 import { storedBatchCodec } from '../../../proto/codec';
 import { startPostgres } from '../../helpers/postgres';
 import { seriesStoreContract } from './series-store.contract';
+import { createManualClock } from '../../../common/clock';
+import { createSeriesRoutes } from '../../../hub/store/series-routes';
+import type { Principal } from '../../../hub/http/principal';
+import { pgTopSubjects } from '../../../hub/store/pg/pg-top-subjects';
+import { callApi, createTestApp } from '../../helpers/test-app';
 
 const DAY0 = Date.UTC(2026, 10, 1) / 1000; // 2026-11-01T00:00Z
 const NOW_MS = (DAY0 + 10 * 86_400) * 1000;
@@ -171,17 +176,23 @@ t.test('PostgreSQL series store', async (t) => {
   t.test('horizon: too old by the clock, and below the pruned months even with the clock stepped back', async (t) => {
     const db = await freshDb(t);
     const store = createPgSeriesStore({ pool: await db.pool(), limits: LIMITS });
-    const nowMs = (DAY0 + 90 * 86_400) * 1000; // 2027-01-30: horizon 2026-12-21
-    const old = await store.applyBatch(batch([summary('if:10.0.0.1/1', DAY0, 1), summary('if:10.0.0.1/1', DAY0 + 85 * 86_400, 1)], { nowMs }));
+    const nov2 = summary('if:10.0.0.1/1', DAY0 + 86_400, 1);
+    t.equal((await store.applyBatch(batch([nov2]))).stored.length, 1, 'stored in November');
+    // 2027-01-30 (horizon 2026-12-21): November is too old by the clock, and its identities are dropped.
+    const nowMs = (DAY0 + 90 * 86_400) * 1000;
+    const late = createPgSeriesStore({ pool: await db.pool(), limits: LIMITS });
+    const old = await late.applyBatch(batch([summary('if:10.0.0.1/1', DAY0, 1), summary('if:10.0.0.1/1', DAY0 + 85 * 86_400, 1)], { nowMs }));
     t.same([old.stored.length, old.tooOld], [1, 1]);
     t.match([...old.refused.keys()][0], /older than the dedup horizon \(40 days\)/);
-    // That call pruned: November's identities are gone, so a hub with its clock back in November refuses them.
+    // A hub whose clock is back in November gets the November batch again: without the pruned horizon
+    // it would apply it a second time (its identity is gone).
     const stepped = createPgSeriesStore({ pool: await db.pool(), limits: LIMITS });
-    const back = await stepped.applyBatch(batch([summary('if:10.0.0.1/2', DAY0 + 86_400, 1)], { nowMs: NOW_MS }));
-    t.same([back.stored.length, back.tooOld], [0, 1], 'refused: its month of identities was dropped');
+    const back = await stepped.applyBatch(batch([nov2], { nowMs: NOW_MS }));
+    t.same([back.stored.length, back.tooOld, back.duplicates], [0, 1, 0], 'refused as too old, not applied twice');
+    t.same((await store.readSeries('isp1', nov2.subjectId, DAY0, DAY0 + 2 * 86_400)).map((p) => p.bytesIn), [1]);
     const pool = await db.pool();
     const parts = await pool.query(`SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE 'series_applied_p%' ORDER BY relname`);
-    t.same(parts.rows.map((r) => r.relname), ['series_applied_p202701'], 'November (ended before the horizon) was dropped; January is kept');
+    t.same(parts.rows.map((r) => r.relname), ['series_applied_p202701'], 'November (ended before the horizon) was dropped, December never existed; January is kept');
   });
 
   t.test('subject limit: counted per (edge, bucket, revision) across batches and hubs, excess refused in batch order', async (t) => {
@@ -217,6 +228,43 @@ t.test('PostgreSQL series store', async (t) => {
     t.same(await store.listSubjects('isp1'), []);
     t.same(await store.purgeOperator('isp1'), { deleted: 0 });
     t.equal((await store.readSeries('isp2', 'ipg:a', dec1, dec1 + 300))[0]!.bytesIn, 5, 'the other operator is untouched');
+  });
+
+  t.test('top subjects in one query: the same answer as GET /top-subjects over listSubjects + readSeries', async (t) => {
+    const db = await freshDb(t);
+    const pool = await db.pool();
+    const store = createPgSeriesStore({ pool, limits: LIMITS });
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let edge = 0; edge < 3; edge++) {
+      const inputs: GuardedSummary[] = [];
+      for (let slot = 0; slot < 288 * 2; slot += 1 + Math.floor(rnd() * 5)) {
+        for (const id of ['ipg:cust-a', 'ipg:cust-B', 'ipg:big', 'if:10.0.0.1/3', 'if:10.0.0.2/17', 'ipg:quiet']) {
+          if (rnd() < 0.4) continue;
+          inputs.push(summary(id, DAY0 + slot * 300, id === 'ipg:quiet' ? 0 : Math.floor(rnd() * 2 ** 36), { inRun: false, bytesOut: Math.floor(rnd() * 1e9) }));
+        }
+      }
+      await store.applyBatch(batch(inputs, { edgeId: `e${edge}`, nowMs: (DAY0 + 3 * 86_400) * 1000 }));
+    }
+    await store.applyBatch(batch([summary('ipg:cust-a', DAY0, 5)], { operatorId: 'isp2' }));
+    const app = createTestApp([createSeriesRoutes({ series: store, clock: createManualClock((DAY0 + 3 * 86_400) * 1000) })]);
+    const principal: Principal = { userId: 'u', username: 'r', role: 'operator_readonly', operatorId: 'isp1' };
+    const cases = [
+      { fromSec: DAY0, toSec: DAY0 + 2 * 86_400, q: '', offset: 0, limit: 10 },
+      { fromSec: DAY0 + 3600, toSec: DAY0 + 7200, q: '', offset: 0, limit: 3 },
+      { fromSec: DAY0 + 3600, toSec: DAY0 + 86_400 + 300, q: '', offset: 2, limit: 2 },
+      { fromSec: DAY0, toSec: DAY0 + 86_400, q: 'CUST', offset: 0, limit: 10 },
+      { fromSec: DAY0, toSec: DAY0 + 86_400, q: 'ifindex 17', offset: 0, limit: 10 },
+      { fromSec: DAY0, toSec: DAY0 + 86_400, q: '', offset: 50, limit: 10 },
+      { fromSec: DAY0 - 86_400, toSec: DAY0, q: '', offset: 0, limit: 10 },
+    ];
+    for (const c of cases) {
+      const res = await callApi(app, 'GET', `/api/v1/operators/isp1/top-subjects?fromSec=${c.fromSec}&toSec=${c.toSec}&q=${encodeURIComponent(c.q)}&offset=${c.offset}&limit=${c.limit}`, { principal });
+      t.equal(res.status, 200);
+      const mine = await pgTopSubjects(pool, 'isp1', c);
+      t.same(mine, { total: res.body.total, subjects: res.body.subjects }, JSON.stringify(c));
+    }
+    t.ok((await pgTopSubjects(pool, 'isp1', cases[0]!)).subjects.some((s) => s.subjectId === 'ipg:quiet'), 'a subject reporting zeros is ranked, like the route does');
   });
 
   t.test('micro-measure: 50 batches of 1,000 summaries into one store', async (t) => {

@@ -121,7 +121,8 @@ END
 $$;
 
 -- Drops the months of applied identities that end at or before cutoff_sec (the dedup horizon) and
--- raises pruned_below to the end of the last one dropped; returns pruned_below. Whole months: no
+-- raises pruned_below to the start of cutoff_sec's month: every identity below it is gone (dropped, or
+-- never stored), so no hub may apply such a bucket again, whatever its clock says; returns pruned_below. Whole months: no
 -- row-by-row DELETE, no vacuum debt. DROP takes ACCESS EXCLUSIVE on series_applied for a moment, so
 -- it waits at most lock_timeout for running ingest transactions and then gives up (the next prune
 -- retries). An ingest transaction that read the old pruned_below and then meets a dropped month fails
@@ -142,9 +143,9 @@ BEGIN
     WHERE i.inhparent IN ('series_applied'::regclass, 'series_applied_revisions'::regclass)
   LOOP
     CONTINUE WHEN r.month_end > cutoff_sec;
-    below := greatest(below, r.month_end);
     EXECUTE format('DROP TABLE %I', r.relname);
   END LOOP;
+  below := greatest(below, (SELECT month_start FROM series_month_bounds(cutoff_sec)));
   UPDATE series_applied_horizon SET pruned_below = below;
   RETURN below;
 END
