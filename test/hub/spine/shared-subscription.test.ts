@@ -14,6 +14,12 @@ import { silentLogger } from '../../../common/logger';
 import { createHubMqttClient } from '../../../hub/broker/hub-mqtt-client';
 import { sharedHubSubscriptions } from '../../../hub/broker/hub-subscriptions';
 import { hasMosquitto, startMosquitto, startRelay } from '../../helpers/mosquitto';
+import { createManualClock } from '../../../common/clock';
+import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
+import { loadHubConfig } from '../../../hub/config';
+import { createHub } from '../../../hub/create-hub';
+import { ackCodec, AckStatus } from '../../../proto/codec';
+import { encodeBatch, makeBatch, makeSummary } from './ingest-fixtures';
 
 const skip = hasMosquitto ? false : 'mosquitto not installed';
 const TOPIC = 'flowbill/v1/isp1/edge-0a0b0c0d0e0f/summaries';
@@ -115,4 +121,36 @@ t.test('a hub killed for good: after its session expires the others take everyth
   await publish(lost);
   await until('the resent batches handled', () => handled.size === 100);
   t.ok(handledOnce(handled), 'each batch handled exactly once across the hubs');
+});
+
+t.test('two hubs (createHub) on one store behind mosquitto: each batch ingested by one of them, acked once', { skip }, async (t) => {
+  const { ports: [port] } = await startMosquitto(t, { lines: ['allow_anonymous true'] });
+  const nowMs = Date.UTC(2026, 10, 3, 12);
+  const kv = createMemoryKvStore(); // stands for the one database the hubs share (PostgreSQL in production)
+  const hubs = ['hub-1', 'hub-2'].map((hubId) => createHub({
+    config: loadHubConfig({}, { httpPort: 0, mqttPort: 0, externalMqttUrl: `mqtt://127.0.0.1:${port}`, hubId, adminPassword: 'admin-pw', jobsEnabled: false }),
+    kv, clock: createManualClock(nowMs), log: silentLogger,
+  }));
+  await hubs[0].services.identity.createOperator('isp1', 'ISP 1', nowMs);
+  const a = await hubs[0].services.edges.createEdge('isp1', 'pop-a');
+  for (const hub of hubs) { await hub.start(); t.teardown(() => hub.stop()); }
+  const edge = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `flowbill-edge-isp1-${a.edge.edgeId}`, reconnectPeriod: 0 });
+  t.teardown(() => edge.end(true));
+  const base = `flowbill/v1/isp1/${a.edge.edgeId}`;
+  const acks: number[] = [];
+  edge.on('message', (topic, payload) => { if (topic === `${base}/ack`) acks.push(ackCodec.decode(payload).status); });
+  await edge.subscribeAsync(`${base}/ack`, { qos: 1 });
+  const bucket = nowMs / 1000 - 3600;
+  for (let seq = 1; seq <= 20; seq++) {
+    await edge.publishAsync(`${base}/summaries`, Buffer.from(encodeBatch(makeBatch(a.edge.edgeId, 'isp1', seq, [makeSummary(`if:10.9.9.${seq}/1`, bucket, 1000 + seq)]))), { qos: 1 });
+  }
+  await until('20 acks', () => acks.length >= 20);
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(acks, Array(20).fill(AckStatus.STORED), 'one STORED ack per batch, none twice');
+  const stored = hubs.map((h) => h.services.ingestor.counters().batchesStored);
+  t.equal(stored[0] + stored[1], 20, `the batches split between the hubs (${stored.join(' + ')})`);
+  t.ok(stored[0] > 0 && stored[1] > 0, 'both took a share');
+  const total = (await Promise.all(range(1, 21).map((seq) => hubs[1].services.seriesReader.readSeries('isp1', `if:10.9.9.${seq}/1`, bucket, bucket + 300))))
+    .flat().reduce((sum, p) => sum + p.bytesIn, 0);
+  t.equal(total, range(1, 21).reduce((sum, seq) => sum + 1000 + seq, 0), 'every byte stored once');
 });
