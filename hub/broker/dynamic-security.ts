@@ -174,11 +174,13 @@ export function createDynamicSecurity(deps: { control: DynsecControl; shareGroup
     // An existing client (a rotation, a re-run provisioning): a new password. (Not addClientRole again:
     // 2.0.11 answers "Internal error" for a role the client already has.)
     if (created.error === 'Client already exists') await run(what, [{ command: 'setClientPassword', username, password }], EXISTS);
+    deps.log.info({ username, rotated: created.error === 'Client already exists' }, 'broker credentials pushed (dynamic-security)');
   }
 
   async function removeClient(what: string, username: string, role: string): Promise<void> {
     // deleteClient disconnects the client's live connections ("disconnected by administrative action").
     await run(what, [{ command: 'deleteClient', username }, { command: 'deleteRole', rolename: role }], GONE);
+    deps.log.info({ username }, 'broker credentials deleted (dynamic-security)');
   }
 
   return {
