@@ -276,9 +276,13 @@ t.test('PostgreSQL series store', async (t) => {
     for (const b of batches) await store.applyBatch(b);
     const sec = Number(process.hrtime.bigint() - started) / 1e9;
     t.comment(`PostgreSQL series store: ${Math.round(50_000 / sec).toLocaleString('en')} summaries/s (50 batches of 1,000, one connection, fsync off), ${(sec * 1000 / 50).toFixed(1)} ms a batch`);
-    const started2 = process.hrtime.bigint();
-    await store.readSeries('isp1', 'if:10.0.0.1/000500', DAY0 - 86_400 * 10, DAY0 + 86_400 * 20);
-    t.comment(`a subject-month read: ${(Number(process.hrtime.bigint() - started2) / 1e6).toFixed(2)} ms`);
+    const readsMs: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const started2 = process.hrtime.bigint();
+      await store.readSeries('isp1', `if:10.0.0.1/${String(i * 40).padStart(6, '0')}`, DAY0 - 86_400 * 10, DAY0 + 86_400 * 20);
+      readsMs.push(Number(process.hrtime.bigint() - started2) / 1e6);
+    }
+    t.comment(`a subject-month read (26 buckets here): median ${readsMs.sort((a, b) => a - b)[10]!.toFixed(2)} ms`);
     t.pass();
   });
 });

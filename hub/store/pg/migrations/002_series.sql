@@ -41,12 +41,19 @@ CREATE TABLE series (
   packets_out  bigint NOT NULL,
   flows_in     bigint NOT NULL,
   flows_out    bigint NOT NULL,
-  PRIMARY KEY (operator_id, subject_id, bucket_start)
+  -- INCLUDE the bytes: the bill run's read (readSlotColumns: bytes of one subject's month) is then an
+  -- index-only scan of consecutive leaf pages. Ingest appends in time order, so a subject's month is
+  -- otherwise one heap page per bucket: measured on 1.7M rows, 8,640 points in 3 ms (75 pages) against
+  -- 340 ms (8,736 pages) cold. The cost: an update of the bytes (a revision, a second edge reporting the
+  -- subject) is not HOT; first reports, the bulk of ingest, are inserts either way.
+  PRIMARY KEY (operator_id, subject_id, bucket_start) INCLUDE (bytes_in, bytes_out)
 ) PARTITION BY RANGE (bucket_start);
 
 -- Ingest appends in time order, so block ranges follow time: a window's rows of every subject are a
--- few block ranges of each month it touches (top subjects), at almost no cost to ingest.
-CREATE INDEX series_bucket_brin ON series USING brin (bucket_start);
+-- few block ranges of each month it touches (top subjects), at almost no cost to ingest. Measured on
+-- 1.7M rows (200 subjects, a month): a day's top subjects 33 ms through it, 0.4-1.5 s by a scan.
+-- autosummarize: autovacuum summarizes each block range as it fills (unsummarized ranges are always read).
+CREATE INDEX series_bucket_brin ON series USING brin (bucket_start) WITH (autosummarize = on);
 
 CREATE TABLE series_subjects (
   operator_id  text   NOT NULL,
@@ -112,7 +119,7 @@ BEGIN
     part := parent || '_p' || b.suffix;
     CONTINUE WHEN to_regclass(part) IS NOT NULL;
     CONTINUE WHEN parent <> 'series' AND b.month_end <= (SELECT pruned_below FROM series_applied_horizon);
-    -- series rows are updated by revisions and other edges' reports of the subject: leave room for HOT updates
+    -- series rows are updated by revisions and other edges' reports of the subject: leave room on the page
     EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS) WITH (fillfactor = %s)',
       part, parent, CASE parent WHEN 'series' THEN 90 ELSE 100 END);
     EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', parent, part, b.month_start, b.month_end);
