@@ -306,12 +306,14 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
           return await inTransaction((c, begun) => apply(c, begun, input), SQL.begin);
         } catch (err) {
           const code = (err as { code?: string }).code;
-          if (code === NO_PARTITION) knownMonths.clear();
-          if (attempt < RETRIES && (code === DEADLOCK || code === SERIALIZATION_FAILURE)) {
-            log.warn({ edgeId: input.edgeId, seq: input.seq, code, attempt }, 'series: batch transaction retried');
-            continue;
+          if (attempt >= RETRIES || (code !== DEADLOCK && code !== SERIALIZATION_FAILURE && code !== NO_PARTITION)) throw err;
+          log.warn({ edgeId: input.edgeId, seq: input.seq, code, attempt }, 'series: batch transaction retried');
+          if (code === NO_PARTITION) {
+            // A month this process took for created is gone (pruned by another hub meanwhile): ask again;
+            // series_ensure_month will not bring back a pruned month, and the retry refuses its buckets.
+            knownMonths.clear();
+            await ensureMonths(input.summaries, input.nowMs);
           }
-          throw err;
         }
       }
     },
