@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
-import { createSerialQueue } from '../../common/serial-queue';
+import { createSerialQueue, type SerialQueue } from '../../common/serial-queue';
 
 /**
  * The bill run's schedule: every hour at minute 20 (node-cron, UTC), and once at start so a hub
@@ -11,9 +11,11 @@ import { createSerialQueue } from '../../common/serial-queue';
  */
 export const BILL_RUN_CRON = '20 * * * *';
 
-export function createBillingJobs<R>(deps: { clock: Clock; log: Logger; runDueJobs(nowMs: number): Promise<R> }) {
+export function createBillingJobs<R>(deps: { clock: Clock; log: Logger; runDueJobs(nowMs: number): Promise<R>; section?: SerialQueue }) {
   let task: ReturnType<typeof cron.schedule> | undefined;
-  const runs = createSerialQueue();
+  // With several hubs, the run's critical section (common/critical-sections.ts): every hub's tick runs
+  // in turn, and after the first the others find nothing due (the run is idempotent).
+  const runs = deps.section ?? createSerialQueue();
   let queued = 0;
   const run = (nowMs?: number): Promise<R> => {
     queued++;

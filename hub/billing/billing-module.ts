@@ -38,7 +38,7 @@ export function createBillingModule(deps: BillingModuleDeps) {
   const partiesOf = createBillPartiesLookup({ seriesReader: deps.seriesReader, operatorName: deps.operatorName });
   const billPdf = async (bill: Bill, samples: BillSamples, override: BillParties = {}) => renderBillPdf(bill, samples, { ...(await partiesOf(bill)), ...override });
   const service = createBillingService({ store, clock: deps.clock, log, seriesReader: deps.seriesReader, mailer: deps.mailer, graceSec: deps.graceSec ?? 900, renderPdf: deps.renderPdf ?? billPdf });
-  const jobs = createBillingJobs({ clock: deps.clock, log, runDueJobs: (nowMs: number) => service.runDue(nowMs) });
+  const jobs = createBillingJobs({ clock: deps.clock, log, runDueJobs: (nowMs: number) => service.runDue(nowMs), section: store.sections.section('job:bill-run') });
   // Through the jobs' single flight, so a call and a node-cron tick never run at once.
   const runDueJobs = (nowMs: number) => jobs.runNow(nowMs);
   const routers: Router[] = [createBillingRoutes({ service, store, seriesReader: deps.seriesReader, renderPdf: billPdf })];

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
-import { createSerialQueue } from '../../common/serial-queue';
 import { hubError } from '../errors';
 import type { Mailer, SeriesReader } from '../ports';
 import type { Bill, BillSamples } from './bill';
@@ -44,13 +43,15 @@ const TARIFF_FIELDS = ['currency', 'baseSpeedBps', 'baseCostMinor', 'additionalS
  */
 export function createBillingService(deps: BillingServiceDeps) {
   const { store, clock, log, seriesReader } = deps;
-  const queue = createSerialQueue();
+  // Across hub processes too on a shared store: plan changes and bill numbers stay one at a time.
+  const queue = store.sections.section('billing');
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
   const nowSec = () => Math.floor(clock.nowMs() / 1000);
+  // The last number issued, per operator: remembered only when no other process issues numbers.
   const lastBillNos = new Map<string, number>();
   // Report mails: one send at a time (two would mail the same pending bill twice); a request made
   // while one is waiting to start shares it, since that one will see every bill stored by then.
-  const mailQueue = createSerialQueue();
+  const mailQueue = store.sections.section('billing-mail');
   let mailWaiting: Promise<number> | undefined;
   // The last bill run, per operator: bills due, made, failed (GET …/bill-runs/latest; in memory).
   let lastRun: { startedAtMs: number; finishedAtMs?: number; mailed?: number; perOperator: Map<string, { due: number; done: number; made: number; failed: number }> } | undefined;
@@ -118,7 +119,7 @@ export function createBillingService(deps: BillingServiceDeps) {
       if (again !== undefined) return { bill: (await store.getBill(due.operatorId, again))!, created: false };
       // Only this queue issues numbers in this process, so the last one can be remembered; it
       // moves only after the bill is stored, so a failed write leaves no gap.
-      const billNo = (lastBillNos.get(due.operatorId) ?? (await store.lastBillNo(due.operatorId))) + 1;
+      const billNo = ((store.sections.shared ? undefined : lastBillNos.get(due.operatorId)) ?? (await store.lastBillNo(due.operatorId))) + 1;
       const bill: Bill = { ...draft, billNo };
       await store.saveBill(bill, samples, true);
       lastBillNos.set(due.operatorId, billNo);

@@ -1,4 +1,5 @@
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
+import { sectionsOf, type CriticalSections } from '../../common/critical-sections';
 import { prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import type { Bill, BillSamples } from './bill';
@@ -22,6 +23,8 @@ import { decodeSamples, encodeSamples } from './sample-codec';
  *   job/last-run                             {lastRunMs}
  */
 export interface BillingStore {
+  /** Where billing serializes its read-modify-writes: across hub processes on a shared store (common/critical-sections.ts). */
+  readonly sections: CriticalSections;
   getPlan(operatorId: string, planId: string): Promise<BillPlan | undefined>;
   listPlans(operatorId: string): Promise<BillPlan[]>;
   listAllPlans(): Promise<BillPlan[]>;
@@ -62,6 +65,7 @@ export function createBillingStore(kv: KeyValueStore): BillingStore {
   const put = (key: string, value: unknown): KvOp => ({ type: 'put', key, value: encodeJson(value) });
 
   return {
+    sections: sectionsOf(kv),
     getPlan: (op, planId) => getJson<BillPlan>(`${P}plan/${op}/${planId}`),
     listPlans: (op) => listJson<BillPlan>(`${P}plan/${op}/`),
     listAllPlans: () => listJson<BillPlan>(`${P}plan/`),
