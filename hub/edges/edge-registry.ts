@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../common/clock';
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
+import { sectionsOf } from '../../common/critical-sections';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
-import { createSerialQueue } from '../../common/serial-queue';
 import { SAFE_ID } from '../../common/topics';
 import { hubError } from '../errors';
 import { hashPassword, randomSecret, verifyPassword } from '../identity/password-hash';
@@ -76,7 +76,7 @@ export function createEdgeRegistry(deps: EdgeRegistryDeps) {
   const issuedListeners: ((issued: CredentialsIssued) => void | Promise<void>)[] = [];
   const consumerRevokedListeners: ((consumer: ConsumerRecord) => void | Promise<void>)[] = [];
   const issued = async (event: CredentialsIssued) => { for (const listener of issuedListeners) await listener(event); };
-  const queue = createSerialQueue();
+  const queue = sectionsOf(deps.kv).section('edges'); // create-by-name stays idempotent across hub processes
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
   const getJson = async <T>(key: string): Promise<T | undefined> => {
     const v = await kv.get(key);

@@ -1,7 +1,7 @@
 import type { Clock } from '../../common/clock';
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
+import { sectionsOf } from '../../common/critical-sections';
 import type { Logger } from '../../common/logger';
-import { createKeyedSerialQueue } from '../../common/serial-queue';
 import type { CollectionConfigStore, InterfaceSelection } from './collection-config-store';
 import type { EdgeExporterIndex } from './edge-exporter-index';
 import type { EdgeRecord } from './edge-registry';
@@ -38,7 +38,9 @@ export interface SubjectManagementDeps {
  * is retried at its recorded instant. Changes and drains of one operator run one at a time.
  */
 export function createSubjectManagement(deps: SubjectManagementDeps) {
-  const queue = createKeyedSerialQueue<string>();
+  // Per operator, across hub processes on a shared store (common/critical-sections.ts).
+  const sections = sectionsOf(deps.kv);
+  const queue = { run: <T>(operatorId: string, task: () => Promise<T>): Promise<T> => sections.section(`subjects:${operatorId}`).run(task) };
   const outbox = createUnmanageOutbox({
     kv: deps.kv, log: deps.log,
     deliver: (i: UnmanageIntent) => deps.unmanage(i.operatorId, i.subjectId, i.atMs),

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
+import { sectionsOf } from '../../common/critical-sections';
 import { collect, prefixRange } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import { SAFE_ID } from '../../common/topics';
@@ -35,6 +36,8 @@ export function createIdentityStore(kv: KeyValueStore) {
   };
   const loginNames = loginNamesOf(kv);
   return {
+    /** Where identity's read-modify-writes serialize (across hub processes on a shared store). */
+    sections: sectionsOf(kv),
     /** The login-name registry of this store (shared with customer logins). */
     loginNames,
     async createOperator(operatorId: string, name: string, nowMs: number): Promise<Operator> {

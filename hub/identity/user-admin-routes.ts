@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
-import { createSerialQueue } from '../../common/serial-queue';
 import type { OperatorUserView, UpdateUserResponse, UsersResponse } from '../../common/api/users';
 import { hubError } from '../errors';
 import { assertOperatorAccess, OPERATOR_READERS, OPERATOR_WRITERS } from '../http/principal';
@@ -28,7 +27,7 @@ export const userView = (u: User): OperatorUserView => ({
 export function createUserAdminRoutes(deps: Deps): Router {
   const router = new Router({ prefix: '/api/v1/operators/:operatorId/users' });
   // The last-admin check reads then writes: two admins disabling each other at once must not both pass.
-  const queue = createSerialQueue();
+  const queue = deps.identity.sections.section('user-admin');
 
   router.get('/', async (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId, OPERATOR_READERS);
