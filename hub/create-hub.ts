@@ -48,6 +48,7 @@ import { createEphemeralKeyRing, keyRingFromHex, type KeyRing } from './security
 import { createClockRoutes, shiftedClockView } from './ops/clock-routes';
 import { createDueJobsRunner } from './ops/due-jobs';
 import { createKvSeriesStore } from './store/kv-series-store';
+import type { SeriesStore } from './store/series-store';
 import { createSeriesRoutes } from './store/series-routes';
 
 /**
@@ -100,6 +101,8 @@ export interface HubContext {
 export interface HubDeps {
   config: Readonly<HubConfig>;
   kv: KeyValueStore;
+  /** The series store when it is not built on kv (PostgreSQL: hub/store/open-hub-storage.ts). */
+  seriesStore?: SeriesStore;
   clock: Clock;
   log: Logger;
   modules?: (ctx: HubContext) => HubModule[];
@@ -129,7 +132,7 @@ export function createHub(deps: HubDeps) {
   const identity = createIdentityStore(kv);
   // The dedup limits are the store's (it owns the dedup); ingest refuses too-old buckets early with the same horizon.
   const dedupHorizonSec = config.ingestDedupHorizonDays * 86_400;
-  const store = createKvSeriesStore({ kv, limits: { maxRevisionSubjects: config.ingestMaxRevisionSubjects, dedupHorizonSec }, log: log.child({ part: 'store' }) });
+  const store = deps.seriesStore ?? createKvSeriesStore({ kv, limits: { maxRevisionSubjects: config.ingestMaxRevisionSubjects, dedupHorizonSec }, log: log.child({ part: 'store' }) });
   // Revoking an edge records, in the same write, which interfaces stop being managed with it.
   const edges = createEdgeRegistry({ kv, clock, publicMqttUrl: config.publicMqttUrl, revocationOps: (edge) => management.revocationOps(edge) });
   const configs = createCollectionConfigStore(kv);

@@ -1,5 +1,5 @@
 /**
- * The hub program: reads the config (hub/config.ts, environment), opens LevelDB at <dataDir>/db,
+ * The hub program: reads the config (hub/config.ts, environment), opens its storage (LevelDB at <dataDir>/db, or PostgreSQL: store/open-hub-storage.ts),
  * starts the hub, and stops it cleanly on SIGINT/SIGTERM (HTTP, modules, MQTT client, broker,
  * then the database, so every acknowledged batch is on disk).
  */
@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createShiftedClock, systemClock, type Clock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
+import { openHubStorage } from './store/open-hub-storage';
 import { createLogger } from '../common/logger';
 import { DEMO_ADMIN_PASSWORD, loadHubConfig } from './config';
 import { createHub } from './create-hub';
@@ -34,11 +35,12 @@ async function main(): Promise<void> {
   }
   // Before the database: a key file readable by others stops the start before anything is served.
   const { ring: secretKeys } = await loadHubKeyRing({ ...config, nowMs: clock.nowMs(), log });
-  const kv = await openLevelKvStore(path.join(config.dataDir, 'db'));
-  const hub = createHub({ config, kv, clock, log, modules: createHubModules, secretKeys, clockControl: config.clockControl ? shifted : undefined });
+  const storage = await openHubStorage(config, log);
+  const { kv } = storage;
+  const hub = createHub({ config, kv, seriesStore: storage.seriesStore, clock, log, modules: createHubModules, secretKeys, clockControl: config.clockControl ? shifted : undefined });
   const { httpUrl, mqttUrl } = await hub.start();
   const demoLogin = demo && config.adminPassword === DEMO_ADMIN_PASSWORD ? ` (demo: log in as admin / ${DEMO_ADMIN_PASSWORD})` : '';
-  log.info({ httpUrl, mqttUrl, publicMqttUrl: config.publicMqttUrl, dataDir: path.resolve(config.dataDir) }, `flowbill hub ready: web UI and API at ${httpUrl}, MQTT at ${mqttUrl}${demoLogin}`);
+  log.info({ httpUrl, mqttUrl, publicMqttUrl: config.publicMqttUrl, dataDir: path.resolve(config.dataDir), store: storage.describe }, `flowbill hub ready: web UI and API at ${httpUrl}, MQTT at ${mqttUrl}${demoLogin}`);
   const localStack = withEdge
     ? await startLocalStack({
       httpUrl, mqttUrl, adminPassword: config.adminPassword, demo, log, clock,
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
     try {
       await localStack?.stop();
       await hub.stop();
-      await kv.close();
+      await storage.close();
       process.exit(0);
     } catch (err) {
       log.error({ err }, 'error while stopping');
