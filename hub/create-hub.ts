@@ -289,10 +289,13 @@ export function createHub(deps: HubDeps) {
 
     async start(): Promise<{ httpUrl: string; mqttUrl: string }> {
       // Usernames of older versions (one global namespace) move to login-names.ts before admin is looked up.
-      const names = await identity.migrateLegacyLogins();
-      if (names.migrated > 0) log.info({ migrated: names.migrated }, `moved ${names.migrated} username(s) into their tenant's (or the platform's) namespace of login names`);
-      if (names.conflicts.length > 0) log.error({ usernames: names.conflicts.slice(0, 20) }, `${names.conflicts.length} user(s) differ only in letter case from another login of their namespace; they cannot log in until renamed`);
-      await ensureAdmin();
+      // In one section: several hubs starting at once on one store would each find no admin and create it.
+      await identity.sections.section('hub-start').run(async () => {
+        const names = await identity.migrateLegacyLogins();
+        if (names.migrated > 0) log.info({ migrated: names.migrated }, `moved ${names.migrated} username(s) into their tenant's (or the platform's) namespace of login names`);
+        if (names.conflicts.length > 0) log.error({ usernames: names.conflicts.slice(0, 20) }, `${names.conflicts.length} user(s) differ only in letter case from another login of their namespace; they cannot log in until renamed`);
+        await ensureAdmin();
+      });
       // Expired sessions are deleted when presented, and purged now and hourly (also any stored under
       // the old plaintext-token key: those users log in again).
       await identity.purgeExpiredSessions(clock.nowMs());
@@ -303,7 +306,9 @@ export function createHub(deps: HubDeps) {
         // External broker: ACLs are the broker's job (see hub/broker/README.md); several hubs share the
         // summaries ($share), each with its own client id and an expiring session.
         mqttUrl = config.externalMqttUrl;
-        await brokerSync?.start();
+        // One hub at a time: the first start gives the hubs' broker user its role, which makes the broker
+        // drop that user's connections, another hub's dynamic-security requests included.
+        if (brokerSync) await identity.sections.section('hub-start:broker').run(() => brokerSync.start());
         subscriptions = sharedHubSubscriptions(config.mqttShareGroup);
         mqttClient = createHubMqttClient({ url: mqttUrl, clientId: config.hubId, sessionExpirySec: config.mqttSessionExpirySec, log, onMessage: dispatcher.dispatch });
       } else {

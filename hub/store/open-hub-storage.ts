@@ -48,13 +48,16 @@ export async function openHubStorage(config: Readonly<HubConfig>, log: Logger): 
     await pool.end();
     throw err;
   }
-  const kv = Object.assign(createPgKvStore(pool), { sections: postgresSections(pool, { log: log.child({ part: 'sections' }) }) });
+  // A held section keeps a connection for its whole task while the task queries through others: on a
+  // pool of their own, sections can never take every connection the work inside them needs.
+  const lockPool = await createPgPool(config.pgUrl!, { maxConnections: config.pgMaxConnections, applicationName: `flowbill-hub ${config.hubId} locks`, log: log.child({ part: 'pg-locks' }) });
+  const kv = Object.assign(createPgKvStore(pool), { sections: postgresSections(lockPool, { log: log.child({ part: 'sections' }) }) });
   const seriesStore = createPgSeriesStore({
     pool, log: log.child({ part: 'store' }),
     limits: { maxRevisionSubjects: config.ingestMaxRevisionSubjects, dedupHorizonSec: config.ingestDedupHorizonDays * 86_400 },
   });
   return {
     kv, seriesStore, describe: `PostgreSQL (hub ${config.hubId})`,
-    async close() { await kv.close(); await pool.end(); },
+    async close() { await kv.close(); await lockPool.end(); await pool.end(); },
   };
 }
