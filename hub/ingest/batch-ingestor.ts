@@ -106,8 +106,9 @@ export interface BatchIngestorDeps {
  *  5. only after that write completed, the Ack (QoS 1): STORED when anything new was applied (reason
  *     lists refusals and duplicates), DUPLICATE when every summary had been applied, REJECTED when
  *     nothing could be stored (error log, rate-limited). STORED and DUPLICATE are published only after
- *     the edge's waiting StoredBatches were accepted by the broker, so an acked batch has always been
- *     republished; if that fails, no ack (the edge resends, and the resend republishes). If the write
+ *     the edge's waiting StoredBatches (in the store's outbox, whichever hub committed them) were
+ *     accepted by the broker, so an acked batch has always been republished; if that fails, no ack
+ *     (the edge resends, and the resend republishes). If the write
  *     fails there is no ack: the edge keeps the batch and resends it. handle() resolves once the write
  *     is done, without waiting for the broker (see sendAck); flushAcks() waits for the acks.
  */
@@ -135,7 +136,8 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
   function sendAck(tenantId: string, edgeId: string, ack: Ack, afterRepublish = false): void {
     const sent = (async () => {
       // Billing truth first: the edge's StoredBatches must be with the broker before the edge may
-      // forget the batch. Failed: no ack (counted and logged by the republisher); the edge resends.
+      // forget the batch, those another hub committed on a shared store included (the flush reads the
+      // store). Failed: no ack (counted and logged by the republisher); the edge resends.
       if (afterRepublish && !(await republisher.flushEdge(edgeId))) return;
       try {
         await deps.publisher.publish(edgeTopic(tenantId, edgeId, 'ack'), ackCodec.encode(ack), { qos: 1, retain: false });
@@ -181,6 +183,13 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
      * StoredBatches a crash left waiting (their edges may never resend). Returns how many.
      */
     resumeRepublish: (): Promise<number> => republisher.resume(),
+
+    /**
+     * Every STORED_SWEEP_INTERVAL_MS (stored-republisher.ts), on the hub's ticker: republishes the
+     * StoredBatches of any edge left waiting since the previous sweep, e.g. by a hub that died after
+     * its commit on a shared store, for an edge that sends nothing more. Resolves with how many.
+     */
+    sweepStored: (): Promise<number> => republisher.sweep(),
 
     /** Handles one message from flowbill/v1/<tenant>/<edge>/summaries; resolves with the ack it sent, if any. */
     async handle(topic: string, payload: Uint8Array): Promise<Ack | undefined> {

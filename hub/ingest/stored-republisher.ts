@@ -11,19 +11,28 @@
  *   in the SAME atomic write as the series (series-store.ts, stored-outbox.ts), and returns it as
  *   `waiting`; the ingestor hands it to remember(). So every summary in the hub's totals is either
  *   waiting in the store's outbox or was accepted by the broker.
- * - flushEdge() publishes an edge's waiting StoredBatches in storedSeq order, each one awaited until
- *   the broker accepted it (PUBACK), then forgets them and deletes them from the store's outbox. It resolves false when one could
- *   not be published (it stays, counted and logged, and the next flush retries it). One edge's
- *   flushes run one after another. The ingestor acks STORED or DUPLICATE only after flushEdge()
- *   resolved true, so an acked batch has always been republished; a failed republish withholds the
- *   ack, the edge resends, and that resend (DUPLICATE) flushes again.
+ * - flushEdge() asks the STORE for the edge's waiting StoredBatches (listWaitingStored(edgeId)), not
+ *   this process's memory: on PostgreSQL the outbox is shared by every hub, and a hub that committed a
+ *   batch and died before publishing it leaves the entry there. The edge resends, another hub answers
+ *   DUPLICATE, and that hub must publish the dead hub's StoredBatch first (else the edge forgets the
+ *   batch and consumers never see it). It publishes them in storedSeq order, each one awaited until
+ *   the broker accepted it (PUBACK), then deletes them from the store's outbox. It resolves false when
+ *   one could not be published (it stays, counted and logged, and the next flush retries it). One
+ *   edge's flushes run one after another. The ingestor acks STORED or DUPLICATE only after
+ *   flushEdge() resolved true, so an acked batch has always been republished (the rule: an edge is
+ *   acked only once every StoredBatch of that edge committed so far, by any hub, is with the broker);
+ *   a failed republish withholds the ack, the edge resends, and that resend (DUPLICATE) flushes again.
  *   Never await flushEdge() inside the MQTT message handler: the PUBACK arrives on the hub client's
  *   connection behind the message being handled (hub-mqtt-client.ts).
  * - resume() at start publishes what a crash left waiting; retryFailed() retries an edge whose flush
- *   failed (the ingestor calls it on every delivery, whichever edge it comes from).
+ *   failed (the ingestor calls it on every delivery, whichever edge it comes from); sweep(), every
+ *   STORED_SWEEP_INTERVAL_MS, publishes entries of ANY edge that were already waiting at this hub's
+ *   previous sweep: a dead hub's leftovers for an edge that stays silent (revoked, gone, or whose
+ *   resend went to a hub that had not yet restarted).
  *
  * At least once: a crash after the PUBACK and before the delete publishes that StoredBatch again,
- * byte-identical (the bytes are what was committed). Consumers dedup on the content identity.
+ * byte-identical (the bytes are what was committed); so do two hubs flushing one edge at once (both
+ * list the entry before either deletes it). Consumers dedup on the content identity.
  */
 import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
@@ -35,8 +44,16 @@ import type { SeriesStore, WaitingStored } from '../store/series-store';
 
 /** Waiting entries of one edge are keyed so that keys sort by storedSeq. */
 const waitingKey = (storedSeq: number) => String(storedSeq).padStart(16, '0');
+/** One entry among every edge's. */
+const entryId = (w: { edgeId: string; storedSeq: number }) => `${w.edgeId}/${waitingKey(w.storedSeq)}`;
 /** A failed edge is retried by retryFailed() at most this often. */
 export const RETRY_INTERVAL_MS = 10_000;
+/**
+ * How often the hub sweeps the whole outbox (create-hub's ticker calls sweep()). An entry is swept once
+ * it was waiting at two sweeps in a row, so 30 to 60 s after its commit: long enough for the hub that
+ * committed it to publish it itself (no duplicate in the normal case), short enough for consumers.
+ */
+export const STORED_SWEEP_INTERVAL_MS = 30_000;
 
 export interface StoredRepublisherCounters {
   /** StoredBatch messages the broker accepted (a crash may publish one again: counted again). */
@@ -46,7 +63,7 @@ export interface StoredRepublisherCounters {
 }
 
 export interface StoredRepublisherDeps {
-  /** The SeriesStore's outbox. */
+  /** The SeriesStore's outbox (shared by every hub on PostgreSQL). */
   outbox: Pick<SeriesStore, 'listWaitingStored' | 'deleteWaitingStored'>;
   publisher: MqttPublisher;
   clock: Clock;
@@ -57,14 +74,20 @@ export interface StoredRepublisherDeps {
 export function createStoredRepublisher(deps: StoredRepublisherDeps) {
   const counters: StoredRepublisherCounters = { storedBatchesPublished: 0, storedPublishErrors: 0 };
   const errorLog = createRateLimitedLog({ log: deps.log, clock: deps.clock, intervalMs: 60_000 });
-  /** Per edge, the StoredBatches waiting for the broker, by waitingKey (keys sort by storedSeq). */
+  /**
+   * Per edge, the StoredBatches this hub knows to be waiting, by waitingKey: its own commits and what
+   * its last listing found. For the gauge and resume(); flushes read the store.
+   */
   const waiting = new Map<string, Map<string, WaitingStored>>();
+  /** Published, their delete not finished yet (by entryId): a listing in between must not publish them again. */
+  const deleting = new Set<string>();
   /** Edges whose last flush failed, with when. */
   const failedAtMs = new Map<string, number>();
   /** One flush at a time per edge, in call order. */
   const flushes = createKeyedSerialQueue<string>();
   const background = new Set<Promise<unknown>>();
-  let loading: Promise<void> | undefined;
+  /** The entries (entryId) waiting at the previous sweep. */
+  let seenAtLastSweep = new Set<string>();
 
   function track(p: Promise<unknown>): void {
     background.add(p);
@@ -77,20 +100,17 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
     m.set(waitingKey(w.storedSeq), w);
   }
 
-  /** Once per process, before anything else touches `waiting`: what an earlier process left waiting. */
-  function load(): Promise<void> {
-    // remember() is idempotent per storedSeq, so an entry both listed here and remembered after its
-    // applyBatch is one entry.
-    loading ??= (async () => {
-      for (const w of await deps.outbox.listWaitingStored()) remember(w);
-    })().catch((err) => { loading = undefined; throw err; });
-    return loading;
-  }
-
   async function flushNow(edgeId: string): Promise<boolean> {
-    await load();
-    const m = waiting.get(edgeId);
-    if (!m || m.size === 0) return true;
+    // The store's listing is the truth; an entry this hub knew before it and the listing lacks was
+    // published and deleted by another hub. Entries remembered while the listing ran stay (their
+    // commit may be newer than the listing; their own flush comes next).
+    const knownBefore = [...(waiting.get(edgeId)?.keys() ?? [])];
+    const listed = (await deps.outbox.listWaitingStored(edgeId)).filter((w) => !deleting.has(entryId(w)));
+    const m = waiting.get(edgeId) ?? new Map<string, WaitingStored>();
+    for (const key of knownBefore) m.delete(key);
+    for (const w of listed) m.set(waitingKey(w.storedSeq), w);
+    if (m.size === 0) { waiting.delete(edgeId); failedAtMs.delete(edgeId); return true; }
+    waiting.set(edgeId, m);
     const published: WaitingStored[] = [];
     let ok = true;
     for (const key of [...m.keys()].sort()) {
@@ -111,10 +131,11 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
     if (ok) failedAtMs.delete(edgeId);
     else failedAtMs.set(edgeId, deps.clock.nowMs());
     if (published.length) {
-      // Not awaited by the ack: a failed delete only means one more (identical) republish after a restart.
+      for (const w of published) deleting.add(entryId(w));
+      // Not awaited by the ack: a failed delete only means one more (identical) republish later.
       track(deps.outbox.deleteWaitingStored(published).catch((err) => {
-        errorLog.warn('stored-delete', { edgeId, keys: published.length, err: (err as Error).message }, 'could not delete republished StoredBatches: a restart republishes them (consumers dedup)');
-      }));
+        errorLog.warn('stored-delete', { edgeId, keys: published.length, err: (err as Error).message }, 'could not delete republished StoredBatches: published again later (consumers dedup)');
+      }).finally(() => { for (const w of published) deleting.delete(entryId(w)); }));
     }
     return ok;
   }
@@ -133,18 +154,18 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
   return {
     counters: (): StoredRepublisherCounters => ({ ...counters }),
 
-    /** After applyBatch committed: the outbox entry it left waiting, for the next flushEdge(). */
+    /** After applyBatch committed: the outbox entry it left waiting (for the gauge; flushes read the store). */
     remember,
 
-    /** Publishes every StoredBatch of the edge waiting so far; true when none is left. */
+    /** Publishes every StoredBatch of the edge waiting so far, whichever hub committed it; true when none is left. */
     flushEdge,
 
-    /** At start: publishes in the background what an earlier process left waiting; returns how many. */
+    /** At start: publishes in the background what an earlier process (or another hub) left waiting; returns how many. */
     async resume(): Promise<number> {
-      await load();
-      let n = 0;
-      for (const [edgeId, m] of waiting) { n += m.size; void flushEdge(edgeId); }
-      return n;
+      const listed = await deps.outbox.listWaitingStored();
+      for (const w of listed) remember(w);
+      for (const edgeId of new Set(listed.map((w) => w.edgeId))) void flushEdge(edgeId);
+      return listed.length;
     },
 
     /** Flushes, in the background, each edge whose last flush failed at least RETRY_INTERVAL_MS ago. */
@@ -157,12 +178,27 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
       }
     },
 
+    /**
+     * Every STORED_SWEEP_INTERVAL_MS: flushes, in the background, each edge with an entry that was
+     * already waiting at the previous sweep, whichever hub committed it. Age is judged by this hub's
+     * own sweeps, not by storedAtMs (another hub's clock). Resolves with how many entries were due.
+     */
+    async sweep(): Promise<number> {
+      const listed = (await deps.outbox.listWaitingStored()).filter((w) => !deleting.has(entryId(w)));
+      const due = listed.filter((w) => seenAtLastSweep.has(entryId(w)));
+      seenAtLastSweep = new Set(listed.map(entryId));
+      const dueEdges = new Set(due.map((w) => w.edgeId));
+      if (due.length) deps.log.info({ storedBatches: due.length, edges: dueEdges.size }, 'republishing StoredBatches left waiting (by a hub that stopped, or whose publish failed)');
+      for (const edgeId of dueEdges) if (!flushes.isBusy(edgeId)) void flushEdge(edgeId);
+      return due.length;
+    },
+
     /** Resolves when every flush and delete started so far has finished (for stop and tests). */
     async idle(): Promise<void> {
       while (background.size) await Promise.all([...background]);
     },
 
-    /** StoredBatches waiting for the broker (gauge). */
+    /** StoredBatches known to be waiting for the broker (gauge): this hub's own, and what its last listings found. */
     waitingCount: (): number => [...waiting.values()].reduce((n, m) => n + m.size, 0),
   };
 }

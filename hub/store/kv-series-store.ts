@@ -93,9 +93,10 @@ export function createKvSeriesStore(deps: KvSeriesStoreDeps): SeriesStore {
       };
     },
 
-    async listWaitingStored(): Promise<WaitingStored[]> {
+    async listWaitingStored(edgeId): Promise<WaitingStored[]> {
       const out: WaitingStored[] = [];
-      for await (const [key, payload] of kv.entries(prefixRange(STORED_PREFIX))) {
+      // An edge id has no '/' (it is a topic level), so `<edgeId>/` never matches another edge's keys.
+      for await (const [key, payload] of kv.entries(prefixRange(edgeId === undefined ? STORED_PREFIX : `${STORED_PREFIX}${edgeId}/`))) {
         const rest = key.slice(STORED_PREFIX.length);
         const slash = rest.lastIndexOf('/');
         try {

@@ -39,7 +39,9 @@
  *  - readSlotColumns: the same data as readSeries, added into columns (see hub/ports.ts).
  *
  * Outbox (stored-republisher.ts publishes it on flowbill/v1/<tenant>/<edge>/stored):
- *  - listWaitingStored: every waiting entry, sorted by edgeId then storedSeq;
+ *  - listWaitingStored: every waiting entry, sorted by edgeId then storedSeq; given an edgeId, only that
+ *    edge's entries (by storedSeq). On a store shared by several hubs (PostgreSQL) the listing includes
+ *    what other hubs committed, so a hub can publish a dead hub's leftovers before it acks that edge;
  *  - deleteWaitingStored: forgets published entries; idempotent (unknown entries are ignored).
  *
  * purgeOperator: deletes every series point, subject and coverage entry of one operator (retention
@@ -123,8 +125,11 @@ export interface ApplyBatchResult {
 export interface SeriesStore extends SeriesReader {
   /** See the contract above: dedup owned by the store; atomic; durable on resolve. */
   applyBatch(input: ApplyBatchInput): Promise<ApplyBatchResult>;
-  /** Every outbox entry still waiting (after a restart: what the crash left), by edgeId then storedSeq. */
-  listWaitingStored(): Promise<WaitingStored[]>;
+  /**
+   * Every outbox entry still waiting, whichever hub committed it, by edgeId then storedSeq; with
+   * edgeId, only that edge's (what must be with the broker before that edge is acked).
+   */
+  listWaitingStored(edgeId?: string): Promise<WaitingStored[]>;
   /** Forgets outbox entries once the broker accepted them; idempotent. */
   deleteWaitingStored(entries: readonly { edgeId: string; storedSeq: number }[]): Promise<void>;
   purgeOperator(operatorId: string): Promise<{ deleted: number }>;

@@ -366,10 +366,13 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
       return rows[0]!.n;
     },
 
-    async listWaitingStored(): Promise<WaitingStored[]> {
-      const { rows } = await pool.query<{ edge_id: string; tenant_id: string; seq: number; payload: Buffer }>(
-        'SELECT edge_id, tenant_id, stored_seq::float8 AS seq, payload FROM series_stored_outbox ORDER BY edge_id COLLATE "C", stored_seq',
-      );
+    // Every hub's entries: the outbox is shared, and an edge's ack waits for all of that edge's (the
+    // primary key (edge_id, stored_seq) serves the per-edge read, which runs before every ack).
+    async listWaitingStored(edgeId): Promise<WaitingStored[]> {
+      const columns = 'SELECT edge_id, tenant_id, stored_seq::float8 AS seq, payload FROM series_stored_outbox';
+      const { rows } = await pool.query<{ edge_id: string; tenant_id: string; seq: number; payload: Buffer }>(edgeId === undefined
+        ? { text: `${columns} ORDER BY edge_id COLLATE "C", stored_seq` }
+        : { name: 'series-outbox-edge', text: `${columns} WHERE edge_id = $1 ORDER BY stored_seq`, values: [edgeId] });
       return rows.map((r) => ({ edgeId: r.edge_id, tenantId: r.tenant_id, storedSeq: r.seq, payload: new Uint8Array(r.payload) }));
     },
 
