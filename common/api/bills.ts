@@ -73,7 +73,7 @@ export interface BillSummary {
 
 export interface GenerateNowResponse { bill: BillSummary; replayed: boolean }
 
-/** GET /operators/:op/bill-runs/latest → { run: BillRunProgress | null } (this operator's part of the last run). */
+/** GET /operators/:op/bill-runs/latest → BillRunLatestResponse (this operator's part of its last run with bills due). */
 export interface BillRunProgress {
   startedAtMs: number;
   /** Absent while the run is going. */
@@ -88,6 +88,32 @@ export interface BillRunProgress {
   failed: number;
   /** Report mails handed to the outbox after the run (all operators). */
   mailed?: number;
+  /**
+   * Issue 10 (added fields): the run's instant (bills due up to it); the hub that ran it (FLOWBILL_HUB_ID);
+   * when these figures were last stored (while running: at most about a second behind, per operator).
+   * Absent from a hub older than issue 10.
+   */
+  runAtMs?: number;
+  hubId?: string;
+  updatedAtMs?: number;
+}
+
+/** The last bill run that finished, on any hub, whether it found bills due or not (issue 10). */
+export interface BillRunCheck {
+  runAtMs: number;
+  startedAtMs: number;
+  finishedAtMs: number;
+  hubId?: string;
+}
+
+/**
+ * GET /operators/:op/bill-runs/latest. `run`: this operator's part of the last run that had bills due
+ * FOR THIS OPERATOR, on whichever hub ran it, live while it runs (a later run that found nothing due
+ * does not replace it); `lastCheck` (added in issue 10): the last run of all, e.g. "checked at 14:20".
+ */
+export interface BillRunLatestResponse {
+  run: BillRunProgress | null;
+  lastCheck?: BillRunCheck | null;
 }
 
 /** GET /operators/:op/bill-plans?includeDeleted=1: deleted plans too (Reports' plan filter keeps their bills). */

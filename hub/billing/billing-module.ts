@@ -25,6 +25,8 @@ export interface BillingModuleDeps {
   renderPdf?: (bill: Bill, samples: BillSamples) => Promise<Uint8Array>;
   /** The operator's display name for bill PDFs (identity store); absent: the PDF shows the operator id. */
   operatorName?: (operatorId: string) => Promise<string | undefined>;
+  /** This hub process (config.hubId): stored on the bill runs it makes, shown by GET …/bill-runs/latest on every hub. */
+  hubId?: string;
 }
 
 /**
@@ -37,7 +39,7 @@ export function createBillingModule(deps: BillingModuleDeps) {
   // The PDF names the operator and customer and prints times in the operator's zone (bill-parties.ts).
   const partiesOf = createBillPartiesLookup({ seriesReader: deps.seriesReader, operatorName: deps.operatorName });
   const billPdf = async (bill: Bill, samples: BillSamples, override: BillParties = {}) => renderBillPdf(bill, samples, { ...(await partiesOf(bill)), ...override });
-  const service = createBillingService({ store, clock: deps.clock, log, seriesReader: deps.seriesReader, mailer: deps.mailer, graceSec: deps.graceSec ?? 900, renderPdf: deps.renderPdf ?? billPdf });
+  const service = createBillingService({ store, clock: deps.clock, log, seriesReader: deps.seriesReader, mailer: deps.mailer, graceSec: deps.graceSec ?? 900, renderPdf: deps.renderPdf ?? billPdf, hubId: deps.hubId });
   const jobs = createBillingJobs({ clock: deps.clock, log, runDueJobs: (nowMs: number) => service.runDue(nowMs), section: store.sections.section('job:bill-run') });
   // Through the jobs' single flight, so a call and a node-cron tick never run at once.
   const runDueJobs = (nowMs: number) => jobs.runNow(nowMs);

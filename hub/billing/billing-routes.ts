@@ -4,7 +4,7 @@ import { hubError } from '../errors';
 import { OPERATOR_READERS, OPERATOR_WRITERS, assertOperatorAccess } from '../http/principal';
 import { readBody } from '../http/request-body';
 import type { SeriesReader } from '../ports';
-import type { BillPreviewResponse, BillRunProgress, BillSummary, GenerateNowResponse } from '../../common/api/bills';
+import type { BillPreviewResponse, BillRunLatestResponse, BillSummary, GenerateNowResponse } from '../../common/api/bills';
 import type { Bill, BillSamples } from './bill';
 import { billGraph } from './bill-graph';
 import { billSummaryCsv, dataPoints, dataPointsCsv } from './bill-csv';
@@ -97,10 +97,13 @@ export function createBillingRoutes(deps: Deps): Router {
     ctx.body = { bill: summary(bill), replayed } satisfies GenerateNowResponse;
   });
 
-  /** This operator's part of the last bill run: bills due, made, failed; finishedAtMs once it is over. */
+  /**
+   * This operator's part of its last bill run with bills due, on whichever hub ran it: due, done, made,
+   * failed (live while it runs); finishedAtMs once it is over. lastCheck: the last run of all.
+   */
   router.get('/bill-runs/latest', async (ctx) => {
     const op = reader(ctx);
-    ctx.body = { run: service.lastRunProgress(op) ?? null } satisfies { run: BillRunProgress | null };
+    ctx.body = (await service.latestRun(op)) satisfies BillRunLatestResponse;
   });
 
   router.delete('/bill-plans/:planId', async (ctx) => {

@@ -18,7 +18,8 @@ import { formatMoney } from '../../common/money';
 import { formatBps } from './rates';
 import { SLOT_SEC } from './percentile';
 import { bucketStartSecOf } from '../../common/bucket';
-import type { BillPreview, BillRunProgress } from '../../common/api/bills';
+import type { BillPreview, BillRunLatestResponse } from '../../common/api/bills';
+import { startBillRunRecord } from './bill-run-record';
 import { idempotencyKeyOf } from '../commerce/invoice-requests';
 import { previewBill, previewSpan } from './bill-preview';
 
@@ -32,6 +33,8 @@ export interface BillingServiceDeps {
   graceSec: number;
   /** The report attached to each bill's mail (default: the pdfmake report, bill-pdf.ts). */
   renderPdf?: (bill: Bill, samples: BillSamples) => Promise<Uint8Array>;
+  /** This hub process (config.hubId), stored on the bill runs it makes; absent: runs name no hub. */
+  hubId?: string;
 }
 
 const TARIFF_FIELDS = ['currency', 'baseSpeedBps', 'baseCostMinor', 'additionalSpeedBps', 'additionalCostMinor', 'percentileMethod'] as const;
@@ -53,8 +56,6 @@ export function createBillingService(deps: BillingServiceDeps) {
   // while one is waiting to start shares it, since that one will see every bill stored by then.
   const mailQueue = store.sections.section('billing-mail');
   let mailWaiting: Promise<number> | undefined;
-  // The last bill run, per operator: bills due, made, failed (GET …/bill-runs/latest; in memory).
-  let lastRun: { startedAtMs: number; finishedAtMs?: number; mailed?: number; perOperator: Map<string, { due: number; done: number; made: number; failed: number }> } | undefined;
 
   async function requirePlan(operatorId: string, planId: string): Promise<BillPlan> {
     const plan = await store.getPlan(operatorId, planId);
@@ -318,37 +319,35 @@ export function createBillingService(deps: BillingServiceDeps) {
         for (const due of dueBills(plan, afterSec, atSec, deps.graceSec)) work.push({ due, plan });
       }
       const coverageMemo = new Map<string, Promise<number>>();
-      const perOperator = new Map<string, { due: number; done: number; made: number; failed: number }>();
-      for (const { due } of work) {
-        const p = perOperator.get(due.operatorId) ?? { due: 0, done: 0, made: 0, failed: 0 };
-        p.due++;
-        perOperator.set(due.operatorId, p);
-      }
-      lastRun = { startedAtMs: clock.nowMs(), perOperator };
+      const dueByOperator = new Map<string, number>();
+      for (const { due } of work) dueByOperator.set(due.operatorId, (dueByOperator.get(due.operatorId) ?? 0) + 1);
+      // Stored, so any hub shows this run's progress while it goes on (bill-run-record.ts).
+      const record = await startBillRunRecord({ store, clock, log, hubId: deps.hubId }, nowMs, dueByOperator);
       let generated = 0;
       let failed = 0;
       let next = 0;
       const worker = async () => {
         while (next < work.length) {
           const { due, plan } = work[next++]!;
-          const progress = perOperator.get(due.operatorId)!;
+          let outcome: 'made' | 'found' | 'failed';
           try {
-            if ((await generate(due, plan, coverageMemo)).created) { generated++; progress.made++; }
-            progress.done++;
+            const created = (await generate(due, plan, coverageMemo)).created;
+            if (created) generated++;
+            outcome = created ? 'made' : 'found';
           } catch (err) {
             failed++;
-            progress.failed++;
+            outcome = 'failed';
             log.error({ err: (err as Error).message, operatorId: due.operatorId, planId: due.planId, subjectId: due.subjectId }, 'bill generation failed; retried at the next run');
           }
+          await record.count(due.operatorId, outcome);
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
       if (failed === 0) await store.setLastRunMs(nowMs);
-      const run = lastRun;
-      run.finishedAtMs = clock.nowMs();
+      await record.finish();
       // The mails right after the run (they were always sent here; the run's result reports them).
       const mailed = await sendPendingMails();
-      run.mailed = mailed;
+      await record.mailed(mailed);
       return { generated, failed, mailed };
     },
 
@@ -358,16 +357,26 @@ export function createBillingService(deps: BillingServiceDeps) {
     /** Resolves when no report mail send is running or waiting (tests; the hub's stop). */
     mailsIdle: (): Promise<void> => mailQueue.idle(),
 
-    /** This operator's part of the last bill run since the hub started (undefined: none yet). */
-    lastRunProgress(operatorId: string): BillRunProgress | undefined {
-      if (!lastRun) return undefined;
-      const p = lastRun.perOperator.get(operatorId) ?? { due: 0, done: 0, made: 0, failed: 0 };
-      return {
-        startedAtMs: lastRun.startedAtMs,
-        ...(lastRun.finishedAtMs !== undefined ? { finishedAtMs: lastRun.finishedAtMs } : {}),
-        due: p.due, done: p.done, made: p.made, failed: p.failed,
-        ...(lastRun.mailed !== undefined ? { mailed: lastRun.mailed } : {}),
+    /**
+     * This operator's part of its last bill run with bills due (run: null when none yet), read from the
+     * store: the same on every hub, live while the run goes on; and the last run of all (lastCheck).
+     */
+    async latestRun(operatorId: string): Promise<BillRunLatestResponse> {
+      const [mine, check] = await Promise.all([store.runOf(operatorId), store.getRunCheck()]);
+      const run = mine && {
+        startedAtMs: mine.head.startedAtMs,
+        ...(mine.head.finishedAtMs !== undefined ? { finishedAtMs: mine.head.finishedAtMs } : {}),
+        due: mine.counts.due, done: mine.counts.done, made: mine.counts.made, failed: mine.counts.failed,
+        ...(mine.head.mailed !== undefined ? { mailed: mine.head.mailed } : {}),
+        runAtMs: mine.head.runAtMs,
+        ...(mine.head.hubId !== undefined ? { hubId: mine.head.hubId } : {}),
+        updatedAtMs: mine.counts.updatedAtMs,
       };
+      const lastCheck = check && {
+        runAtMs: check.runAtMs, startedAtMs: check.startedAtMs, finishedAtMs: check.finishedAtMs,
+        ...(check.hubId !== undefined ? { hubId: check.hubId } : {}),
+      };
+      return { run: run ?? null, lastCheck: lastCheck ?? null };
     },
 
     /** The current cycle so far for each subject in the plan (bill-preview.ts), read as the bill run reads. */

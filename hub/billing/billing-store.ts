@@ -5,6 +5,7 @@ import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import type { Bill, BillSamples } from './bill';
 import type { BillPlan } from './bill-plan';
 import { decodeSamples, encodeSamples } from './sample-codec';
+import type { BillRunCheck, BillRunCounts, BillRunHead, BillRunStore } from './bill-run-record';
 
 /**
  * BillingStore: plans, the subject → plan index, bills with their samples, bill numbers, mails still
@@ -21,8 +22,12 @@ import { decodeSamples, encodeSamples } from './sample-codec';
  *   by-subject/<op>/<subjectId>/<billNo:10>  index for "all bills of this subject"
  *   mail-pending/<op>/<billNo:10>            report not yet handed to the Mailer
  *   job/last-run                             {lastRunMs}
+ *   run-head/<runAtMs:15>                    a bill run with work: instant, start, end, hub, mails (bill-run-record.ts)
+ *   run-op/<runAtMs:15>/<op>                 the operator's counts in that run
+ *   run-of/<op>                              runAtMs of the operator's last run with work
+ *   run-check                                the last run that finished, with work or not
  */
-export interface BillingStore {
+export interface BillingStore extends BillRunStore {
   /** Where billing serializes its read-modify-writes: across hub processes on a shared store (common/critical-sections.ts). */
   readonly sections: CriticalSections;
   getPlan(operatorId: string, planId: string): Promise<BillPlan | undefined>;
@@ -51,6 +56,7 @@ export interface BillingStore {
 
 const P = 'billing/';
 const pad = (n: number) => String(n).padStart(10, '0');
+const padMs = (ms: number) => String(ms).padStart(15, '0');
 
 export function createBillingStore(kv: KeyValueStore): BillingStore {
   const getJson = async <T>(key: string): Promise<T | undefined> => {
@@ -130,5 +136,42 @@ export function createBillingStore(kv: KeyValueStore): BillingStore {
     async clearPendingMail(op, billNo) { await kv.write([{ type: 'del', key: `${P}mail-pending/${op}/${pad(billNo)}` }]); },
     async getLastRunMs() { return (await getJson<{ lastRunMs: number }>(`${P}job/last-run`))?.lastRunMs; },
     async setLastRunMs(ms) { await kv.write([put(`${P}job/last-run`, { lastRunMs: ms })]); },
+
+    async startRun(head, counts) {
+      const at = padMs(head.runAtMs);
+      const before = await kv.getMany(counts.map(([op]) => `${P}run-of/${op}`));
+      const ops: KvOp[] = [put(`${P}run-head/${at}`, head)];
+      counts.forEach(([op, c], i) => {
+        const old = before[i] && decodeJson<number>(before[i]!);
+        if (old !== undefined && old !== head.runAtMs) ops.push({ type: 'del', key: `${P}run-op/${padMs(old)}/${op}` });
+        ops.push(put(`${P}run-op/${at}/${op}`, c), put(`${P}run-of/${op}`, head.runAtMs));
+      });
+      await kv.write(ops);
+      // A run's head goes with the last operator that pointed at it (heads are few: at most one per operator).
+      const drop: KvOp[] = [];
+      for await (const [k] of kv.entries(prefixRange(`${P}run-head/`))) {
+        const old = k.slice(`${P}run-head/`.length);
+        if (old === at) continue;
+        let used = false;
+        for await (const _ of kv.entries(prefixRange(`${P}run-op/${old}/`, { limit: 1 }))) used = true;
+        if (!used) drop.push({ type: 'del', key: k });
+      }
+      if (drop.length > 0) await kv.write(drop);
+    },
+    async updateRun(runAtMs, change) {
+      const at = padMs(runAtMs);
+      const ops: KvOp[] = [];
+      if (change.head) ops.push(put(`${P}run-head/${at}`, change.head));
+      for (const [op, c] of change.counts ?? []) ops.push(put(`${P}run-op/${at}/${op}`, c));
+      if (change.check) ops.push(put(`${P}run-check`, change.check));
+      if (ops.length > 0) await kv.write(ops);
+    },
+    async runOf(op) {
+      const runAtMs = await getJson<number>(`${P}run-of/${op}`);
+      if (runAtMs === undefined) return undefined;
+      const [head, counts] = await Promise.all([getJson<BillRunHead>(`${P}run-head/${padMs(runAtMs)}`), getJson<BillRunCounts>(`${P}run-op/${padMs(runAtMs)}/${op}`)]);
+      return head && counts ? { head, counts } : undefined;
+    },
+    getRunCheck: () => getJson<BillRunCheck>(`${P}run-check`),
   };
 }
