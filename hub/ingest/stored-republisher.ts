@@ -183,14 +183,19 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
      * already waiting at the previous sweep, whichever hub committed it. Age is judged by this hub's
      * own sweeps, not by storedAtMs (another hub's clock). Resolves with how many entries were due.
      */
-    async sweep(): Promise<number> {
-      const listed = (await deps.outbox.listWaitingStored()).filter((w) => !deleting.has(entryId(w)));
-      const due = listed.filter((w) => seenAtLastSweep.has(entryId(w)));
-      seenAtLastSweep = new Set(listed.map(entryId));
-      const dueEdges = new Set(due.map((w) => w.edgeId));
-      if (due.length) deps.log.info({ storedBatches: due.length, edges: dueEdges.size }, 'republishing StoredBatches left waiting (by a hub that stopped, or whose publish failed)');
-      for (const edgeId of dueEdges) if (!flushes.isBusy(edgeId)) void flushEdge(edgeId);
-      return due.length;
+    sweep(): Promise<number> {
+      const run = (async () => {
+        const listed = (await deps.outbox.listWaitingStored()).filter((w) => !deleting.has(entryId(w)));
+        const due = listed.filter((w) => seenAtLastSweep.has(entryId(w)));
+        seenAtLastSweep = new Set(listed.map(entryId));
+        const dueEdges = new Set(due.map((w) => w.edgeId));
+        if (due.length) deps.log.info({ storedBatches: due.length, edges: dueEdges.size }, 'republishing StoredBatches left waiting (by a hub that stopped, or whose publish failed)');
+        for (const edgeId of dueEdges) if (!flushes.isBusy(edgeId)) void flushEdge(edgeId);
+        return due.length;
+      })();
+      // idle() waits for it too; a failed listing is the caller's (the ticker counts and logs it).
+      track(run.catch(() => undefined));
+      return run;
     },
 
     /** Resolves when every flush and delete started so far has finished (for stop and tests). */

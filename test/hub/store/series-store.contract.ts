@@ -237,6 +237,22 @@ export function seriesStoreContract(t: Test, open: (limits: SeriesStoreLimits) =
     t.same((await store.listWaitingStored()).map((w) => w.storedSeq), [b.waiting!.storedSeq, dup.waiting!.storedSeq]);
   });
 
+  withStore('outbox: listWaitingStored(edgeId) lists only that edge\'s entries, by storedSeq (an edge id that prefixes another is apart)', async (t, store) => {
+    const e1a = await store.applyBatch(batch('e1', 1, [summary('ipg:a', DAY0, 1)]));
+    const other = await store.applyBatch(batch('e1-x', 1, [summary('ipg:a', DAY0, 2)]));
+    const e1b = await store.applyBatch(batch('e1', 2, [summary('ipg:b', DAY0, 3)]));
+    await store.applyBatch(batch('e10', 1, [summary('ipg:a', DAY0, 4)]));
+    const ids = (ws: WaitingStored[]) => ws.map((w) => [w.edgeId, w.storedSeq]);
+    t.same(ids(await store.listWaitingStored('e1')), [['e1', e1a.waiting!.storedSeq], ['e1', e1b.waiting!.storedSeq]]);
+    t.same(ids(await store.listWaitingStored('e1-x')), [['e1-x', other.waiting!.storedSeq]]);
+    t.same(await store.listWaitingStored('nobody'), []);
+    const plain = (w: WaitingStored) => ({ ...w, payload: [...w.payload] });
+    t.same(plain((await store.listWaitingStored('e1'))[1]!), plain(e1b.waiting!), 'same entry, same bytes as the full listing');
+    await store.deleteWaitingStored([e1a.waiting!]);
+    t.same(ids(await store.listWaitingStored('e1')), [['e1', e1b.waiting!.storedSeq]]);
+    t.equal((await store.listWaitingStored()).length, 3, 'the unfiltered listing still has every edge');
+  });
+
   withStore('purgeOperator removes one operator entirely, idempotently, and leaves others alone', async (t, store) => {
     await store.applyBatch(batch('e1', 1, [summary('ipg:a', DAY0, 1), summary('if:10.0.0.1/1', DAY0 + 86_400, 1)], { nowMs: NOW_MS + 86_400_000 }));
     await store.applyBatch(batch('e9', 1, [summary('ipg:a', DAY0, 2)], { operatorId: 'isp10' }));
