@@ -6,8 +6,8 @@
  * captures to the byte (nothing lost, nothing counted twice), edge status is the same on every hub,
  * and bills made at once on different hubs get one gapless numbering.
  *
- * Time: the hubs run on FLOWBILL_CLOCK = two hours ago (a bucket boundary), the captures are stamped
- * within that bucket after the trial started, and the edges run on the system clock, so for them
+ * Time: the hubs run on FLOWBILL_CLOCK = two hours ago (a bucket boundary), set to one instant on all
+ * three, the captures are stamped within that bucket after the trial started, and the edges run on the system clock, so for them
  * the bucket is long closed: its flows go out at the next checkpoint as a late revision.
  */
 import t, { type Test } from 'tap';
@@ -95,6 +95,9 @@ t.test('three hubs, one PostgreSQL, one mosquitto, two edges: kill -9 a hub mid-
   }
   await Promise.all(hubs.map((h, i) => waitForLine(h.proc, /flowbill hub ready/, `hub ${i + 1} ready`)));
   const api = await Promise.all(hubs.map((h) => apiOf(h.url, 'admin', 'admin-pw')));
+  // FLOWBILL_CLOCK starts each hub's time when that process starts, seconds apart under load: set all
+  // three to one instant, or a hub still "before the trial" would push its edges a paused config.
+  await Promise.all(api.map((a) => a('POST', '/hub/clock', { toIso: new Date(startMs + 60_000).toISOString() })));
 
   // The operator and its edges, set up through hub 1; the broker learns the edges' credentials (dynsec).
   await api[0]('POST', '/operators', { operatorId: 'isp1', name: 'Scale ISP' });
@@ -126,7 +129,7 @@ t.test('three hubs, one PostgreSQL, one mosquitto, two edges: kill -9 a hub mid-
   }
 
   // Round 1 through both edges; hub 2 is killed while round 2 is in flight.
-  const base = startMs + 60_000;
+  const base = startMs + 90_000; // after the trial started (startMs + 60 s), within the first bucket
   const captures = [
     { edge: 0, version: 9 as const, packets: traffic(base, 60_000, 4, 7) },
     { edge: 1, version: 5 as const, packets: traffic(base + 10_000, 60_000, 4, 8) },
@@ -158,7 +161,7 @@ t.test('three hubs, one PostgreSQL, one mosquitto, two edges: kill -9 a hub mid-
         return totals.bytesIn + totals.bytesOut >= expected.bytesIn + expected.bytesOut ? totals : undefined;
       }, 120_000).catch(async (err: Error) => {
         const { edges: list } = await api[i]('GET', '/operators/isp1/edges');
-        throw new Error(`${err.message}; expected ${JSON.stringify(expected)}, last ${JSON.stringify(last)}; edges ${JSON.stringify(list.map((e: any) => ({ id: e.edgeId, online: e.status.online, counters: e.status.counters })))}; hub 1 log tail ${hubs[0].proc.out.join('').slice(-1500)}`);
+        throw new Error(`${err.message}; expected ${JSON.stringify(expected)}, last ${JSON.stringify(last)}; edges ${JSON.stringify(list.map((e: any) => ({ id: e.edgeId, online: e.status.online, paused: e.status.collectionPaused, configVersion: e.status.configVersion, counters: e.status.counters })))}; edge A log tail ${edges[0].proc.out.join('').slice(-2500)}`);
       });
       t.same({ bytesIn: got.bytesIn, bytesOut: got.bytesOut, packetsIn: got.packetsIn, packetsOut: got.packetsOut }, expected, `${subject} on hub ${i + 1}: exact to the byte`);
     }
