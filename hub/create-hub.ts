@@ -54,30 +54,40 @@ import { createSeriesRoutes } from './store/series-routes';
 /**
  * A pluggable part of the hub (commerce, billing, mail, access…). Routers are mounted after the
  * spine's; start() runs after the broker and MQTT client are up and before HTTP listens; stop()
- * runs in reverse order. A module may implement a port the spine consumes.
+ * runs in reverse order. The ports a module implements for the spine are not found on it: the
+ * composition (hub/hub-modules.ts) names them in HubModulePorts.
  */
 export interface HubModule {
   name: string;
   routers?: Router[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
-  /** hub/commerce: whether an operator's edges may collect. Without one, everything is allowed. */
-  collectionPolicy?: CollectionPolicy;
-  /** hub/access: customers' logins. */
-  customerLoginVerifier?: CustomerLoginVerifier;
-  /**
-   * hub/billing: the subject stopped being managed at atMs (interface deselected, its edge revoked,
-   * its IP group deleted: hub/edges/subject-management.ts); bill it up to that instant. Idempotent.
-   */
-  unmanageSubject?(operatorId: string, subjectId: string, atMs: number): Promise<unknown>;
-  /** hub/billing: subject ids the module holds for the operator (in bill plans), known even if never reported. */
-  subjectsInUse?(operatorId: string): Promise<Iterable<string>>;
   /**
    * Run every job of the module due at nowMs, once (idempotent: work is computed from the persisted last
    * run). With a clock that is not the system clock the hub calls it after each move of the clock and
    * once a minute, since node-cron fires on wall time (hub/ops/due-jobs.ts).
    */
   runDueJobs?(nowMs: number): Promise<unknown>;
+}
+
+/** The ports modules implement for the spine, each given by the composition; a missing one has the spine's default. */
+export interface HubModulePorts {
+  /** hub/commerce: whether an operator's edges may collect. Without one, everything is allowed. */
+  collectionPolicy?: CollectionPolicy;
+  /** hub/access: customers' logins. Without one, only the hub's own users log in. */
+  customerLoginVerifier?: CustomerLoginVerifier;
+  /**
+   * hub/billing: the subject stopped being managed at atMs (interface deselected, its edge revoked,
+   * its IP group deleted: hub/edges/subject-management.ts); bill it up to that instant. Idempotent.
+   */
+  unmanageSubject?(operatorId: string, subjectId: string, atMs: number): Promise<unknown>;
+  /** hub/billing: subject ids held for the operator (in bill plans), known even if never reported. */
+  subjectsInUse?(operatorId: string): Promise<Iterable<string>>;
+}
+
+/** What a composition of modules gives createHub: the modules, in dependency order (started in it, stopped in reverse), and their ports. */
+export interface HubModules extends HubModulePorts {
+  modules: HubModule[];
 }
 
 /** What modules get from the spine when they are created. */
@@ -105,7 +115,8 @@ export interface HubDeps {
   seriesStore?: SeriesStore;
   clock: Clock;
   log: Logger;
-  modules?: (ctx: HubContext) => HubModule[];
+  /** The composition root of the modules (hub/hub-modules.ts createHubModules); without one, the spine alone. */
+  modules?: (ctx: HubContext) => HubModules;
   /**
    * Keys of secrets stored at rest; main passes hub/security/key-ring-file.ts's ring. Without one:
    * config.secretKeyHex (+ retired keys) if set, else a random key for this process only (tests).
@@ -148,41 +159,20 @@ export function createHub(deps: HubDeps) {
     },
   };
 
-  // Ports implemented by modules are resolved late: modules are created after the spine.
-  let modules: HubModule[] = [];
-  const collectionPolicy = () => modules.find((m) => m.collectionPolicy)?.collectionPolicy ?? allowAll;
-  const policy: CollectionPolicy = {
-    collectionState: (operatorId, atMs) => collectionPolicy().collectionState(operatorId, atMs),
-    collectionAllowedDuring: (operatorId, fromMs, toMs) => collectionPolicy().collectionAllowedDuring(operatorId, fromMs, toMs),
-  };
-  const customers: CustomerLoginVerifier = {
-    async verify(operatorId, username, password) {
-      const verifier = modules.find((m) => m.customerLoginVerifier)?.customerLoginVerifier;
-      return verifier ? verifier.verify(operatorId, username, password) : undefined;
-    },
+  // The one late binding between the spine and the modules, for a true cycle: commerce pushes an
+  // operator's edge config when its collection state changes (ctx.edgeConfigPusher), and the pusher asks
+  // commerce's policy what to push. So the pusher gets this delegate, pointed at the composition's policy
+  // as soon as the modules exist, still inside createHub (no module pushes while it is being built).
+  let pusherPolicyTarget: CollectionPolicy = allowAll;
+  const pusherPolicy: CollectionPolicy = {
+    collectionState: (operatorId, atMs) => pusherPolicyTarget.collectionState(operatorId, atMs),
+    collectionAllowedDuring: (operatorId, fromMs, toMs) => pusherPolicyTarget.collectionAllowedDuring(operatorId, fromMs, toMs),
   };
 
-  const pusher = createEdgeConfigPusher({ registry: edges, configs, policy, publisher: mqtt, clock, log: log.child({ part: 'config' }) });
+  const pusher = createEdgeConfigPusher({ registry: edges, configs, policy: pusherPolicy, publisher: mqtt, clock, log: log.child({ part: 'config' }) });
   const edgeExporters = createEdgeExporterIndex(kv);
   const interfaceNames = createInterfaceNameStore(kv);
-  const ingestor = createBatchIngestor({
-    onStored: (_operatorId, edgeId, subjectIds) => edgeExporters.record(edgeId, subjectIds),
-    store, edges, policy, publisher: mqtt, clock, log: log.child({ part: 'ingest' }),
-    limits: { maxPayloadBytes: config.ingestMaxPayloadBytes, maxBatchSummaries: config.ingestMaxBatchSummaries, dedupHorizonSec },
-  });
-  const dispatcher = createMessageDispatcher({ ingestor, edges, status, liveFlows, clock, log: log.child({ part: 'mqtt' }) });
   let broker: EmbeddedBroker | undefined;
-
-  // Every way a subject stops being managed, billed at that instant by the modules (hub/billing).
-  const management = createSubjectManagement({
-    kv, clock, log: log.child({ part: 'subjects' }), configs, exporters: edgeExporters, listEdges: (op) => edges.listEdges(op),
-    async knownSubjects(operatorId) {
-      const ids = new Set((await store.listSubjects(operatorId)).map((s) => s.subjectId));
-      for (const m of modules) for (const id of (await m.subjectsInUse?.(operatorId)) ?? []) ids.add(id);
-      return ids;
-    },
-    async unmanage(operatorId, subjectId, atMs) { for (const m of modules) await m.unmanageSubject?.(operatorId, subjectId, atMs); },
-  });
 
   edges.onRevoked(async (edge) => {
     broker?.disconnectEdge(edge.edgeId);
@@ -201,7 +191,31 @@ export function createHub(deps: HubDeps) {
     log.info({ operatorId, deleted }, 'operator series purged');
   };
   const ctx: HubContext = { config, kv, clock, log, identity, seriesReader: store, edgeConfigPusher: pusher, edges, purgeOperatorData, mqtt, secretKeys: resolveSecretKeys(deps) };
-  modules = deps.modules?.(ctx) ?? [];
+  // The modules, built once in their dependency order, and the ports they implement, passed on by name.
+  const composed: HubModules = deps.modules?.(ctx) ?? { modules: [] };
+  const { modules, customerLoginVerifier: customers } = composed;
+  const policy = composed.collectionPolicy ?? allowAll;
+  pusherPolicyTarget = policy;
+
+  const ingestor = createBatchIngestor({
+    onStored: (_operatorId, edgeId, subjectIds) => edgeExporters.record(edgeId, subjectIds),
+    store, edges, policy, publisher: mqtt, clock, log: log.child({ part: 'ingest' }),
+    limits: { maxPayloadBytes: config.ingestMaxPayloadBytes, maxBatchSummaries: config.ingestMaxBatchSummaries, dedupHorizonSec },
+  });
+  const dispatcher = createMessageDispatcher({ ingestor, edges, status, liveFlows, clock, log: log.child({ part: 'mqtt' }) });
+
+  // Every way a subject stops being managed, billed at that instant (hub/billing, through the composition's ports).
+  // The registry and this refer to each other (a revocation's write carries these intents; this lists the
+  // registry's edges): both closures run only on requests, after both exist.
+  const management = createSubjectManagement({
+    kv, clock, log: log.child({ part: 'subjects' }), configs, exporters: edgeExporters, listEdges: (op) => edges.listEdges(op),
+    async knownSubjects(operatorId) {
+      const ids = new Set((await store.listSubjects(operatorId)).map((s) => s.subjectId));
+      for (const id of (await composed.subjectsInUse?.(operatorId)) ?? []) ids.add(id);
+      return ids;
+    },
+    async unmanage(operatorId, subjectId, atMs) { await composed.unmanageSubject?.(operatorId, subjectId, atMs); },
+  });
   const dueJobs = createDueJobsRunner({ modules: () => modules, clock, log: log.child({ part: 'due-jobs' }) });
   const { clockStartMs } = config;
   if (deps.clockControl && clockStartMs === undefined) throw new Error('createHub: clockControl needs config.clockStartMs (FLOWBILL_CLOCK=<instant>)');

@@ -16,10 +16,13 @@ import { createTestIo, freeUdpPort } from './helpers/test-io';
 t.test('provision → check → revoke → check, and a customer login, on the real hub', async (t) => {
   const sent: unknown[] = [];
   const h = await startTestHub({
-    modules: ((ctx?: HubContext) => [createAccessModule({
-      kv: ctx!.kv, clock: ctx!.clock, log: ctx!.log, config: ctx!.config, secretKeys: ctx!.secretKeys, seriesReader: ctx!.seriesReader,
-      mailer: { async send(m) { sent.push(m); return { id: 'm1' }; } },
-    })]),
+    modules: (ctx: HubContext) => {
+      const access = createAccessModule({
+        kv: ctx.kv, clock: ctx.clock, log: ctx.log, config: ctx.config, secretKeys: ctx.secretKeys, seriesReader: ctx.seriesReader,
+        mailer: { async send(m) { sent.push(m); return { id: 'm1' }; } },
+      });
+      return { modules: [access], customerLoginVerifier: access.customerLoginVerifier };
+    },
   });
   t.teardown(() => h.close());
   t.equal((await h.admin('POST', '/api/v1/operators', { operatorId: 'isp1', name: 'ISP One' })).status, 201);

@@ -62,9 +62,9 @@ async function mailHub(t: Test, opts: { dataDir?: string; smtpUrl?: string; seed
   const h = await startTestHub({
     kv, log: captured.log,
     modules: (ctx) => {
-      const modules = createHubModules(ctx);
-      mail = modules.find((m) => m.name === 'mail') as MailModule;
-      return modules;
+      const composed = createHubModules(ctx);
+      mail = composed.mail;
+      return composed;
     },
     config: { dataDir, smtpUrl: opts.smtpUrl, mailOutboxRetentionDays: 7 },
   });

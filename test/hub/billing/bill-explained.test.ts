@@ -32,9 +32,9 @@ async function hubWithBilling(startIso: string) {
   const hub = await startTestHub({
     nowMs: Date.parse(startIso),
     modules: (ctx: HubContext) => {
-      const modules = createHubModules(ctx);
-      billing = modules.find((m) => m.name === 'billing') as unknown as BillingModule;
-      return modules;
+      const composed = createHubModules(ctx);
+      billing = composed.billing;
+      return composed;
     },
   });
   const summaries = hub.hub.services.seriesStore;

@@ -11,7 +11,6 @@
 import t, { type Test } from 'tap';
 import type { KeyValueStore } from '../../../common/kv/kv-store';
 import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
-import type { HubModule } from '../../../hub/create-hub';
 import { createHubModules } from '../../../hub/hub-modules';
 import { orphanedExporters, unmanagedSubjects } from '../../../hub/edges/unmanaged-subjects';
 import { AckStatus } from '../../../proto/codec';
@@ -37,12 +36,12 @@ async function setup(t: Test, opts: { kv?: KeyValueStore; nowMs?: number; failUn
   let runDueJobs!: (nowMs: number) => Promise<unknown>;
   const h = await startTestHub({
     nowMs: opts.nowMs ?? NOW_MS, kv: opts.kv,
-    modules: (ctx) => createHubModules(ctx).map((m): HubModule => {
-      if (m.name !== 'billing') return m;
-      runDueJobs = m.runDueJobs!;
-      const real = m.unmanageSubject!;
-      return { ...m, unmanageSubject: async (op, subjectId, atMs) => { if (opts.failUnmanage?.()) throw new Error('billing is down'); return real(op, subjectId, atMs); } };
-    }),
+    modules: (ctx) => {
+      const composed = createHubModules(ctx);
+      runDueJobs = composed.billing.runDueJobs;
+      const real = composed.unmanageSubject;
+      return { ...composed, unmanageSubject: async (op: string, subjectId: string, atMs: number) => { if (opts.failUnmanage?.()) throw new Error('billing is down'); return real(op, subjectId, atMs); } };
+    },
   });
   t.teardown(() => h.close());
   // The clock jumps by weeks: log in again when the session has expired.

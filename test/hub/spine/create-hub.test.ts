@@ -4,7 +4,7 @@ import { createManualClock } from '../../../common/clock';
 import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
 import { silentLogger } from '../../../common/logger';
 import { loadHubConfig } from '../../../hub/config';
-import { createHub, type HubContext, type HubModule } from '../../../hub/create-hub';
+import { createHub, type HubContext, type HubModules } from '../../../hub/create-hub';
 import { callApi } from '../../helpers/test-app';
 import { AckStatus } from '../../../proto/codec';
 import { encodeBatch, makeBatch, makeSummary } from './ingest-fixtures';
@@ -23,18 +23,21 @@ t.test('modules: created with the context, routers mounted, policy used by inges
   let seen: HubContext | undefined;
   const nowMs = Date.UTC(2026, 10, 3, 12);
   const pauseAtMs = nowMs - 1800_000;
-  const modules = (ctx: HubContext): HubModule[] => {
+  const modules = (ctx: HubContext): HubModules => {
     seen = ctx;
     const router = new Router({ prefix: '/api/v1' });
     router.get('/fake/ping', (c) => { c.body = { pong: true }; });
-    return [
-      { name: 'a', routers: [router], start: async () => { events.push('start a'); }, stop: async () => { events.push('stop a'); },
-        collectionPolicy: {
-          collectionState: async (_op, atMs) => (atMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true }),
-          collectionAllowedDuring: async (_op, fromMs) => (fromMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true }),
-        } },
-      { name: 'b', start: async () => { events.push('start b'); }, stop: async () => { events.push('stop b'); } },
-    ];
+    return {
+      modules: [
+        { name: 'a', routers: [router], start: async () => { events.push('start a'); }, stop: async () => { events.push('stop a'); } },
+        { name: 'b', start: async () => { events.push('start b'); }, stop: async () => { events.push('stop b'); } },
+      ],
+      // A port is passed by name, not found on a module.
+      collectionPolicy: {
+        collectionState: async (_op, atMs) => (atMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true }),
+        collectionAllowedDuring: async (_op, fromMs) => (fromMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true }),
+      },
+    };
   };
   const h = await startTestHub({ nowMs, modules });
   t.ok(seen && typeof seen.purgeOperatorData === 'function' && seen.seriesReader && seen.edgeConfigPusher && seen.identity);

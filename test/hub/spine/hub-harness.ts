@@ -7,10 +7,10 @@ import { silentLogger, type Logger } from '../../../common/logger';
 import type { Timers } from '../../../common/ticker';
 import { loadHubConfig, type HubConfig } from '../../../hub/config';
 import { createHub } from '../../../hub/create-hub';
-import type { HubContext, HubModule } from '../../../hub/create-hub';
+import type { HubContext, HubModules } from '../../../hub/create-hub';
 
 /** A whole hub on ephemeral ports (HTTP and embedded MQTT on 127.0.0.1), memory KV unless given. */
-export async function startTestHub(opts: { kv?: KeyValueStore; nowMs?: number; modules?: (ctx: HubContext) => HubModule[]; config?: Partial<HubConfig>; log?: Logger; timers?: Timers } = {}) {
+export async function startTestHub(opts: { kv?: KeyValueStore; nowMs?: number; modules?: (ctx: HubContext) => HubModules; config?: Partial<HubConfig>; log?: Logger; timers?: Timers } = {}) {
   const kv = opts.kv ?? createMemoryKvStore();
   const clock = createManualClock(opts.nowMs ?? Date.UTC(2026, 10, 3, 12));
   const config = loadHubConfig({}, { httpPort: 0, mqttPort: 0, adminPassword: 'admin-pw', dataDir: '/nonexistent', jobsEnabled: false, ...opts.config });
