@@ -184,6 +184,7 @@ if (!existsSync(CHROMIUM)) {
       t.match(await page.textContent('#bills-table thead'), /Period \(Asia\/Tokyo\)/);
       t.match(await page.textContent('#preview-table'), /ipg:hosting-dc1[\s\S]*112.0 Mbps[\s\S]*6,498 of 6,500 slots/);
       t.match(await page.textContent('#bill-run-line'), /1 of 1 bills done/);
+      t.match(await page.textContent('#bill-run-line'), /on hub-2[\s\S]*last checked 2026-11-01 10:20 \(Asia\/Tokyo\) on hub-3, nothing more due/, 'the hub that ran it, and the later empty check (issue 10)');
       t.match(bills[0], /USD/);
       await shot(page, 'reports');
 

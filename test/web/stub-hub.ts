@@ -238,7 +238,11 @@ export async function startStubHub(): Promise<StubHub> {
   });
   api.get(`${op}/bill-runs/latest`, (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId);
-    ctx.body = { run: { startedAtMs: Date.UTC(2026, 10, 1, 0, 20), finishedAtMs: Date.UTC(2026, 10, 1, 0, 21), due: 1, done: 1, made: 1, failed: 0, mailed: 1 } };
+    // Issue 10: a run stored by another hub, and a later check (another hub's turn) that found nothing due.
+    ctx.body = {
+      run: { startedAtMs: Date.UTC(2026, 10, 1, 0, 20), finishedAtMs: Date.UTC(2026, 10, 1, 0, 21), due: 1, done: 1, made: 1, failed: 0, mailed: 1, runAtMs: Date.UTC(2026, 10, 1, 0, 20), hubId: 'hub-2', updatedAtMs: Date.UTC(2026, 10, 1, 0, 21) },
+      lastCheck: { runAtMs: Date.UTC(2026, 10, 1, 1, 20), startedAtMs: Date.UTC(2026, 10, 1, 1, 20), finishedAtMs: Date.UTC(2026, 10, 1, 1, 20), hubId: 'hub-3' },
+    };
   });
   api.get(`${op}/bills/:billNo`, (ctx) => {
     assertOperatorAccess(ctx, ctx.params.operatorId);

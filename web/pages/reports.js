@@ -7,7 +7,8 @@
 //   GET /operators/:op/bills?planId → {bills: BillSummary[]}
 //   GET /operators/:op/bill-plans/:planId/preview → BillPreviewResponse
 //   POST /operators/:op/bill-plans/:planId/subjects/:subjectId/generate-now {idempotencyKey} → GenerateNowResponse
-//   GET /operators/:op/bill-runs/latest → {run: BillRunProgress | null}
+//   GET /operators/:op/bill-runs/latest → BillRunLatestResponse {run: BillRunProgress | null, lastCheck?}
+//     (stored: the same on every hub, whichever ran it; issue 10)
 // Times: the viewer's local time, the zone named in the column heading (the issue: local-readable dates).
 import { h, table, section, errorBox, badge } from '../dom.js';
 import { formatBps, formatCount, formatLocal, formatLocalSpan, formatMoney, localZone } from '../format.js';
@@ -16,6 +17,7 @@ import { formatBps, formatCount, formatLocal, formatLocalSpan, formatMoney, loca
 /** @typedef {import('../../common/api/bills').BillPreview} BillPreview */
 /** @typedef {import('../../common/api/bills').BillPreviewResponse} BillPreviewResponse */
 /** @typedef {import('../../common/api/bills').BillRunProgress} BillRunProgress */
+/** @typedef {import('../../common/api/bills').BillRunCheck} BillRunCheck */
 /** @typedef {import('../../common/api/bills').BillPlanListItem} BillPlanListItem */
 /** @typedef {import('../../common/api/bills').GenerateNowResponse} GenerateNowResponse */
 /**
@@ -194,22 +196,34 @@ async function showRun(ctx, box) {
   const load = async () => {
     /** @type {BillRunProgress | null} */
     let run;
+    /** @type {BillRunCheck | null} */
+    let lastCheck;
     try {
-      run = (await ctx.api(ctx.opPath('/bill-runs/latest'))).run ?? null;
+      const res = await ctx.api(ctx.opPath('/bill-runs/latest'));
+      run = res.run ?? null;
+      lastCheck = res.lastCheck ?? null;
     } catch (err) {
       if (ctx.isCurrent() && !(/** @type {any} */ (err)).notAvailable) box.replaceChildren(errorBox(err, 'the bill run'));
       return;
     }
     if (!ctx.isCurrent()) return;
-    box.replaceChildren(runLine(run));
+    box.replaceChildren(runLine(run, lastCheck));
     if (run && run.finishedAtMs === undefined) timer = setTimeout(() => { void load(); }, RUN_POLL_MS);
   };
   await load();
 }
 
-/** @param {BillRunProgress | null} run */
-function runLine(run) {
-  if (!run) return h('p', { class: 'muted', id: 'bill-run-line' }, 'Bill run: none since the hub started. Bills are made every hour at :20 UTC once a cycle has closed (and 15 minutes for late summaries have passed).');
+/**
+ * run: this operator's last run with bills due (on any hub); lastCheck: the last run of all, which
+ * found nothing due for this operator when it is later than run.
+ * @param {BillRunProgress | null} run
+ * @param {BillRunCheck | null} lastCheck
+ */
+function runLine(run, lastCheck) {
+  const onHub = (/** @type {{ hubId?: string }} */ r) => (r.hubId ? ` on ${r.hubId}` : '');
+  const checked = lastCheck && (!run || (run.runAtMs !== undefined && lastCheck.runAtMs > run.runAtMs))
+    ? `; last checked ${formatLocal(lastCheck.finishedAtMs)} (${localZone()})${onHub(lastCheck)}, nothing more due` : '';
+  if (!run) return h('p', { class: 'muted', id: 'bill-run-line' }, `Bill run: none with bills due for this operator yet${checked}. Bills are made every hour at :20 UTC once a cycle has closed (and 15 minutes for late summaries have passed).`);
   const running = run.finishedAtMs === undefined;
   const pct = run.due === 0 ? 100 : Math.floor((run.done * 100) / run.due);
   return h('div', { class: 'bill-run', id: 'bill-run-line' },
@@ -218,8 +232,9 @@ function runLine(run) {
     ` ${formatCount(run.done)} of ${formatCount(run.due)} bills done`,
     run.made !== run.done ? ` (${formatCount(run.made)} new)` : '',
     run.failed ? [', ', badge(`${formatCount(run.failed)} failed, retried next run`, 'bad')] : '',
-    running ? '' : `; started ${formatLocal(run.startedAtMs)}, finished ${formatLocal(/** @type {number} */ (run.finishedAtMs))} (${localZone()})`,
-    run.mailed !== undefined ? `; ${formatCount(run.mailed)} report mail(s) sent` : '');
+    running ? `${onHub(run)}` : `; started ${formatLocal(run.startedAtMs)}, finished ${formatLocal(/** @type {number} */ (run.finishedAtMs))} (${localZone()})${onHub(run)}`,
+    run.mailed !== undefined ? `; ${formatCount(run.mailed)} report mail(s) sent` : '',
+    checked);
 }
 
 /**
