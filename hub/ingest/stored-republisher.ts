@@ -105,7 +105,8 @@ export function createStoredRepublisher(deps: StoredRepublisherDeps) {
     // published and deleted by another hub. Entries remembered while the listing ran stay (their
     // commit may be newer than the listing; their own flush comes next).
     const knownBefore = [...(waiting.get(edgeId)?.keys() ?? [])];
-    const listed = (await deps.outbox.listWaitingStored(edgeId)).filter((w) => !deleting.has(entryId(w)));
+    // (The edge check is belt and braces: the topic below is this edge's, whatever a store returns.)
+    const listed = (await deps.outbox.listWaitingStored(edgeId)).filter((w) => w.edgeId === edgeId && !deleting.has(entryId(w)));
     const m = waiting.get(edgeId) ?? new Map<string, WaitingStored>();
     for (const key of knownBefore) m.delete(key);
     for (const w of listed) m.set(waitingKey(w.storedSeq), w);
