@@ -40,6 +40,7 @@ import { oneTimePassword } from './identity/password-policy';
 import { createPasswordRoutes } from './identity/password-routes';
 import { createUserAdminRoutes } from './identity/user-admin-routes';
 import { createBatchIngestor } from './ingest/batch-ingestor';
+import { STORED_SWEEP_INTERVAL_MS } from './ingest/stored-republisher';
 import { createHubHealthRoutes } from './ingest/hub-health-routes';
 import { createMessageDispatcher, HUB_SUBSCRIPTIONS } from './ingest/message-dispatcher';
 import type { CollectionPolicy, EdgeConfigPusher, SeriesReader } from './ports';
@@ -341,6 +342,8 @@ export function createHub(deps: HubDeps) {
       // Consumers' billing truth: what a crash left committed but not yet on .../stored goes out now.
       const waitingStored = await ingestor.resumeRepublish();
       if (waitingStored) log.info({ waitingStored }, 'republishing StoredBatches left waiting by the last run');
+      // Leftovers of a hub that died between its commit and its publish, for edges that send nothing more.
+      ticker.every('stored-sweep', STORED_SWEEP_INTERVAL_MS, () => ingestor.sweepStored(), { unref: true });
       await pusher.pushAll();
       for (const m of modules) {
         await m.start?.();
