@@ -12,7 +12,12 @@ import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
 import { silentLogger } from '../../../common/logger';
 import { createBillingModule } from '../../../hub/billing/billing-module';
 import type { SeriesReader } from '../../../hub/ports';
+import { createPgKvStore } from '../../../common/kv/pg-kv-store';
+import { migrate } from '../../../hub/store/pg/migrations';
+import { createPgPool } from '../../../hub/store/pg/pg-pool';
+import { postgresSections } from '../../../hub/store/pg/pg-sections';
 import { callApi, createTestApp } from '../../helpers/test-app';
+import { startPostgres } from '../../helpers/postgres';
 import { basePlan, createCapturingMailer, createFakeSeries, ms, otherAdmin, readonly, type admin } from './billing-fixture';
 
 const IF1 = 'if:10.0.0.1/1';
@@ -20,13 +25,14 @@ const IF2 = 'if:10.0.0.1/2';
 const IF3 = 'if:10.0.0.2/1';
 const RUN_AT = ms('2026-12-01T00:20:00Z');
 
-function twoHubs(opts: { reader?: (base: SeriesReader) => SeriesReader; kv?: KeyValueStore } = {}) {
-  const kv = opts.kv ?? createMemoryKvStore();
+/** kvs: each hub's own store object on one database (PostgreSQL: a pool each); default one memory store for both. */
+function twoHubs(opts: { reader?: (base: SeriesReader) => SeriesReader; kvs?: [KeyValueStore, KeyValueStore] } = {}) {
+  const kv = opts.kvs?.[0] ?? createMemoryKvStore();
   const clock = createManualClock(ms('2026-11-01T00:00:00Z'));
   const series = createFakeSeries();
   const reader = opts.reader ? opts.reader(series.reader) : series.reader;
-  const hub = (hubId: string) => {
-    const billing = createBillingModule({ kv, clock, log: silentLogger, seriesReader: reader, mailer: createCapturingMailer(), startJobs: false, hubId,
+  const hub = (hubId: string, kvOfHub: KeyValueStore) => {
+    const billing = createBillingModule({ kv: kvOfHub, clock, log: silentLogger, seriesReader: reader, mailer: createCapturingMailer(), startJobs: false, hubId,
       renderPdf: async () => new TextEncoder().encode('%PDF-stub') });
     const app = createTestApp(billing.routers);
     const latest = async (principal: typeof admin = readonly) => {
@@ -36,7 +42,7 @@ function twoHubs(opts: { reader?: (base: SeriesReader) => SeriesReader; kv?: Key
     };
     return { billing, latest };
   };
-  return { kv, clock, series, a: hub('hub-a'), b: hub('hub-b') };
+  return { kv, clock, series, a: hub('hub-a', kv), b: hub('hub-b', opts.kvs?.[1] ?? kv) };
 }
 
 t.test('hub A runs and makes the bills; hub B shows A\'s run, and B\'s empty run later hides nothing', async (t) => {
@@ -122,4 +128,54 @@ t.test('live: B reads A\'s progress mid-run (done < due, no finishedAtMs), then 
   await running;
   t.match((await b.latest()).run, { due: 2, done: 2, made: 2, failed: 0, finishedAtMs: Number, mailed: 3 }, 'the end, on B');
   t.match((await b.latest(otherAdmin)).run, { due: 1, done: 1, made: 1, finishedAtMs: Number });
+});
+
+t.test('on PostgreSQL: two hubs (a pool and advisory-lock sections each) run at one instant at once; both show the run that did the work, live', async (t) => {
+  const server = await startPostgres(t);
+  if (!server) return t.pass('skipped: no PostgreSQL on this machine');
+  const kvs = [] as unknown as [KeyValueStore, KeyValueStore];
+  for (let i = 0; i < 2; i++) {
+    const pool = await createPgPool(server.url, { applicationName: `flowbill-hub bill-run-${i}` });
+    t.teardown(() => pool.end());
+    await migrate(pool);
+    kvs.push(Object.assign(createPgKvStore(pool), { sections: postgresSections(pool, { log: silentLogger }) }));
+  }
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let reachedGate!: () => void;
+  const atGate = new Promise<void>((r) => { reachedGate = r; });
+  const hubs = twoHubs({
+    kvs,
+    reader: (base) => ({
+      ...base,
+      async readSlotColumns(op, subjectId, ...rest) {
+        hubs.clock.advanceMs(1000);
+        if (subjectId === IF2) { reachedGate(); await gate; }
+        return base.readSlotColumns(op, subjectId, ...rest);
+      },
+    }),
+  });
+  const { clock, a, b } = hubs;
+  await a.billing.service.createPlan('isp1', { ...basePlan, subjectIds: [IF1, IF2] });
+  await b.billing.service.createPlan('isp2', { ...basePlan, subjectIds: [IF3] });
+  clock.setMs(RUN_AT);
+  // Both hubs' ticks at once: the section lets one in; the other waits, then finds nothing due.
+  const runs = Promise.all([a.billing.runDueJobs(RUN_AT), b.billing.runDueJobs(RUN_AT)]);
+  await atGate;
+  const midA = (await a.latest()).run;
+  const midB = (await b.latest()).run;
+  t.same(midB, midA, 'both hubs read the same stored progress mid-run');
+  t.match(midB, { runAtMs: RUN_AT, due: 2, failed: 0 }, 'isp1: 2 due');
+  t.ok(midB.done < midB.due, `done ${midB.done} < due ${midB.due}`);
+  t.equal(midB.finishedAtMs, undefined, 'not finished');
+  const worker = midB.hubId;
+  t.ok(worker === 'hub-a' || worker === 'hub-b', `run by ${worker}`);
+  release();
+  const results = await runs;
+  t.same(results.map((r) => r.generated).sort(), [0, 3], 'one hub made the 3 bills, the other found nothing due');
+  const end = await a.latest();
+  t.match(end.run, { runAtMs: RUN_AT, hubId: worker, due: 2, done: 2, made: 2, finishedAtMs: Number }, 'the run with work stays shown');
+  t.not(end.lastCheck.hubId, worker, 'the last check is the other hub\'s empty run');
+  t.same(await b.latest(), end, 'the same on both hubs');
+  t.match((await b.latest(otherAdmin)).run, { due: 1, done: 1, made: 1, hubId: worker });
 });
