@@ -29,6 +29,7 @@ export function createHubModules(ctx: HubContext) {
   const billing = createBillingModule({
     kv, clock, log, seriesReader: ctx.seriesReader, mailer, startJobs: config.jobsEnabled,
     operatorName: async (operatorId) => (await ctx.identity.getOperator(operatorId))?.name,
+    hubId: config.hubId, // named on the stored bill runs this hub makes (GET …/bill-runs/latest on every hub)
   });
   const access = createAccessModule({
     kv, clock, log, config, secretKeys: ctx.secretKeys, seriesReader: ctx.seriesReader, mailer,
