@@ -13,6 +13,7 @@
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stackDir } from '../helpers/stack-dir';
@@ -70,7 +71,7 @@ async function apiOf(httpUrl: string, username: string, password: string): Promi
 
 t.test('three hubs, one PostgreSQL, one mosquitto, two edges: kill -9 a hub mid-ingest, totals exact to the byte', { skip, timeout: 420_000 }, async (t) => {
   const dir = stackDir(t);
-  const pg = (await startPostgres(t))!;
+  const pgServer = (await startPostgres(t))!;
   const admin = { username: 'flowbill-hub', password: randomBytes(12).toString('hex') };
   const { ports: [edgePort, hubPort] } = await startMosquitto(t, {
     listeners: [{ lines: ['use_username_as_clientid true'] }, {}],
@@ -80,7 +81,7 @@ t.test('three hubs, one PostgreSQL, one mosquitto, two edges: kill -9 a hub mid-
   const startMs = Math.floor((Date.now() - 2 * 3600_000) / 300_000) * 300_000;
   const secretKey = randomBytes(32).toString('hex');
   const hubEnv = (n: number, httpPort: number): Record<string, string> => ({
-    FLOWBILL_HUB_STORE: 'postgres', FLOWBILL_PG_URL: pg.url, FLOWBILL_PG_MAX_CONNECTIONS: '8',
+    FLOWBILL_HUB_STORE: 'postgres', FLOWBILL_PG_URL: pgServer.url, FLOWBILL_PG_MAX_CONNECTIONS: '8',
     FLOWBILL_MQTT_URL: `mqtt://${admin.username}:${admin.password}@127.0.0.1:${hubPort}`, FLOWBILL_MQTT_DYNSEC: 'on',
     FLOWBILL_PUBLIC_MQTT_URL: `mqtt://127.0.0.1:${edgePort}`, FLOWBILL_MQTT_SESSION_EXPIRY_SEC: '5',
     FLOWBILL_HUB_ID: `hub-${n}`, FLOWBILL_HTTP_HOST: '127.0.0.1', FLOWBILL_HTTP_PORT: String(httpPort),
@@ -177,6 +178,15 @@ t.test('three hubs, one PostgreSQL, one mosquitto, two edges: kill -9 a hub mid-
   await new Promise((r) => setTimeout(r, 3000));
   const again = await api[2]('GET', `/operators/isp1/subjects/${encodeURIComponent('ipg:cust-a')}/series?fromSec=${fromSec}&toSec=${toSec}`);
   t.equal(again.totals.bytesIn, expectedFor(all, inA).bytesIn, 'still exact after the edges drained: no late duplicate');
+
+  // Consumers' truth: every StoredBatch committed, hub 2's included, has gone out (the shared outbox is empty).
+  const db = new pg.Pool({ connectionString: pgServer.url, max: 1 });
+  t.teardown(() => db.end());
+  await waitFor('the StoredBatch outbox empty', async () => {
+    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM series_stored_outbox');
+    return rows[0].n === '0' ? true : undefined;
+  }, 90_000);
+  t.pass('no StoredBatch left waiting, a killed hub\'s included');
 
   // Bills made at once from both surviving hubs: one per subject, numbers 1..n without a gap. The
   // plan is made now, then both hubs' clocks move an hour on, so a bill may end (900 s grace).
