@@ -8,8 +8,8 @@
  * each round ends with SQL sums of the series against what was sent (OK / MISMATCH).
  *
  * `npm run bench -- scale`, or `npx tsx bench/hub-scale-bench.ts [flags]`:
- *   --edges E            simulated edges (1000)
- *   --hours N            backlog per edge, in hours of 5-minute buckets (24: a day, 288 buckets)
+ *   --edges E            simulated edges (100; the issue's catch-up is --edges 1000 --hours 24)
+ *   --hours N            backlog per edge, in hours of 5-minute buckets (6: 72 buckets; 24 is a day)
  *   --subjects S         subjects (interfaces) per edge and bucket (2)
  *   --batch-summaries N  most summaries per batch (1000, the edge's FLOWBILL_EDGE_BATCH_MAX_SUMMARIES)
  *   --per-bucket         one batch per bucket, as a real edge's outbox holds a backlog (one stage per
@@ -17,6 +17,7 @@
  *   --window W           unacked batches per edge in flight (4)
  *   --resend-ms N        resend a batch not acked within this (10000)
  *   --hubs 1,2,3         rounds (hub process counts)
+ *   --hub-cpu-prof DIR   run the hubs with node --cpu-prof into DIR (open the .cpuprofile in Chrome DevTools)
  *
  * Set-up: one throwaway PostgreSQL and Mosquitto (the test helpers the e2e uses), one database for
  * every round: the operator, its trial and the E edges are provisioned once through round 1's hub API
@@ -57,14 +58,18 @@ function flag(name: string, def: number): number {
 const hubCountsArg = process.argv.indexOf('--hubs');
 const HUB_COUNTS = hubCountsArg < 0 ? [1, 2, 3] : process.argv[hubCountsArg + 1]!.split(',').map(Number);
 if (!HUB_COUNTS.every((n) => Number.isInteger(n) && n >= 1 && n <= 8)) throw new Error('--hubs: expected hub counts 1-8, e.g. 1,2,3');
-const EDGES = flag('edges', 1000);
-const HOURS = flag('hours', 24);
+// Defaults keep the whole bench near 2 minutes on the 2-core box (hub starts under tsx ~10 s each round,
+// provisioning ~0.1-0.3 s per edge: scrypt and the dynsec push behind the registry's lock); flags go bigger.
+const EDGES = flag('edges', 100);
+const HOURS = flag('hours', 6);
 const SUBJECTS = flag('subjects', 2);
 const BATCH_MAX = flag('batch-summaries', 1000);
 const PER_BUCKET = process.argv.includes('--per-bucket');
 const WINDOW = flag('window', 4);
 const RESEND_MS = flag('resend-ms', 10_000);
 const STALL_MS = 120_000;
+const profArg = process.argv.indexOf('--hub-cpu-prof');
+const HUB_CPU_PROF = profArg < 0 ? undefined : path.resolve(process.argv[profArg + 1]!);
 const BUCKETS = Math.round((HOURS * 3600) / BUCKET_SEC);
 const OPERATOR = 'benchisp';
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -113,7 +118,8 @@ interface Hub { child: ChildProcess; url: string; out: string[]; n: number }
 
 function startHub(n: number, env: Record<string, string>): Promise<Hub> {
   return freeTcpPort().then((port) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/main.ts'], {
+    const prof = HUB_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', HUB_CPU_PROF] : [];
+    const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'hub/main.ts'], {
       cwd: repo, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LOG_LEVEL: 'info', ...env, FLOWBILL_HUB_ID: `bench-hub-${n}`, FLOWBILL_HUB_DATA_DIR: path.join(env.FLOWBILL_HUB_DATA_DIR!, `hub-${n}`), FLOWBILL_HTTP_HOST: '127.0.0.1', FLOWBILL_HTTP_PORT: String(port) },
     });
@@ -332,7 +338,9 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const [round, hubCount] of HUB_COUNTS.entries()) {
     const hubs = await Promise.all(Array.from({ length: hubCount }, (_, i) => startHub(i + 1, hubEnv(round === 0 ? beforeMs : beforeMs + advanceMs))));
+    const th = performance.now();
     await Promise.all(hubs.map(hubReady));
+    console.log(`${hubCount} hub process(es) started in ${((performance.now() - th) / 1000).toFixed(1)} s`);
     if (round === 0) {
       const tp = performance.now();
       const api = await apiOf(hubs[0]!.url);
@@ -372,6 +380,12 @@ async function main(): Promise<void> {
     console.log(`${hubCount} hub(s): ${r.batches} batches, ${r.summaries} summaries in ${r.wallSec.toFixed(2)} s; ${r.resends} resends, ${r.duplicateAcks} DUPLICATE acks, ${r.rejected} REJECTED; `
       + `series ${sum.n} rows, bytes in ${sum.bin}/${r.sentBytesIn}, out ${sum.bout}/${r.sentBytesOut}: ${ok ? 'OK' : 'MISMATCH'}`);
 
+    // How the shared subscription dealt the batches (and resends) out: each hub's ingest counters.
+    const split = await Promise.all(hubs.map(async (h) => {
+      const { counters } = await (await apiOf(h.url))('GET', '/hub/counters');
+      return `hub ${h.n} ${counters.ingest.batchesReceived} received/${counters.ingest.summariesStored} summaries stored`;
+    }));
+    console.log(`  ${split.join('; ')}`);
     await Promise.all(hubs.map(stopHub));
     await db.query('TRUNCATE series, series_subjects, series_coverage, series_applied, series_applied_revisions, series_stored_outbox');
   }
