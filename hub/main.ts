@@ -1,73 +1,26 @@
 /**
- * The hub program: reads the config (hub/config.ts, environment), opens its storage (LevelDB at <dataDir>/db, or PostgreSQL: store/open-hub-storage.ts),
- * starts the hub, and stops it cleanly on SIGINT/SIGTERM (HTTP, modules, MQTT client, broker,
- * then the database, so every acknowledged batch is on disk).
+ * The hub program (`npm run hub`): hub-program.ts starts it from the config (hub/config.ts,
+ * environment) and its storage; SIGINT/SIGTERM stop it cleanly. The local demo stack (hub + one
+ * local edge + a demo exporter, `npm start`) is its own program, demo/main.ts: the hub does not
+ * import the edge.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createShiftedClock, systemClock, type Clock } from '../common/clock';
+import { systemClock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
-import { openHubStorage } from './store/open-hub-storage';
 import { createLogger } from '../common/logger';
-import { DEMO_ADMIN_PASSWORD, loadHubConfig } from './config';
-import { createHub } from './create-hub';
-import { createHubModules } from './hub-modules';
-import { startLocalStack } from './local-stack';
-import { loadHubKeyRing } from './security/key-ring-file';
+import { loadHubConfig } from './config';
+import { startHubProgram, stopOnSignals } from './hub-program';
 import { describeRotation, rotateSecretKeyFile } from './security/key-ring-rotation';
 
-/** `--with-edge`: also run one local edge in this process; `--demo`: and a demo exporter feeding it. */
-const withEdge = process.argv.includes('--with-edge');
-const demo = process.argv.includes('--demo');
-
 async function main(): Promise<void> {
+  // Older `npm start`s ran the demo through this program; a real hub must not quietly start instead
+  // (with a one-time admin password and no edge), so those flags say where they went.
+  const moved = process.argv.slice(2).filter((a) => a === '--with-edge' || a === '--demo');
+  if (moved.length > 0) throw new Error(`${moved.join(' ')}: the local demo stack is its own program now: npm start (tsx demo/main.ts)`);
   const log = createLogger('flowbill-hub');
-  // The demo keeps the well-known admin / admin (unless FLOWBILL_ADMIN_PASSWORD says otherwise); a real
-  // hub without FLOWBILL_ADMIN_PASSWORD gets a one-time password at its first start (create-hub.ts).
-  const config = loadHubConfig(process.env, demo ? { adminPassword: process.env.FLOWBILL_ADMIN_PASSWORD || DEMO_ADMIN_PASSWORD } : {});
-  await mkdir(config.dataDir, { recursive: true });
-  // FLOWBILL_CLOCK=<instant>: a test hub whose time starts there (README, "Running the hub at a chosen time").
-  const shifted = config.clockStartMs === undefined ? undefined : createShiftedClock(config.clockStartMs);
-  const clock: Clock = shifted ?? systemClock;
-  if (shifted) {
-    log.warn({ clock: 'shifted', startedAt: new Date(config.clockStartMs!).toISOString(), control: config.clockControl },
-      `NOT THE SYSTEM CLOCK: FLOWBILL_CLOCK makes this hub's time start at ${new Date(config.clockStartMs!).toISOString()} and run on from there${config.clockControl ? ', and FLOWBILL_CLOCK_CONTROL=on lets a super_admin move it forward (POST /api/v1/hub/clock)' : ''}. Trials, invoices and bills follow that time: for tests only, never in production`);
-  }
-  // Before the database: a key file readable by others stops the start before anything is served.
-  const { ring: secretKeys } = await loadHubKeyRing({ ...config, nowMs: clock.nowMs(), log });
-  const storage = await openHubStorage(config, log);
-  const { kv } = storage;
-  const hub = createHub({ config, kv, seriesStore: storage.seriesStore, clock, log, modules: createHubModules, secretKeys, clockControl: config.clockControl ? shifted : undefined });
-  const { httpUrl, mqttUrl } = await hub.start();
-  const demoLogin = demo && config.adminPassword === DEMO_ADMIN_PASSWORD ? ` (demo: log in as admin / ${DEMO_ADMIN_PASSWORD})` : '';
-  log.info({ httpUrl, mqttUrl, publicMqttUrl: config.publicMqttUrl, dataDir: path.resolve(config.dataDir), store: storage.describe }, `flowbill hub ready: web UI and API at ${httpUrl}, MQTT at ${mqttUrl}${demoLogin}`);
-  const localStack = withEdge
-    ? await startLocalStack({
-      httpUrl, mqttUrl, adminPassword: config.adminPassword, demo, log, clock,
-      edgeDataDir: process.env.FLOWBILL_EDGE_DATA_DIR ?? path.join(path.dirname(path.resolve(config.dataDir)), 'edge'),
-      udpPort: Number(process.env.FLOWBILL_EDGE_UDP_PORT ?? 2055),
-    })
-    : undefined;
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    const force = setTimeout(() => { log.error('shutdown took over 15 s; exiting'); process.exit(1); }, 15_000);
-    force.unref();
-    try {
-      await localStack?.stop();
-      await hub.stop();
-      await storage.close();
-      process.exit(0);
-    } catch (err) {
-      log.error({ err }, 'error while stopping');
-      process.exit(1);
-    }
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Without FLOWBILL_ADMIN_PASSWORD the first start prints a one-time password (create-hub.ts).
+  const program = await startHubProgram({ log });
+  stopOnSignals(log, () => program.stop());
 }
 
 /** `npm run hub -- rotate-secret-key`, with the hub stopped: hub/security/key-ring-rotation.ts. */

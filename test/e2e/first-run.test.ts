@@ -1,8 +1,8 @@
 /**
- * Issue 11, first run: `npm start` (hub/main.ts --with-edge --demo) shows a first 5-minute point
+ * Issue 11, first run: `npm start` (demo/main.ts) shows a first 5-minute point
  * within about five minutes, with no error or warning in the log.
  *
- * The real demo stack in this process: createHub with every module (as main.ts) and startLocalStack
+ * The real demo stack in this process: createHub with every module (as hub/hub-program.ts) and startLocalStack
  * (demo operator set up over HTTP, trial started, an edge provisioned and run, the demo exporter
  * sending NetFlow v9 over UDP). Hub, edge and demo share one manual clock; the edge's and the demo's
  * interval timers are manual too and move with it, one simulated second at a time. While a closed
@@ -19,7 +19,7 @@ import { createManualTimers } from '../../common/ticker';
 import { DEMO_ADMIN_PASSWORD, loadHubConfig } from '../../hub/config';
 import { createHub } from '../../hub/create-hub';
 import { createHubModules } from '../../hub/hub-modules';
-import { startLocalStack } from '../../hub/local-stack';
+import { startLocalStack } from '../../demo/local-stack';
 import { loadHubKeyRing } from '../../hub/security/key-ring-file';
 import { freeTcpPort } from '../helpers/free-ports';
 import { waitFor } from './stack';

@@ -20,7 +20,7 @@ import { createMemoryKvStore } from '../../common/kv/memory-kv-store';
 import { createHubModules } from '../../hub/hub-modules';
 import { MIN_NEW_PASSWORD_CHARS } from '../../hub/identity/password-policy';
 import { captureWarnings } from '../helpers/capture-logger';
-import { freeTcpPort } from '../helpers/free-ports';
+import { freeTcpPort, freeUdpPort } from '../helpers/free-ports';
 import { startTestHub } from '../hub/spine/hub-harness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -187,13 +187,13 @@ t.test('customers cannot change their password here: it is their operator\'s acc
   t.equal((await login('alice', 'alice-secret-1')).status, 200, 'unchanged');
 });
 
-/** The real program: `node --import tsx hub/main.ts` with LevelDB in `dataDir`, stdout's JSON lines kept. */
-async function runHubProgram(t: Test, dataDir: string, args: string[], env: Record<string, string> = {}) {
+/** The real program: `node --import tsx hub/main.ts` (or `entry`) with LevelDB in `dataDir`, stdout's JSON lines kept. */
+async function runHubProgram(t: Test, dataDir: string, args: string[], env: Record<string, string> = {}, entry = 'hub/main.ts') {
   const httpPort = await freeTcpPort();
   const mqttPort = await freeTcpPort();
   const childEnv: NodeJS.ProcessEnv = { ...process.env, FLOWBILL_HUB_DATA_DIR: dataDir, FLOWBILL_HTTP_PORT: String(httpPort), FLOWBILL_MQTT_PORT: String(mqttPort), FLOWBILL_JOBS: 'off', ...env };
   if (!('FLOWBILL_ADMIN_PASSWORD' in env)) delete childEnv.FLOWBILL_ADMIN_PASSWORD;
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'hub/main.ts', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const raw: string[] = [];
   let stderr = '';
   proc.stderr!.on('data', (d) => { stderr += d; });
@@ -256,8 +256,10 @@ t.test('the real program (hub/main.ts)', async (t) => {
     await hub.stop();
   });
 
-  await t.test('--demo (npm start): admin / admin, said in the ready line, no forced change', async (t) => {
-    const hub = await runHubProgram(t, path.join(dir, 'demo'), ['--demo']);
+  // `npm start` is its own program since issue 10 (demo/main.ts: the hub program, then a local edge and the demo exporter).
+  await t.test('npm start (demo/main.ts): admin / admin, said in the ready line, no forced change', async (t) => {
+    const edgeEnv = { FLOWBILL_EDGE_DATA_DIR: path.join(dir, 'demo-edge'), FLOWBILL_EDGE_UDP_PORT: String(await freeUdpPort()), FLOWBILL_EDGE_SFLOW_PORT: '0' };
+    const hub = await runHubProgram(t, path.join(dir, 'demo'), [], edgeEnv, 'demo/main.ts');
     t.match(hub.stdout(), /flowbill hub ready: .*log in as admin \/ admin/);
     t.notMatch(hub.stdout(), /one-time password/);
     const token = (await hub.api('POST', '/login', { username: 'admin', password: 'admin' })).body.token;

@@ -1,7 +1,8 @@
 /**
- * `npm start`'s local stack: after the hub has started, set up a demo operator through the hub's own
- * HTTP API (as a person would), provision one edge for it, run that edge in this process, and
- * optionally a demo exporter sending NetFlow v9 to it. Everything is idempotent across restarts.
+ * `npm start`'s local stack (started by demo/main.ts once the hub is up): set up a demo operator
+ * through the hub's own HTTP API (as a person would), provision one edge for it, run that edge in
+ * this process, and optionally a demo exporter sending NetFlow v9 to it. Everything is idempotent
+ * across restarts.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -62,7 +63,7 @@ function apiClient(httpUrl: string) {
 export async function startLocalStack(opts: LocalStackOptions): Promise<{ edge: Edge; stop(): Promise<void> }> {
   const { log } = opts;
   const api = apiClient(opts.httpUrl);
-  if (opts.adminPassword === undefined) throw new Error('--with-edge sets the local edge up as admin: set FLOWBILL_ADMIN_PASSWORD, or use --demo');
+  if (opts.adminPassword === undefined) throw new Error('the local stack sets the demo up as admin and needs its password (FLOWBILL_ADMIN_PASSWORD, or the demo\'s): a one-time one cannot set anything up');
   await api.login('admin', opts.adminPassword);
   await api.call('POST', '/operators', { operatorId: OPERATOR, name: 'Demo ISP' }, ['CONFLICT']);
   await api.call('POST', `/operators/${OPERATOR}/users`, { username: 'noc', password: 'flowbill', role: 'operator_admin' }, ['LOGIN_TAKEN']);
