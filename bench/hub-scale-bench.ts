@@ -17,6 +17,7 @@
  *   --window W           unacked batches per edge in flight (4)
  *   --resend-ms N        resend a batch not acked within this (10000)
  *   --hubs 1,2,3         rounds (hub process counts)
+ *   --broker-max-inflight N  mosquitto's max_inflight_messages (unset: its default)
  *   --hub-cpu-prof DIR   run the hubs with node --cpu-prof into DIR (open the .cpuprofile in Chrome DevTools)
  *
  * Set-up: one throwaway PostgreSQL and Mosquitto (the test helpers the e2e uses), one database for
@@ -76,6 +77,7 @@ const RESEND_MS = flag('resend-ms', 10_000);
 const STALL_MS = 120_000;
 /** An hour of buckets before the measured backlog, sent first by a few edges to warm each round's fresh hubs. */
 const WARMUP_BUCKETS = 12;
+const BROKER_INFLIGHT = process.argv.includes('--broker-max-inflight') ? flag('broker-max-inflight', 20) : undefined;
 const profArg = process.argv.indexOf('--hub-cpu-prof');
 const HUB_CPU_PROF = profArg < 0 ? undefined : path.resolve(process.argv[profArg + 1]!);
 const BUCKETS = Math.round((HOURS * 3600) / BUCKET_SEC);
@@ -234,7 +236,7 @@ async function connectEdges(creds: Credentials[], edgePort: number): Promise<Sim
   return edges;
 }
 
-interface CatchUp { wallSec: number; batches: number; summaries: number; resends: number; rejected: number; duplicateAcks: number; sentBytesIn: number; sentBytesOut: number }
+interface CatchUp { ackAtSec: number[]; wallSec: number; batches: number; summaries: number; resends: number; rejected: number; duplicateAcks: number; sentBytesIn: number; sentBytesOut: number }
 
 /** Every edge publishes its backlog with up to WINDOW unacked, resending after RESEND_MS, until all are acked. */
 async function catchUp(edges: SimEdge[], dayStartSec: number, firstSeq: number, buckets = BUCKETS): Promise<CatchUp> {
@@ -246,6 +248,7 @@ async function catchUp(edges: SimEdge[], dayStartSec: number, firstSeq: number, 
   const backlogs = edges.map((e) => backlogOf(e.cred, e.index, dayStartSec, firstSeq, buckets));
   const totalBatches = backlogs.reduce((a, b) => a + b.length, 0);
   let acked = 0;
+  const ackAt: number[] = [];
   let resends = 0;
   let rejected = 0;
   let duplicateAcks = 0;
@@ -288,6 +291,7 @@ async function catchUp(edges: SimEdge[], dayStartSec: number, firstSeq: number, 
         state.inFlight.delete(ack.seq);
         acked++;
         lastAckAt = performance.now();
+        ackAt.push((lastAckAt - t0) / 1000);
         if (acked === totalBatches) finish();
         else fill();
       });
@@ -297,7 +301,7 @@ async function catchUp(edges: SimEdge[], dayStartSec: number, firstSeq: number, 
     for (const s of states) s.fill();
   });
   const t1 = await done;
-  return { wallSec: (t1 - t0) / 1000, batches: totalBatches, summaries: edges.length * buckets * SUBJECTS, resends, rejected, duplicateAcks, sentBytesIn, sentBytesOut };
+  return { ackAtSec: ackAt, wallSec: (t1 - t0) / 1000, batches: totalBatches, summaries: edges.length * buckets * SUBJECTS, resends, rejected, duplicateAcks, sentBytesIn, sentBytesOut };
 }
 
 // ---- the bench ----
@@ -320,7 +324,7 @@ async function main(): Promise<void> {
   const admin = { username: 'flowbill-hub', password: randomBytes(12).toString('hex') };
   const { ports: [edgePort, hubPort], dir: brokerDir } = await startMosquitto(host, {
     listeners: [{ lines: ['use_username_as_clientid true'] }, {}],
-    lines: ['allow_anonymous false', 'max_queued_messages 100000'],
+    lines: ['allow_anonymous false', 'max_queued_messages 100000', ...(BROKER_INFLIGHT ? [`max_inflight_messages ${BROKER_INFLIGHT}`] : [])],
     dynsecAdmin: admin,
   });
   const brokerPid = pidByCmdline(`${brokerDir}/mosquitto.conf`);
@@ -384,6 +388,9 @@ async function main(): Promise<void> {
     nextSeq += batchesPerEdge + 10_000;
 
     const { rows: [sum] } = await db.query('SELECT count(*)::bigint AS n, coalesce(sum(bytes_in), 0)::bigint AS bin, coalesce(sum(bytes_out), 0)::bigint AS bout FROM series WHERE operator_id = $1 AND bucket_start >= $2', [OPERATOR, dayStartSec]);
+    // When the acks came: all at the end means the edges waited for the whole queue (and resent).
+    const pct = (q: number) => r.ackAtSec[Math.min(r.ackAtSec.length - 1, Math.floor(q * r.ackAtSec.length))]!.toFixed(2);
+    console.log(`  acks: 10% by ${pct(0.1)} s, 50% by ${pct(0.5)} s, 90% by ${pct(0.9)} s`);
     const ok = Number(sum.n) === r.summaries && Number(sum.bin) === r.sentBytesIn && Number(sum.bout) === r.sentBytesOut && r.rejected === 0;
     const per100k = (cpuSec: number) => (cpuSec / r.summaries) * 100_000;
     const row: Row = {
