@@ -18,6 +18,7 @@
  *   --resend-ms N        resend a batch not acked within this (10000)
  *   --hubs 1,2,3         rounds (hub process counts)
  *   --broker-max-inflight N  mosquitto's max_inflight_messages (unset: its default)
+ *   --stall-ms N         give up after N ms without an ack (120000, or twice --resend-ms if longer)
  *   --hub-cpu-prof DIR   run the hubs with node --cpu-prof into DIR (open the .cpuprofile in Chrome DevTools)
  *
  * Set-up: one throwaway PostgreSQL and Mosquitto (the test helpers the e2e uses), one database for
@@ -74,7 +75,9 @@ const BATCH_MAX = flag('batch-summaries', 1000);
 const PER_BUCKET = process.argv.includes('--per-bucket');
 const WINDOW = flag('window', 4);
 const RESEND_MS = flag('resend-ms', 10_000);
-const STALL_MS = 120_000;
+// Gives up after this long without any ack. The hubs' acks can all come at the end of their queue
+// (--broker-max-inflight), so a long round without resends needs a long one.
+const STALL_MS = flag('stall-ms', Math.max(120_000, 2 * RESEND_MS));
 /** An hour of buckets before the measured backlog, sent first by a few edges to warm each round's fresh hubs. */
 const WARMUP_BUCKETS = 12;
 const BROKER_INFLIGHT = process.argv.includes('--broker-max-inflight') ? flag('broker-max-inflight', 20) : undefined;
