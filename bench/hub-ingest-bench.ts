@@ -13,6 +13,7 @@ import { createManualClock } from '../common/clock';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
 import { silentLogger } from '../common/logger';
 import { createBatchIngestor } from '../hub/ingest/batch-ingestor';
+import { eachSpan } from '../hub/ports';
 import { createKvSeriesStore } from '../hub/store/kv-series-store';
 import { SubjectKind, summaryBatchCodec, type Summary } from '../proto/codec';
 
@@ -31,7 +32,7 @@ try {
   const ingestor = createBatchIngestor({
     store, clock, log: silentLogger,
     edges: { getEdge: async (edgeId) => ({ edgeId, operatorId: 'isp1', revoked: false }) },
-    policy: { collectionState: async () => ({ allowed: true }), collectionAllowedDuring: async () => ({ allowed: true }) },
+    policy: { collectionState: async () => ({ allowed: true }), collectionAllowedDuring: eachSpan(() => ({ allowed: true })) },
     publisher: { publish: async () => {} },
   });
   const topic = 'flowbill/v1/isp1/edge-bench/summaries';

@@ -43,7 +43,7 @@ import { createBatchIngestor } from './ingest/batch-ingestor';
 import { STORED_SWEEP_INTERVAL_MS } from './ingest/stored-republisher';
 import { createHubHealthRoutes } from './ingest/hub-health-routes';
 import { createMessageDispatcher, HUB_SUBSCRIPTIONS } from './ingest/message-dispatcher';
-import type { CollectionPolicy, EdgeConfigPusher, SeriesReader } from './ports';
+import { type CollectionPolicy, type EdgeConfigPusher, type SeriesReader, eachSpan } from './ports';
 import type { CustomerLoginVerifier } from './ports-customer';
 import { createEphemeralKeyRing, keyRingFromHex, type KeyRing } from './security/key-ring';
 import { createClockRoutes, shiftedClockView } from './ops/clock-routes';
@@ -132,7 +132,7 @@ export interface HubDeps {
   clockControl?: ControllableClock;
 }
 
-const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, async collectionAllowedDuring() { return { allowed: true }; } };
+const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, collectionAllowedDuring: eachSpan(() => ({ allowed: true })) };
 
 /**
  * The hub's composition root. `app.callback()` works without start() (HTTP tests need no port);
@@ -167,7 +167,7 @@ export function createHub(deps: HubDeps) {
   let pusherPolicyTarget: CollectionPolicy = allowAll;
   const pusherPolicy: CollectionPolicy = {
     collectionState: (operatorId, atMs) => pusherPolicyTarget.collectionState(operatorId, atMs),
-    collectionAllowedDuring: (operatorId, fromMs, toMs) => pusherPolicyTarget.collectionAllowedDuring(operatorId, fromMs, toMs),
+    collectionAllowedDuring: (operatorId, spans) => pusherPolicyTarget.collectionAllowedDuring(operatorId, spans),
   };
 
   const pusher = createEdgeConfigPusher({ registry: edges, configs, policy: pusherPolicy, publisher: mqtt, clock, log: log.child({ part: 'config' }) });

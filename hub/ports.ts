@@ -48,11 +48,21 @@ export interface CollectionPolicy {
   /** At one instant (the edge config's collection_paused flag). */
   collectionState(operatorId: string, atMs: number): Promise<{ allowed: boolean; reason?: string }>;
   /**
-   * Over [fromMs, toMs) (a 5-minute bucket): allowed when collection was allowed for ANY part of it,
-   * so the partial bucket in which a trial started, the add-on was activated or collection stopped is
-   * stored; refused only when collection was paused for the whole span.
+   * For each span [fromMs, toMs) (a 5-minute bucket), in order: allowed when collection was allowed
+   * for ANY part of it, so the partial bucket in which a trial started, the add-on was activated or
+   * collection stopped is stored; refused only when collection was paused for the whole span. All
+   * spans from ONE read of the operator's state: a day of backlog is 288 buckets in one batch, and on
+   * PostgreSQL a read per bucket was most of the ingest's cost.
    */
-  collectionAllowedDuring(operatorId: string, fromMs: number, toMs: number): Promise<{ allowed: boolean; reason?: string }>;
+  collectionAllowedDuring(operatorId: string, spans: readonly CollectionSpan[]): Promise<CollectionAnswer[]>;
+}
+
+export interface CollectionSpan { fromMs: number; toMs: number }
+export interface CollectionAnswer { allowed: boolean; reason?: string }
+
+/** A policy's span answers from a one-span rule (fakes, and policies with nothing to read). */
+export function eachSpan(rule: (operatorId: string, fromMs: number, toMs: number) => Promise<CollectionAnswer> | CollectionAnswer): CollectionPolicy['collectionAllowedDuring'] {
+  return async (operatorId, spans) => Promise.all(spans.map((s) => rule(operatorId, s.fromMs, s.toMs)));
 }
 
 /** Implemented by hub/ingest: re-publish the retained config of every edge of an operator. */

@@ -76,7 +76,7 @@ export function createCommerceModule(deps: CommerceModuleDeps): CommerceModule {
     routers: [createCommerceRoutes({ service, clock: deps.clock, runJob: jobs.runJob }), createInvoiceRoutes({ invoices })],
     collectionPolicy: {
       collectionState: (operatorId, atMs) => service.collectionState(operatorId, atMs),
-      collectionAllowedDuring: (operatorId, fromMs, toMs) => service.collectionAllowedDuring(operatorId, fromMs, toMs),
+      collectionAllowedDuring: (operatorId, spans) => service.collectionAllowedDuring(operatorId, spans),
     },
     service,
     invoices,

@@ -8,7 +8,7 @@ import type { Clock } from '../../common/clock';
 import type { Logger } from '../../common/logger';
 import { SAFE_ID } from '../../common/topics';
 import { hubError } from '../errors';
-import type { EdgeConfigPusher } from '../ports';
+import type { CollectionAnswer, CollectionSpan, EdgeConfigPusher } from '../ports';
 import { nextPeriod, periodContaining } from './invoice-period';
 import type { CommerceRepository } from './commerce-repository';
 import type { Invoice, InvoiceDraft } from './invoice';
@@ -274,9 +274,10 @@ export function createCommerceService(deps: CommerceServiceDeps) {
     async collectionState(operatorId: string, atMs: number): Promise<{ allowed: boolean; reason?: string }> {
       return addonRules.collectionStateAt(await repo.getSubscription(operatorId), atMs);
     },
-    /** CollectionPolicy: may a bucket spanning [fromMs, toMs) be stored (any overlap with the collection window)? */
-    async collectionAllowedDuring(operatorId: string, fromMs: number, toMs: number): Promise<{ allowed: boolean; reason?: string }> {
-      return addonRules.collectionAllowedDuring(await repo.getSubscription(operatorId), fromMs, toMs);
+    /** CollectionPolicy: may buckets spanning [fromMs, toMs) be stored (any overlap with the collection window)? One read. */
+    async collectionAllowedDuring(operatorId: string, spans: readonly CollectionSpan[]): Promise<CollectionAnswer[]> {
+      const sub = await repo.getSubscription(operatorId);
+      return spans.map((s) => addonRules.collectionAllowedDuring(sub, s.fromMs, s.toMs));
     },
 
     /** The operator's issued invoices (their payments, credit notes and state: invoice-service.ts). */

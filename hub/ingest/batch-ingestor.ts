@@ -249,7 +249,7 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
       const accepted: GuardedSummary[] = [];
       const reasons = new Map<string, number>();
       const refuse = (reason: string, n = 1) => reasons.set(reason, (reasons.get(reason) ?? 0) + n);
-      const collection = new Map<number, { allowed: boolean; reason?: string }>();
+      const valid: { input: GuardedSummary; bucketStartSec: number }[] = [];
       for (let i = 0; i < batch.summaries.length; i++) {
         const s = batch.summaries[i]!;
         const v = validateSummary(s, validation);
@@ -261,16 +261,19 @@ export function createBatchIngestor(deps: BatchIngestorDeps) {
         }
         if (!v.ok) { refuse(v.reason); continue; }
         if (s.bucketStartSec < oldestBucketSec) { counters.summariesTooOld++; refuse(tooOld); continue; }
-        // Refused only when collection was paused for the bucket's whole span: the partial bucket in
-        // which a trial started or the add-on was activated holds traffic collected while allowed.
-        let state = collection.get(s.bucketStartSec);
-        if (!state) {
-          state = await deps.policy.collectionAllowedDuring(operatorId, s.bucketStartSec * 1000, (s.bucketStartSec + BUCKET_SEC) * 1000);
-          collection.set(s.bucketStartSec, state);
-        }
-        if (!state.allowed) { counters.summariesPaused++; refuse(`collection paused: ${state.reason ?? 'not allowed'}`); continue; }
         const input = v.input as GuardedSummary;
         input.inRun = inRun[i]!;
+        valid.push({ input, bucketStartSec: s.bucketStartSec });
+      }
+      // Refused only when collection was paused for the bucket's whole span: the partial bucket in
+      // which a trial started or the add-on was activated holds traffic collected while allowed. One
+      // read of the operator's collection windows answers every (validated) bucket of the batch.
+      const bucketStarts = [...new Set(valid.map((x) => x.bucketStartSec))];
+      const answers = bucketStarts.length === 0 ? [] : await deps.policy.collectionAllowedDuring(operatorId, bucketStarts.map((b) => ({ fromMs: b * 1000, toMs: (b + BUCKET_SEC) * 1000 })));
+      const collection = new Map(bucketStarts.map((b, k) => [b, answers[k]!]));
+      for (const { input, bucketStartSec } of valid) {
+        const state = collection.get(bucketStartSec)!;
+        if (!state.allowed) { counters.summariesPaused++; refuse(`collection paused: ${state.reason ?? 'not allowed'}`); continue; }
         accepted.push(input);
       }
       if (accepted.length === 0) return reject(t.tenantId, t.edgeId, batch, reasonsText(reasons));

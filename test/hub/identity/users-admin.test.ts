@@ -1,6 +1,7 @@
 // Operator users (list, disable/enable with its rules) and read-only consumer credentials (list, revoke):
 // the routes issue 11's users page calls.
 import t from 'tap';
+import { eachSpan } from '../../../hub/ports';
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { createManualClock } from '../../../common/clock';
@@ -36,7 +37,7 @@ async function setup() {
   const registry = createEdgeRegistry({ kv, clock, publicMqttUrl: 'mqtt://hub.example:1883' });
   const configs = createCollectionConfigStore(kv);
   const allowed = async () => ({ allowed: true });
-  const pusher = createEdgeConfigPusher({ registry, configs, policy: { collectionState: allowed, collectionAllowedDuring: allowed }, publisher: recordingPublisher().publisher, clock, log: silentLogger });
+  const pusher = createEdgeConfigPusher({ registry, configs, policy: { collectionState: allowed, collectionAllowedDuring: eachSpan(allowed) }, publisher: recordingPublisher().publisher, clock, log: silentLogger });
   const disconnected: string[] = [];
 
   const app = new Koa();

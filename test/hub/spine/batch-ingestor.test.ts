@@ -9,7 +9,7 @@ import { silentLogger } from '../../../common/logger';
 import { createBatchIngestor, type EdgeLookup, type IngestLimits } from '../../../hub/ingest/batch-ingestor';
 import { createKvSeriesStore } from '../../../hub/store/kv-series-store';
 import type { SeriesStoreLimits } from '../../../hub/store/series-store';
-import type { CollectionPolicy } from '../../../hub/ports';
+import { type CollectionPolicy, eachSpan } from '../../../hub/ports';
 import { AckStatus, encodeBatch, makeBatch, makeSummary, recordingPublisher, T0_SEC } from './ingest-fixtures';
 
 const TOPIC = 'flowbill/v1/isp1/edge-a/summaries';
@@ -20,7 +20,7 @@ const edges: EdgeLookup = {
     return undefined;
   },
 };
-const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, async collectionAllowedDuring() { return { allowed: true }; } };
+const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, collectionAllowedDuring: eachSpan(() => ({ allowed: true })) };
 
 function setup(opts: { kv?: KeyValueStore; policy?: CollectionPolicy; log?: Logger; onPublish?: (topic: string) => void; limits?: Partial<IngestLimits & SeriesStoreLimits> } = {}) {
   const kv = opts.kv ?? createMemoryKvStore();
@@ -74,7 +74,7 @@ t.test('malformed protobuf: counted, logged once, no ack, no crash', async (t) =
 t.test('collection pause: buckets wholly after the pause instant are REJECTED, earlier ones stored', async (t) => {
   const pauseAtMs = (T0_SEC + 600) * 1000;
   const state = async (_op: string, fromMs: number) => (fromMs >= pauseAtMs ? { allowed: false, reason: 'trial ended' } : { allowed: true });
-  const policy: CollectionPolicy = { collectionState: state, collectionAllowedDuring: state };
+  const policy: CollectionPolicy = { collectionState: state, collectionAllowedDuring: eachSpan(state) };
   const { ingestor, store, acks } = setup({ policy });
   await ingestor.handle(TOPIC, encodeBatch(makeBatch('edge-a', 'isp1', 1, [0, 300, 600, 900].map((o) => makeSummary('ipg:x', T0_SEC + o, 10)))));
   t.same((await store.readSeries('isp1', 'ipg:x', T0_SEC, T0_SEC + 3600)).map((p) => p.bucketStartSec - T0_SEC), [0, 300]);

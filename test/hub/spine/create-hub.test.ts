@@ -1,4 +1,5 @@
 import t from 'tap';
+import { eachSpan } from '../../../hub/ports';
 import Router from '@koa/router';
 import { createManualClock } from '../../../common/clock';
 import { createMemoryKvStore } from '../../../common/kv/memory-kv-store';
@@ -35,7 +36,7 @@ t.test('modules: created with the context, routers mounted, policy used by inges
       // A port is passed by name, not found on a module.
       collectionPolicy: {
         collectionState: async (_op, atMs) => (atMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true }),
-        collectionAllowedDuring: async (_op, fromMs) => (fromMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true }),
+        collectionAllowedDuring: eachSpan((_op, fromMs) => (fromMs >= pauseAtMs ? { allowed: false, reason: 'add-on inactive' } : { allowed: true })),
       },
     };
   };

@@ -12,7 +12,7 @@ import { createLiveFlowsCache } from '../../../hub/edges/live-flows-cache';
 import { createKvSeriesStore } from '../../../hub/store/kv-series-store';
 import { seedSeries } from '../store/series-fixtures';
 import { createSeriesRoutes } from '../../../hub/store/series-routes';
-import type { CollectionPolicy } from '../../../hub/ports';
+import { type CollectionPolicy, eachSpan } from '../../../hub/ports';
 import type { Principal } from '../../../hub/http/principal';
 import { callApi, createTestApp } from '../../helpers/test-app';
 import { recordingPublisher } from './ingest-fixtures';
@@ -30,7 +30,7 @@ function setup(opts: { paused?: boolean } = {}) {
   const liveFlows = createLiveFlowsCache();
   const rec = recordingPublisher();
   const state = async () => (opts.paused ? { allowed: false, reason: 'trial expired' } : { allowed: true });
-  const policy: CollectionPolicy = { collectionState: state, collectionAllowedDuring: state };
+  const policy: CollectionPolicy = { collectionState: state, collectionAllowedDuring: eachSpan(state) };
   const pusher = createEdgeConfigPusher({ registry, configs, policy, publisher: rec.publisher, clock, log: silentLogger });
   const store = createKvSeriesStore({ kv });
   const app = createTestApp([

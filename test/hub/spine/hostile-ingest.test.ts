@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '../../../common/logger';
 import { createBatchIngestor, type EdgeLookup, type IngestLimits } from '../../../hub/ingest/batch-ingestor';
 import { decodeMarker, revisionKey } from '../../../hub/ingest/content-dedup';
 import { PRUNE_INTERVAL_MS } from '../../../hub/store/kv-dedup-guard';
-import type { CollectionPolicy } from '../../../hub/ports';
+import { type CollectionPolicy, eachSpan } from '../../../hub/ports';
 import { createKvSeriesStore } from '../../../hub/store/kv-series-store';
 import type { SeriesStoreLimits } from '../../../hub/store/series-store';
 import type { Summary } from '../../../proto/codec';
@@ -20,7 +20,7 @@ import { AckStatus, encodeBatch, makeBatch, makeSummary, recordingPublisher, T0_
 const TOPIC = 'flowbill/v1/isp1/edge-a/summaries';
 const DAY = 86_400;
 const edges: EdgeLookup = { async getEdge(edgeId) { return edgeId === 'edge-a' ? { edgeId, operatorId: 'isp1', revoked: false } : undefined; } };
-const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, async collectionAllowedDuring() { return { allowed: true }; } };
+const allowAll: CollectionPolicy = { async collectionState() { return { allowed: true }; }, collectionAllowedDuring: eachSpan(() => ({ allowed: true })) };
 
 function setup(opts: { kv?: KeyValueStore; limits?: Partial<IngestLimits & SeriesStoreLimits>; log?: Logger; nowSec?: number } = {}) {
   const kv = opts.kv ?? createMemoryKvStore();

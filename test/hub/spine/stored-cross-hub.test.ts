@@ -16,7 +16,7 @@ import { createManualTimers, createSafeTicker } from '../../../common/ticker';
 import type { MqttPublisher } from '../../../hub/broker/mqtt-publisher';
 import { createBatchIngestor, type EdgeLookup } from '../../../hub/ingest/batch-ingestor';
 import { STORED_SWEEP_INTERVAL_MS } from '../../../hub/ingest/stored-republisher';
-import type { CollectionPolicy } from '../../../hub/ports';
+import { type CollectionPolicy, eachSpan } from '../../../hub/ports';
 import { createKvSeriesStore } from '../../../hub/store/kv-series-store';
 import { migrate } from '../../../hub/store/pg/migrations';
 import { createPgPool } from '../../../hub/store/pg/pg-pool';
@@ -30,7 +30,7 @@ const edges: EdgeLookup = {
   async getEdge(edgeId) { return edgeId.startsWith('edge-') ? { edgeId, operatorId: 'isp1', revoked: false } : undefined; },
 };
 const allowAll: CollectionPolicy = {
-  collectionState: async () => ({ allowed: true }), collectionAllowedDuring: async () => ({ allowed: true }),
+  collectionState: async () => ({ allowed: true }), collectionAllowedDuring: eachSpan(() => ({ allowed: true })),
 };
 
 /** Records what reached the broker; `dead` refuses every publish (the hub's process is gone). */

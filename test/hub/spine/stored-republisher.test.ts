@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../../../common/logger';
 import type { MqttPublisher } from '../../../hub/broker/mqtt-publisher';
 import { createBatchIngestor, type EdgeLookup } from '../../../hub/ingest/batch-ingestor';
 import { RETRY_INTERVAL_MS } from '../../../hub/ingest/stored-republisher';
-import type { CollectionPolicy } from '../../../hub/ports';
+import { type CollectionPolicy, eachSpan } from '../../../hub/ports';
 import { createKvSeriesStore, STORED_PREFIX } from '../../../hub/store/kv-series-store';
 import { ackCodec, storedBatchCodec, type Summary } from '../../../proto/codec';
 import { AckStatus, encodeBatch, makeBatch, makeSummary, T0_SEC } from './ingest-fixtures';
@@ -24,7 +24,7 @@ const edges: EdgeLookup = {
 };
 // Buckets from T0_SEC + 600 on are paused: a refusal inside a stored batch.
 const pausedFrom = async (_op: string, fromMs: number) => (fromMs >= (T0_SEC + 600) * 1000 ? { allowed: false, reason: 'trial ended' } : { allowed: true });
-const policy: CollectionPolicy = { collectionState: pausedFrom, collectionAllowedDuring: pausedFrom };
+const policy: CollectionPolicy = { collectionState: pausedFrom, collectionAllowedDuring: eachSpan(pausedFrom) };
 
 /** A publisher that records every publish, and fails those whose topic matches `failing` while it is set. */
 function flakyPublisher() {
