@@ -8,8 +8,8 @@
  * each round ends with SQL sums of the series against what was sent (OK / MISMATCH).
  *
  * `npm run bench -- scale`, or `npx tsx bench/hub-scale-bench.ts [flags]`:
- *   --edges E            simulated edges (100; the issue's catch-up is --edges 1000 --hours 24)
- *   --hours N            backlog per edge, in hours of 5-minute buckets (6: 72 buckets; 24 is a day)
+ *   --edges E            simulated edges (100; the issue's catch-up of 1,000 edges: --edges 1000)
+ *   --hours N            backlog per edge, in hours of 5-minute buckets (24: a day, 288 buckets)
  *   --subjects S         subjects (interfaces) per edge and bucket (2)
  *   --batch-summaries N  most summaries per batch (1000, the edge's FLOWBILL_EDGE_BATCH_MAX_SUMMARIES)
  *   --per-bucket         one batch per bucket, as a real edge's outbox holds a backlog (one stage per
@@ -66,10 +66,10 @@ function flag(name: string, def: number): number {
 const hubCountsArg = process.argv.indexOf('--hubs');
 const HUB_COUNTS = hubCountsArg < 0 ? [1, 2, 3] : process.argv[hubCountsArg + 1]!.split(',').map(Number);
 if (!HUB_COUNTS.every((n) => Number.isInteger(n) && n >= 1 && n <= 8)) throw new Error('--hubs: expected hub counts 1-8, e.g. 1,2,3');
-// Defaults keep the whole bench near 2 minutes on the 2-core box (hub starts under tsx ~10 s each round,
+// Defaults keep the whole bench near 1-2 minutes on the 2-core box (hub starts under tsx ~10 s each round,
 // provisioning ~0.1-0.3 s per edge: scrypt and the dynsec push behind the registry's lock); flags go bigger.
 const EDGES = flag('edges', 100);
-const HOURS = flag('hours', 6);
+const HOURS = flag('hours', 24);
 const SUBJECTS = flag('subjects', 2);
 const BATCH_MAX = flag('batch-summaries', 1000);
 const PER_BUCKET = process.argv.includes('--per-bucket');
