@@ -32,10 +32,11 @@
  * through the postmaster's cutime/cstime), over the ingest window.
  *
  * Resends: a hub handles one message at a time (its PUBACK is held until the batch is stored), so when
- * the hubs' queue is longer than --resend-ms every waiting batch is sent again, and each resend costs a
- * hub nearly what the first delivery did (the collection policy is read per bucket before the store
- * finds the duplicate). The table's resends column shows it; for a pure ingest rate give a resend
- * timeout above the round's length (e.g. --resend-ms 600000).
+ * the hubs' queue is longer than --resend-ms every waiting batch is sent again, and each resend is
+ * decoded, validated and taken to the store again before the store finds it a duplicate. With
+ * mosquitto's default in-flight window the acks of a round come nearly all at its end (the "acks:"
+ * line; --broker-max-inflight 1 spreads them). The table's resends column shows it; for a pure ingest
+ * rate give a resend timeout above the round's length (e.g. --resend-ms 600000).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
