@@ -35,16 +35,11 @@ export interface FlowSink {
   add(flow: FlowRecord, hits: readonly SubjectHit[]): void;
 }
 
-/** The front's share of the edge's status. Plain data only: it crosses threads via postMessage. */
-export interface FrontStatus {
-  packetsReceived: number;
-  flowsDecoded: number;
-  decodeErrors: number;
-  templateMisses: number;
-  pendingExpired: number;
-  sequenceGaps: number;
-  /** Decoder table evictions + interface hits refused by the classifiers (old and current). */
-  tableEvictions: number;
+/**
+ * The front's share of the edge's status: both decoders' counters summed, with tableEvictions also
+ * counting the interface hits the classifiers refused (old and current). Plain data only.
+ */
+export interface FrontStatus extends DecoderCounters {
   flowsOutOfBounds: number;
   unclassifiedFlows: number;
   /** Decoded while the hub had collection paused: counted, not billed. */

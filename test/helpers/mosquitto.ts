@@ -49,7 +49,8 @@ export async function startMosquitto(t: TestHost, opts: MosquittoOptions = {}): 
   return { ports, dir };
 }
 
-async function waitForPort(port: number, stderr: () => string, timeoutMs = 5000): Promise<void> {
+/** Resolves once something accepts TCP connections on 127.0.0.1:port; else throws with what stderr() says. */
+export async function waitForPort(port: number, stderr: () => string, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

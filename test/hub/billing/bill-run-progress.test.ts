@@ -45,6 +45,30 @@ function twoHubs(opts: { reader?: (base: SeriesReader) => SeriesReader; kvs?: [K
   return { kv, clock, series, a: hub('hub-a', kv), b: hub('hub-b', opts.kvs?.[1] ?? kv) };
 }
 
+
+/**
+ * Two hubs whose bill run is slow: each series read takes a second of the (manual) clock, and IF2's
+ * waits at a gate (atGate resolves when it got there; release() lets it on).
+ */
+function slowRun(kvs?: [KeyValueStore, KeyValueStore]) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let reachedGate!: () => void;
+  const atGate = new Promise<void>((r) => { reachedGate = r; });
+  const hubs = twoHubs({
+    kvs,
+    reader: (base) => ({
+      ...base,
+      async readSlotColumns(op, subjectId, ...rest) {
+        hubs.clock.advanceMs(1000);
+        if (subjectId === IF2) { reachedGate(); await gate; }
+        return base.readSlotColumns(op, subjectId, ...rest);
+      },
+    }),
+  });
+  return { hubs, atGate, release };
+}
+
 t.test('hub A runs and makes the bills; hub B shows A\'s run, and B\'s empty run later hides nothing', async (t) => {
   const { clock, a, b } = twoHubs();
   await a.billing.service.createPlan('isp1', { ...basePlan, subjectIds: [IF1, IF2] });
@@ -95,20 +119,7 @@ t.test('an operator\'s last run with work is its own: another operator\'s later 
 
 t.test('live: B reads A\'s progress mid-run (done < due, no finishedAtMs), then the end', async (t) => {
   // A slow series read: each takes a second of the (manual) clock, and IF2's waits until released.
-  let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  let reachedGate!: () => void;
-  const atGate = new Promise<void>((r) => { reachedGate = r; });
-  const hubs = twoHubs({
-    reader: (base) => ({
-      ...base,
-      async readSlotColumns(op, subjectId, ...rest) {
-        hubs.clock.advanceMs(1000);
-        if (subjectId === IF2) { reachedGate(); await gate; }
-        return base.readSlotColumns(op, subjectId, ...rest);
-      },
-    }),
-  });
+  const { hubs, atGate, release } = slowRun();
   const { clock, a, b } = hubs;
   await a.billing.service.createPlan('isp1', { ...basePlan, subjectIds: [IF1, IF2] });
   await a.billing.service.createPlan('isp2', { ...basePlan, subjectIds: [IF3] });
@@ -140,21 +151,7 @@ t.test('on PostgreSQL: two hubs (a pool and advisory-lock sections each) run at 
     await migrate(pool);
     kvs.push(Object.assign(createPgKvStore(pool), { sections: postgresSections(pool, { log: silentLogger }) }));
   }
-  let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  let reachedGate!: () => void;
-  const atGate = new Promise<void>((r) => { reachedGate = r; });
-  const hubs = twoHubs({
-    kvs,
-    reader: (base) => ({
-      ...base,
-      async readSlotColumns(op, subjectId, ...rest) {
-        hubs.clock.advanceMs(1000);
-        if (subjectId === IF2) { reachedGate(); await gate; }
-        return base.readSlotColumns(op, subjectId, ...rest);
-      },
-    }),
-  });
+  const { hubs, atGate, release } = slowRun(kvs);
   const { clock, a, b } = hubs;
   await a.billing.service.createPlan('isp1', { ...basePlan, subjectIds: [IF1, IF2] });
   await b.billing.service.createPlan('isp2', { ...basePlan, subjectIds: [IF3] });

@@ -2,8 +2,8 @@ import t from 'tap';
 import { stackDir } from '../../helpers/stack-dir';
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { freeTcpPort } from '../../helpers/free-ports';
+import { waitForPort } from '../../helpers/mosquitto';
 import os from 'node:os';
 import mqtt from 'mqtt';
 import { createManualClock } from '../../../common/clock';
@@ -18,18 +18,6 @@ import { nextMessage } from './hub-harness';
 const hasMosquitto = spawnSync('mosquitto', ['-h']).error === undefined && spawnSync('mosquitto_passwd', ['-h']).error === undefined;
 
 
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 t.test('the hub ingests through an external mosquitto with the documented ACL', { skip: hasMosquitto ? false : 'mosquitto not installed' }, async (t) => {
   const dir = stackDir(t);
@@ -65,7 +53,9 @@ t.test('the hub ingests through an external mosquitto with the documented ACL', 
   ].join('\n'));
   const broker = spawn('mosquitto', ['-c', `${dir}/mosquitto.conf`], { stdio: ['ignore', 'ignore', 'pipe'] });
   t.teardown(() => { broker.kill('SIGTERM'); });
-  await waitForPort(port);
+  let stderr = '';
+  broker.stderr!.on('data', (d) => { stderr += d; });
+  await waitForPort(port, () => stderr);
 
   await hub.start();
   t.teardown(() => hub.stop());
