@@ -159,8 +159,15 @@ t.test('on PostgreSQL: two hubs (a pool and advisory-lock sections each) run at 
   // Both hubs' ticks at once: the section lets one in; the other waits, then finds nothing due.
   const runs = Promise.all([a.billing.runDueJobs(RUN_AT), b.billing.runDueJobs(RUN_AT)]);
   await atGate;
-  const midA = (await a.latest()).run;
-  const midB = (await b.latest()).run;
+  // The progress write of the bill made just before the gate may still be on its way to PostgreSQL:
+  // read until both hubs read it (the run itself is held at the gate, so it cannot move on).
+  let midA = (await a.latest()).run;
+  let midB = (await b.latest()).run;
+  for (let i = 0; i < 50 && JSON.stringify(midA) !== JSON.stringify(midB); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    midA = (await a.latest()).run;
+    midB = (await b.latest()).run;
+  }
   t.same(midB, midA, 'both hubs read the same stored progress mid-run');
   t.match(midB, { runAtMs: RUN_AT, due: 2, failed: 0 }, 'isp1: 2 due');
   t.ok(midB.done < midB.due, `done ${midB.done} < due ${midB.due}`);

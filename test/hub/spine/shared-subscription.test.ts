@@ -86,13 +86,17 @@ t.test('a hub killed mid-ingest and back with the same client id within the sess
   const publish = await publisher(t, port);
   await publish(range(0, 40));
   await until('hub a hangs on its 10th batch, hub b handled its 20', () => a.seen.length === 10 && [...handled.values()].filter((by) => by[0] === 'hub-b').length === 20);
+  const inFlightAtKill = new Set(a.seen);
   relay.kill(); // the socket dies with no DISCONNECT: a killed process
   await publish(range(40, 60)); // round robin still deals hub a its share, into its session
   const restarted = hubClient(t, `mqtt://127.0.0.1:${port}`, 'hub-a', handled, { sessionExpirySec: 60 });
   await restarted.client.connect(filters);
   await publish(range(60, 100));
   await until('100 batches handled', () => handled.size === 100);
-  t.ok(handledOnce(handled), 'no batch handled twice');
+  // QoS 1 is at least once: a batch hub a handled whose PUBACK died with its socket comes back (the
+  // store's dedup keeps it once). Only those may be handled twice; nothing else is.
+  const twice = [...handled].filter(([, by]) => by.length > 1).map(([id]) => id);
+  t.same(twice.filter((id) => !inFlightAtKill.has(id)), [], `handled twice only if hub a had it when killed (${twice.length} redelivered)`);
   t.ok(restarted.seen.includes(a.seen[9]), 'the batch hub a was ingesting when killed came back to it');
   t.equal(handled.get(a.seen[9])?.[0], 'hub-a');
   t.equal([...handled.values()].filter((by) => by[0] === 'hub-b').length, 50, 'hub b took only its own half throughout: nothing of hub a\'s moved to it');
