@@ -32,9 +32,11 @@ function contract(t: Test, name: string, open: () => Promise<{ processes: Critic
     const { processes } = await open();
     let release!: () => void;
     const held = new Promise<void>((r) => { release = r; });
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => { entered = r; });
     const a = processes[0].section('job');
-    const running = a.run(() => held);
-    await tick(); await tick();
+    const running = a.run(() => { entered(); return held; });
+    await inside; // the section is taken (on PostgreSQL: the lock is held) once its task runs
     for (const p of processes) t.equal(await p.section('job').tryRun(() => 'ran'), undefined, 'skipped: held');
     release();
     await running;
