@@ -26,6 +26,9 @@ async function main(): Promise<void> {
 /** `npm run hub -- rotate-secret-key`, with the hub stopped: hub/security/key-ring-rotation.ts. */
 async function rotateSecretKey(): Promise<void> {
   const config = loadHubConfig();
+  // A cluster's key is FLOWBILL_SECRET_KEY, given to every hub: rotating means a new key there and the
+  // old one in FLOWBILL_SECRET_KEYS_RETIRED (each hub re-seals at start). There is no key file to rotate.
+  if (config.hubStore === 'postgres') throw new Error('with FLOWBILL_HUB_STORE=postgres the key is FLOWBILL_SECRET_KEY on every hub: set the new key there and the old one in FLOWBILL_SECRET_KEYS_RETIRED, then restart the hubs (README, Security)');
   const dbDir = path.join(config.dataDir, 'db');
   const kv = await openLevelKvStore(dbDir).catch((err: Error & { cause?: Error }) => {
     throw new Error(`cannot open ${dbDir} (${err.cause?.message ?? err.message}): stop the hub first, LevelDB admits one process`);
