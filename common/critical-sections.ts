@@ -18,8 +18,9 @@
  * - shared: true when other processes may write the same data: a module must then not keep, between
  *   two sections, a cache of state another process can change (e.g. the last bill number).
  * If the lock's connection dies mid-task, PostgreSQL releases the lock with the session; the task
- * goes on and another process may enter: the section's writes must stay idempotent or be checked by
- * a constraint (bill and invoice keys are), as they are in one process after a crash.
+ * goes on and another process may enter: the section's writes must stay safe to repeat, as after a
+ * crash in one process (a bill is found again by its plan, subject and span, an invoice by its
+ * operator and period, and they are written in one atomic write each).
  */
 import type { KeyValueStore } from './kv/kv-store';
 import { createSerialQueue, type SerialQueue } from './serial-queue';

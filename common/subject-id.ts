@@ -28,3 +28,10 @@ export function parseSubjectId(id: string): ParsedSubjectId | undefined {
   if (id.startsWith('ipg:') && GROUP_NAME.test(id.slice(4))) return { kind: 'ip_group', group: id.slice(4) };
   return undefined;
 }
+
+/** A subject's label for lists and charts: exporter and ifIndex, or the group's name (the id itself when unparseable). */
+export function subjectLabel(subjectId: string): string {
+  const parsed = parseSubjectId(subjectId);
+  if (!parsed) return subjectId;
+  return parsed.kind === 'interface' ? `${parsed.exporter} ifIndex ${parsed.ifIndex}` : parsed.group;
+}

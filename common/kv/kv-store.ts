@@ -2,7 +2,8 @@
  * KeyValueStore: the one storage port every repository in edge and hub is built on.
  *
  * Contract (test/common/kv-store.contract.ts runs it against every backend):
- * - keys are strings ordered by UTF-16 code unit order (which equals byte order for the ASCII keys we use);
+ * - keys are strings ordered by their UTF-8 bytes, as LevelDB and PostgreSQL's bytea order them (the
+ *   memory store sorts by UTF-16 code units: the same order except above U+FFFF, which no key uses);
  * - values are bytes; repositories pick their own codec (json-codec.ts, or a binary layout);
  * - `write` applies all its operations atomically: after a crash either all or none are visible;
  * - `entries` iterates in key order (or reverse) over [gte, lt), a snapshot at call time.

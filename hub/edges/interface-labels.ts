@@ -1,5 +1,5 @@
 import { cleanInterfaceName } from '../../common/interface-name';
-import { interfaceSubjectId, parseSubjectId } from '../../common/subject-id';
+import { interfaceSubjectId, subjectLabel } from '../../common/subject-id';
 import type { SeriesReader } from '../ports';
 import type { EdgeRegistry } from './edge-registry';
 import type { EdgeStatusTracker } from './edge-status-tracker';
@@ -44,8 +44,7 @@ export function withInterfaceLabels(series: SeriesReader, deps: InterfaceLabelDe
       const [subjects, names] = await Promise.all([series.listSubjects(operatorId), interfaceNamesOf(deps, operatorId)]);
       return subjects.map((s) => {
         const name = s.kind === 'interface' ? names.get(s.subjectId) : undefined;
-        const p = name ? parseSubjectId(s.subjectId) : undefined;
-        return name && p?.kind === 'interface' ? { ...s, label: `${name} (${p.exporter} ifIndex ${p.ifIndex})` } : s;
+        return name ? { ...s, label: `${name} (${subjectLabel(s.subjectId)})` } : s;
       });
     },
   };

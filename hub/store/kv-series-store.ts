@@ -16,16 +16,12 @@ import { storedBatchCodec } from '../../proto/codec';
 import { subjectLimitRefusals, tooOldReason } from '../ingest/content-dedup';
 import { createDedupGuards } from './kv-dedup-guard';
 import { createKvSummaryStore, type WriteGuard } from './kv-summary-store';
-import type { ApplyBatchResult, GuardedSummary, SeriesStore, SeriesStoreLimits, WaitingStored } from './series-store';
+import { DEFAULT_SERIES_LIMITS, type ApplyBatchResult, type GuardedSummary, type SeriesStore, type SeriesStoreLimits, type WaitingStored } from './series-store';
 import { encodeStoredBatch } from './stored-outbox';
 
 export const STORED_PREFIX = 'ingest-stored/';
 export const STORED_SEQ_KEY = 'ingest-stored-seq';
 const storedKey = (edgeId: string, storedSeq: number) => `${STORED_PREFIX}${edgeId}/${String(storedSeq).padStart(16, '0')}`;
-
-export const DEFAULT_SERIES_LIMITS: Readonly<SeriesStoreLimits> = Object.freeze({
-  dedupHorizonSec: 40 * 86_400, maxRevisionSubjects: 500_000, maxClockSkewSec: 300,
-});
 
 export interface KvSeriesStoreDeps {
   kv: KeyValueStore;

@@ -1,7 +1,7 @@
 import type { KeyValueStore, KvOp } from '../../common/kv/kv-store';
 import { decodeJson, encodeJson } from '../../common/kv/json-codec';
 import { createSerialQueue } from '../../common/serial-queue';
-import { parseSubjectId } from '../../common/subject-id';
+import { subjectLabel } from '../../common/subject-id';
 import type { SeriesPoint, SeriesReader, SubjectInfo } from '../ports';
 import {
   addToSlot, countCoverage, DAY_SEC, dayKey, dayStartSecOf, decodeDayChunk, decodeDayChunkColumns, decodeDayChunkPoints, emptyCoverage,
@@ -54,12 +54,6 @@ function dayStartSecOfKey(key: string, at: number): number {
   const month = Number(key.slice(at + 5, at + 7));
   const day = Number(key.slice(at + 8, at + 10));
   return Date.UTC(year, month - 1, day) / 1000;
-}
-
-function labelOf(subjectId: string): string {
-  const parsed = parseSubjectId(subjectId);
-  if (!parsed) return subjectId;
-  return parsed.kind === 'interface' ? `${parsed.exporter} ifIndex ${parsed.ifIndex}` : parsed.group;
 }
 
 /**
@@ -220,7 +214,7 @@ export function createKvSummaryStore(kv: KeyValueStore): KvSummaryStore {
       const out: SubjectInfo[] = [];
       for await (const [, raw] of kv.entries({ gte: prefix, lt: prefix + '\uffff' })) {
         const m = decodeJson<SubjectMeta>(raw);
-        out.push({ subjectId: m.subjectId, kind: m.kind, label: labelOf(m.subjectId), firstSeenSec: m.firstSeenSec, lastSeenSec: m.lastSeenSec });
+        out.push({ subjectId: m.subjectId, kind: m.kind, label: subjectLabel(m.subjectId), firstSeenSec: m.firstSeenSec, lastSeenSec: m.lastSeenSec });
       }
       return out.sort((a, b) => (a.subjectId < b.subjectId ? -1 : a.subjectId > b.subjectId ? 1 : 0));
     },

@@ -70,7 +70,7 @@ export interface GuardedSummary extends IngestSummary {
   inRun: boolean;
 }
 
-/** The store's dedup limits (HubConfig ingest* keys; DEFAULT_SERIES_LIMITS in kv-series-store.ts). */
+/** The store's dedup limits (HubConfig ingest* keys; DEFAULT_SERIES_LIMITS below). */
 export interface SeriesStoreLimits {
   /** Dedup records are kept this long; older buckets are refused. */
   dedupHorizonSec: number;
@@ -79,6 +79,11 @@ export interface SeriesStoreLimits {
   /** How far past now a bucket may end (edge clock drift): only the KV backend's legacy seq rule uses it. */
   maxClockSkewSec: number;
 }
+
+/** Every backend's defaults (the hub passes its config's values). */
+export const DEFAULT_SERIES_LIMITS: Readonly<SeriesStoreLimits> = Object.freeze({
+  dedupHorizonSec: 40 * 86_400, maxRevisionSubjects: 500_000, maxClockSkewSec: 300,
+});
 
 export interface ApplyBatchInput {
   operatorId: string;

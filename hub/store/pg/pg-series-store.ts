@@ -29,11 +29,10 @@
  */
 import type pg from 'pg';
 import { silentLogger, type Logger } from '../../../common/logger';
-import { parseSubjectId } from '../../../common/subject-id';
+import { subjectLabel } from '../../../common/subject-id';
 import { tooOldReason } from '../../ingest/content-dedup';
 import type { SeriesPoint, SlotColumns, SubjectInfo } from '../../ports';
-import type { ApplyBatchInput, ApplyBatchResult, GuardedSummary, SeriesStore, SeriesStoreLimits, WaitingStored } from '../series-store';
-import { DEFAULT_SERIES_LIMITS } from '../kv-series-store';
+import { DEFAULT_SERIES_LIMITS, type ApplyBatchInput, type ApplyBatchResult, type GuardedSummary, type SeriesStore, type SeriesStoreLimits, type WaitingStored } from '../series-store';
 import { encodeStoredBatch } from '../stored-outbox';
 import type { PgPool } from './pg-pool';
 
@@ -54,13 +53,6 @@ export interface PgSeriesStoreDeps {
   limits?: Partial<SeriesStoreLimits>;
   /** Retried transactions and failed housekeeping are reported here. */
   log?: Logger;
-}
-
-/** The same label the KV backend shows (kv-summary-store.ts labelOf): exporter and ifIndex, or the group name. */
-function labelOf(subjectId: string): string {
-  const parsed = parseSubjectId(subjectId);
-  if (!parsed) return subjectId;
-  return parsed.kind === 'interface' ? `${parsed.exporter} ifIndex ${parsed.ifIndex}` : parsed.group;
 }
 
 /** content-dedup.ts's refusal texts (subjectLimitRefusals counts by the "more than " prefix). */
@@ -286,7 +278,7 @@ export function createPgSeriesStore(deps: PgSeriesStoreDeps): SeriesStore {
     const subjectIds = [...spans.keys()].sort(byString);
     await c.query({
       name: 'series-subjects', text: SQL.subjects,
-      values: [operatorId, subjectIds, subjectIds.map((id) => spans.get(id)!.kind), subjectIds.map(labelOf),
+      values: [operatorId, subjectIds, subjectIds.map((id) => spans.get(id)!.kind), subjectIds.map(subjectLabel),
         subjectIds.map((id) => spans.get(id)!.first), subjectIds.map((id) => spans.get(id)!.last)],
     });
     const payload = encodeStoredBatch(input, stored, storedSeq);
