@@ -11,7 +11,7 @@
  *   valgrind --tool=callgrind node --import tsx bench/classify-aggregate-bench.ts --only classify --records N
  * for two values of N; (Ir(N2) - Ir(N1)) / (N2 - N1) is the instructions per record.
  */
-import { createClassifier } from '../edge/classify/classifier';
+import { createClassifier, MAX_HITS } from '../edge/classify/classifier';
 import { createBucketAggregator } from '../edge/aggregate/bucket-aggregator';
 import { createEdge } from '../edge/create-edge';
 import { loadEdgeConfig } from '../edge/config';
@@ -78,10 +78,11 @@ function benchClassifyAggregate(): void {
   let activeSubjects = 0;
   for (let r = 0; r < rounds; r++) {
     const aggregator = createBucketAggregator({ closeGraceSec: 60, clock: { nowMs: () => nowMs } });
+    const codes = new Int32Array(MAX_HITS);
     const t0 = performance.now();
     for (let i = 0; i < records; i++) {
       const f = pool[i % pool.length];
-      aggregator.add(f, classifier.classify(f));
+      aggregator.addCoded(f, codes, classifier.classifyInto(f, codes));
     }
     times.push(performance.now() - t0);
     totals = aggregator.totals();

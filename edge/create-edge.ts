@@ -93,7 +93,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     closeGraceSec: config.closeGraceSec, clock, // the clock stamps bucket revisions (content identity)
     maxOpenBuckets: config.maxOpenBuckets, maxSubjects: config.maxSubjects, maxBucketRows: config.maxBucketRows,
   });
-  // The aggregator itself is the sink, not a wrapper: the front calls add once per classified record.
+  // The aggregator itself is the sink, not a wrapper: the front calls addCoded once per classified record.
   const front = createFlowFront({ config, log, sink: aggregator, decoder: deps.decoder, sflowDecoder: deps.sflowDecoder, startMs: clock.nowMs() });
   const outbox = createOutbox({
     kv, log: log.child({ module: 'outbox' }), edgeId: config.edgeId, tenantId: config.tenantId,

@@ -1,7 +1,7 @@
 /**
  * The edge's flow front: everything a datagram goes through BEFORE the aggregator.
  * decode (NetFlow v5/v9/IPFIX and sFlow decoders) → collection paused? → flow bounds → classify →
- * sink.add(flow, hits) (the aggregator), plus the live view's top talkers.
+ * sink.addCoded(flow, hit codes) (the aggregator), plus the live view's top talkers.
  *
  * Why a module of its own: one concept (what a datagram becomes before it is counted) apart from
  * the edge's durability logic (create-edge.ts), and a front that can be tested alone. Its status()
@@ -9,7 +9,8 @@
  * a two-stage pipeline: on two cores it measured slower than one worker doing both; see README.)
  *
  * Hot path: ingest() runs once per datagram and its loop once per record; the loop allocates
- * nothing and calls sink.add directly (pass the aggregator itself as the sink, not a wrapper).
+ * nothing and calls sink.addCoded directly (pass the aggregator itself as the sink, not a wrapper).
+ * Hits travel as hit codes (classify/subject-keys.ts) in one reused Int32Array.
  */
 import type { Logger } from '../common/logger';
 import { createOnceLogger } from '../common/logger';
@@ -19,7 +20,7 @@ import type { FlowRecord } from './decode/flow-record';
 import { createFlowDecoder } from './decode/create-flow-decoder';
 import { createSflowDecoder } from './decode/sflow/create-sflow-decoder';
 import type { EdgeAgentConfig } from './config';
-import { createClassifier, defaultCollectionConfig, type Classifier, type SubjectHit } from './classify/classifier';
+import { createClassifier, defaultCollectionConfig, MAX_HITS, type Classifier } from './classify/classifier';
 import { createTopTalkers } from './aggregate/top-talkers';
 import { createRefusalCounter, flowBoundsFromConfig, outOfBoundsReason } from './validate/flow-bounds';
 
@@ -27,12 +28,13 @@ import { createRefusalCounter, flowBoundsFromConfig, outOfBoundsReason } from '.
 export type DatagramKind = 'netflow' | 'sflow';
 
 /**
- * Where classified flows go: the bucket aggregator (its add() has this signature). Called only for
- * flows with at least one hit. LIFETIME: `flow` and `hits` are reused after add() returns (the
- * decoder's transient records, the classifier's hit array): copy what you keep.
+ * Where classified flows go: the bucket aggregator (its addCoded() has this signature). Called only
+ * for flows with at least one hit: codes[0, n) are hit codes (classify/subject-keys.ts; subjectHitOf
+ * in classifier.ts turns one into a SubjectHit). LIFETIME: `flow` and `codes` are reused after
+ * addCoded() returns (the decoder's transient records, the front's code array): copy what you keep.
  */
 export interface FlowSink {
-  add(flow: FlowRecord, hits: readonly SubjectHit[]): void;
+  addCoded(flow: FlowRecord, codes: Int32Array, n: number): void;
 }
 
 /**
@@ -114,6 +116,7 @@ export function createFlowFront(deps: FlowFrontDeps): FlowFront {
   const live = config.liveIntervalMs > 0;
 
   const bounds = flowBoundsFromConfig(config);
+  const hitCodes = new Int32Array(MAX_HITS);
   const refused = createRefusalCounter(config.maxExporters);
 
   function ingest(datagram: Uint8Array, exporter: string, kind: DatagramKind, nowMs: number): void {
@@ -129,9 +132,9 @@ export function createFlowFront(deps: FlowFrontDeps): FlowFront {
         }
         continue;
       }
-      const hits = classifier.classify(f);
-      if (hits.length === 0) unclassifiedFlows++;
-      else sink.add(f, hits);
+      const n = classifier.classifyInto(f, hitCodes);
+      if (n === 0) unclassifiedFlows++;
+      else sink.addCoded(f, hitCodes, n);
       if (live) topTalkers.add(f);
     }
   }

@@ -47,10 +47,10 @@ import type { Summary, SubjectKind } from '../../proto/codec';
 import { MAX_SUMMARY_COUNT, isValidSummaryCount } from '../../proto/summary-limits';
 import type { Clock } from '../../common/clock';
 import { systemClock } from '../../common/clock';
-import { BUCKET_SEC, bucketStartSecOfMs } from '../../common/bucket';
-import { splitFlowInto, createFlowParts, singleBucketSec, checkFlowCounts } from './split-flow';
+import { BUCKET_MS, BUCKET_SEC, bucketStartSecOfMs } from '../../common/bucket';
+import { splitFlowInto, createFlowParts, singleBucketSec, checkFlowCounts, MAX_TIME_MS } from './split-flow';
 import type { SubjectHit } from '../classify/classifier';
-import { subjectKeyOf } from '../classify/subject-keys';
+import { hitCode, subjectIdOfKey, subjectKeyOf, subjectKindOfKey } from '../classify/subject-keys';
 
 /** Counters per row, in this order: [bytesIn, bytesOut, packetsIn, packetsOut, flowsIn, flowsOut]. */
 export const COUNTERS_PER_ROW = 6;
@@ -212,7 +212,13 @@ export interface RestoreReport {
 }
 
 export interface BucketAggregator {
-  /** Count one classified flow for its subjects (refused hits are counted in stats()). */
+  /**
+   * Count one classified flow for its subjects: codes[0, n) are its hit codes (classify/subject-keys.ts
+   * hitCode, as Classifier.classifyInto writes them). Refused hits are counted in stats(). The hot
+   * path: nothing is allocated or looked up by string.
+   */
+  addCoded(flow: FlowRecord, codes: Int32Array, n: number): void;
+  /** addCoded with SubjectHit objects (Classifier.classify's; tests and tools). */
   add(flow: FlowRecord, hits: readonly SubjectHit[]): void;
   /**
    * Remove every due bucket object (open ones whose close time passed, and every one for a closed
@@ -392,6 +398,9 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   // And the one before it: a flow over a bucket boundary touches the previous bucket and comes back.
   let previousStartSec = NaN;
   let previousBucket: Bucket | undefined;
+  // addCoded's own: the bucket of one bucket number (Math.floor(ms / BUCKET_MS)), -1 = none.
+  let cachedIndex = -1;
+  let cachedIndexBucket: Bucket | undefined;
 
   function bucketFor(startSec: number): Bucket | undefined {
     if (startSec === cachedStartSec) return cachedBucket;
@@ -420,22 +429,22 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     refusedBytes += bytes;
   }
 
-  function addTo(bucket: Bucket, hit: SubjectHit, bytes: number, packets: number, flows: number): void {
-    const slot = hit.subjectKey;
+  function addTo(bucket: Bucket, code: number, bytes: number, packets: number, flows: number): void {
+    const slot = code >>> 1; // classify/subject-keys.ts: a hit code is key * 2 + direction
     let row = findRow(bucket, slot);
     if (row < 0) {
       if (bytes > MAX_SUMMARY_COUNT || packets > MAX_SUMMARY_COUNT) { refuse('counterLimit', bytes); return; }
       if (totalRows >= maxRows) { refuse('rows', bytes); return; }
-      known(slot, hit.subjectId, hit.kind);
+      known(slot, subjectIdOfKey(slot), subjectKindOfKey(slot));
       if (rowsOfSlot[slot] === 0) {
         if (activeSubjects >= maxSubjects) { refuse('subjects', bytes); return; }
         activeSubjects++;
       }
       rowsOfSlot[slot]++;
       totalRows++;
-      row = newRow(bucket, slot, hit.kind); // rows are appended to zeroed arrays: its counters are 0
+      row = newRow(bucket, slot, subjectKindOfKey(slot)); // rows are appended to zeroed arrays: its counters are 0
     }
-    const o = row * COUNTERS_PER_ROW + hit.direction; // direction 0 in, 1 out
+    const o = row * COUNTERS_PER_ROW + (code & 1); // direction 0 in, 1 out
     const c = bucket.counts;
     // The hub refuses a summary above 2^50 (and with it the whole batch's write): refuse this hit instead.
     if (c[o] + bytes > MAX_SUMMARY_COUNT || c[o + 2] + packets > MAX_SUMMARY_COUNT || c[o + 4] + flows > MAX_SUMMARY_COUNT) {
@@ -468,7 +477,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   }
 
   function drop(bucket: Bucket): void {
-    cachedBucket = undefined; cachedStartSec = NaN; previousBucket = undefined; previousStartSec = NaN;
+    cachedBucket = undefined; cachedStartSec = NaN; previousBucket = undefined; previousStartSec = NaN; cachedIndex = -1; cachedIndexBucket = undefined;
     held.delete(bucket);
     if (bucket.rowOf !== undefined) denseBuckets--;
     if (writable.get(bucket.startSec) === bucket) writable.delete(bucket.startSec);
@@ -566,19 +575,45 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   // splitFlowInto's output for flows over several buckets, reused by every add().
   const parts = createFlowParts();
 
-  function countHitsRefused(reason: keyof RefusedHits, hits: readonly SubjectHit[], bytes: number): void {
-    for (let i = 0; i < hits.length; i++) refuse(reason, bytes);
+  function countHitsRefused(reason: keyof RefusedHits, n: number, bytes: number): void {
+    for (let i = 0; i < n; i++) refuse(reason, bytes);
   }
+
+  // add()'s hits as codes.
+  const hitCodes = new Int32Array(8);
 
   return {
     add(flow, hits) {
-      if (hits.length === 0) return;
+      let codes = hitCodes;
+      if (hits.length > codes.length) codes = new Int32Array(hits.length);
+      for (let i = 0; i < hits.length; i++) codes[i] = hitCode(hits[i].subjectKey, hits[i].direction);
+      this.addCoded(flow, codes, hits.length);
+    },
+
+    addCoded(flow, codes, n) {
+      if (n === 0) return;
+      const startMs = flow.startMs, endMs = flow.endMs, bytes = flow.bytes, packets = flow.packets;
+      // Fast path, nearly every flow: in one bucket, numbers split-flow would accept (it checks the
+      // rest, and for a flow this path declines it gives the same answer). Bucket numbers stay small
+      // integers here (Math.floor(ms / BUCKET_MS)), never seconds since 1970 (beyond V8's small ints).
+      if (startMs >= 0 && endMs >= startMs && endMs <= MAX_TIME_MS && bytes >= 0 && packets >= 0 && Number.isSafeInteger(bytes) && Number.isSafeInteger(packets)) {
+        const index = Math.floor(startMs / BUCKET_MS);
+        if (index === Math.floor((endMs > startMs ? endMs - 1 : startMs) / BUCKET_MS)) {
+          let bucket: Bucket | undefined;
+          if (index === cachedIndex) bucket = cachedIndexBucket;
+          else { bucket = bucketFor(index * BUCKET_SEC); cachedIndex = bucket === undefined ? -1 : index; cachedIndexBucket = bucket; }
+          if (bucket === undefined) { countHitsRefused('buckets', n, bytes); return; }
+          for (let i = 0; i < n; i++) addTo(bucket, codes[i], bytes, packets, 1);
+          if (bucket.startSec < closedBeforeSec) lateFlows++;
+          return;
+        }
+      }
       let oneBucketSec: number | undefined;
-      let n = 1;
+      let partCount = 1;
       try {
         oneBucketSec = singleBucketSec(flow.startMs, flow.endMs);
         // splitFlowInto checks bytes and packets; the fast path below does not call it.
-        if (oneBucketSec === undefined) n = splitFlowInto(flow.startMs, flow.endMs, flow.bytes, flow.packets, parts);
+        if (oneBucketSec === undefined) partCount = splitFlowInto(flow.startMs, flow.endMs, flow.bytes, flow.packets, parts);
         else checkFlowCounts(flow.bytes, flow.packets);
       } catch (err) {
         if (!(err instanceof RangeError)) throw err;
@@ -587,22 +622,22 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
       }
       if (oneBucketSec !== undefined) { // fast path: the flow lies in one bucket
         const bucket = bucketFor(oneBucketSec);
-        if (!bucket) { countHitsRefused('buckets', hits, flow.bytes); return; }
-        for (let i = 0; i < hits.length; i++) addTo(bucket, hits[i], flow.bytes, flow.packets, 1);
+        if (!bucket) { countHitsRefused('buckets', n, flow.bytes); return; }
+        for (let i = 0; i < n; i++) addTo(bucket, codes[i], flow.bytes, flow.packets, 1);
         if (oneBucketSec < closedBeforeSec) lateFlows++;
         return;
       }
       // No allocation either: the parts are in reused typed arrays; the flow count is on the last part.
       let wasLate = false;
-      for (let p = 0; p < n; p++) {
+      for (let p = 0; p < partCount; p++) {
         const startSec = parts.bucketStartSec[p];
         const bytes = parts.bytes[p];
         wasLate ||= startSec < closedBeforeSec;
         const bucket = bucketFor(startSec);
-        if (!bucket) { countHitsRefused('buckets', hits, bytes); continue; }
+        if (!bucket) { countHitsRefused('buckets', n, bytes); continue; }
         const packets = parts.packets[p];
-        const flows = p === n - 1 ? 1 : 0;
-        for (let i = 0; i < hits.length; i++) addTo(bucket, hits[i], bytes, packets, flows);
+        const flows = p === partCount - 1 ? 1 : 0;
+        for (let i = 0; i < n; i++) addTo(bucket, codes[i], bytes, packets, flows);
       }
       if (wasLate) lateFlows++;
     },
@@ -639,7 +674,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     },
 
     restore(meta, snapshots) {
-      cachedBucket = undefined; cachedStartSec = NaN; previousBucket = undefined; previousStartSec = NaN;
+      cachedBucket = undefined; cachedStartSec = NaN; previousBucket = undefined; previousStartSec = NaN; cachedIndex = -1; cachedIndexBucket = undefined;
       closedBeforeSec = meta.closedBeforeSec;
       const report: RestoreReport = { buckets: 0, rows: 0, droppedRows: 0, droppedBuckets: 0, problems: [] };
       const problem = (text: string) => { if (report.problems.length < MAX_PROBLEMS) report.problems.push(text); };
@@ -671,7 +706,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
           const base = i * COUNTERS_PER_ROW;
           let valid = true;
           for (let k = 0; k < COUNTERS_PER_ROW; k++) if (!isValidSummaryCount(snap.counts[base + k])) valid = false;
-          const slot = subjectKeyOf(ids[i]);
+          const slot = subjectKeyOf(ids[i], snap.kinds[i]);
           known(slot, ids[i], snap.kinds[i]);
           let row = findRow(bucket, slot);
           if (valid && row >= 0) { // a subject twice in one snapshot (corrupt): one row, if the sum still fits

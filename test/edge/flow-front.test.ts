@@ -4,7 +4,7 @@ import { loadEdgeConfig } from '../../edge/config';
 import { silentLogger } from '../../common/logger';
 import { buildV5, type V5Flow } from '../../edge/demo/netflow-v5-writer';
 import { SubjectKind, type EdgeConfig as CollectionConfig } from '../../proto/codec';
-import { DIRECTION_IN, DIRECTION_OUT } from '../../edge/classify/classifier';
+import { DIRECTION_IN, DIRECTION_OUT, subjectHitOf } from '../../edge/classify/classifier';
 import { ipGroupSubjectId } from '../../common/subject-id';
 import { captureWarnings } from '../helpers/capture-logger';
 
@@ -24,11 +24,12 @@ function v5(flows: Array<Partial<V5Flow>>, sequence = 0): Buffer {
   })), { nowMs: NOW, sequence });
 }
 
-/** Copies what it is given: the front's records and hits arrays are reused after add() returns. */
+/** Copies what it is given: the front's records and hit codes are reused after addCoded() returns. */
 function recordingSink() {
   const added: Array<{ dst: string; bytes: number; exporter: string; hits: Array<{ subjectId: string; kind: number; direction: number }> }> = [];
   const sink: FlowSink = {
-    add(flow, hits) {
+    addCoded(flow, codes, n) {
+      const hits = Array.from(codes.subarray(0, n), subjectHitOf);
       added.push({
         dst: flow.dstIp.join('.'), bytes: flow.bytes, exporter: flow.exporter,
         hits: hits.map((h) => ({ subjectId: h.subjectId, kind: h.kind, direction: h.direction })),

@@ -15,7 +15,7 @@ const T0 = 1_700_000_100_000; // a bucket start
 const clock = createManualClock(T0);
 
 function hit(subjectId: string, direction: 0 | 1 = 0): SubjectHit {
-  return { subjectId, subjectKey: subjectKeyOf(subjectId), kind: SubjectKind.IP_GROUP, direction };
+  return { subjectId, subjectKey: subjectKeyOf(subjectId, SubjectKind.IP_GROUP), kind: SubjectKind.IP_GROUP, direction };
 }
 
 t.test('maxOpenBuckets: a hit for a new bucket beyond it is refused and counted, never silently', async (t) => {
@@ -95,7 +95,7 @@ t.test('a bucket allocates for its own rows, not for every known subject (random
   // 50,000 known subjects, then one flow each into 400 buckets with the highest subject keys: the
   // old layout allocated a rowOf index of every known subject per bucket (400 × 50k × 4 B = 80 MB).
   const ids = Array.from({ length: 50_000 }, (_, i) => `ipg:bounds-flood-${i}`);
-  for (const id of ids) subjectKeyOf(id);
+  for (const id of ids) subjectKeyOf(id, SubjectKind.IP_GROUP);
   const agg = createBucketAggregator({ closeGraceSec: 60, clock, maxOpenBuckets: 400 });
   const before = process.memoryUsage().arrayBuffers;
   for (let b = 0; b < 400; b++) {

@@ -69,3 +69,29 @@ t.test('apportion (Number path when exact) equals apportionBig', async (t) => {
   t.same(apportion(2, [1, 1, 1]), apportionBig(2, [1, 1, 1]));
   t.same(apportion(Math.floor(Number.MAX_SAFE_INTEGER / 3), [1, 1, 1]), apportionBig(Math.floor(Number.MAX_SAFE_INTEGER / 3), [1, 1, 1]));
 });
+
+t.test("the aggregator's own one-bucket fast path (addCoded) counts what the reference split says", async (t) => {
+  // addCoded decides "one bucket" with its own arithmetic on unfloored times (bucket numbers, not
+  // seconds); where it declines, split-flow decides. Fractional and boundary times are the risk.
+  const { createBucketAggregator } = await import('../../../edge/aggregate/bucket-aggregator');
+  const { subjectKeyOf, hitCode } = await import('../../../edge/classify/subject-keys');
+  const code = hitCode(subjectKeyOf('ipg:fast-path', 2), 0);
+  const boundary = 1_700_000_100_000; // a bucket start
+  const timeArb = fc.oneof(
+    fc.integer({ min: boundary - 2 * BUCKET_MS, max: boundary + 2 * BUCKET_MS }),
+    fc.integer({ min: boundary - 3, max: boundary + 3 }).chain((ms) => fc.constantFrom(ms, ms + 0.25, ms + 0.5, ms - 0.75)),
+  );
+  // Within a summary's limit (2^50): above it the aggregator refuses the hit, which is tested elsewhere.
+  const summaryCountArb = countArb.map((n) => n % (2 ** 50 + 1));
+  let runs = 0;
+  fc.assert(fc.property(timeArb, timeArb, summaryCountArb, summaryCountArb, (a, b, bytes, packets) => {
+    runs++;
+    const [startMs, endMs] = a <= b ? [a, b] : [b, a];
+    const agg = createBucketAggregator({ closeGraceSec: 60, clock: { nowMs: () => 0 } });
+    agg.addCoded({ exporter: 'x', observationDomain: 0, srcIp: new Uint8Array(4), dstIp: new Uint8Array(4), inputIf: 0, outputIf: 0, bytes, packets, samplingRate: 1, startMs, endMs, protocol: 6, srcPort: 1, dstPort: 2 }, Int32Array.of(code), 1);
+    const got = agg.closeDue(8_000_000_000_000).map((s) => ({ bucketStartSec: s.bucketStartSec, bytes: s.bytesIn, packets: s.packetsIn, flows: s.flowsIn }));
+    const expected = referenceSplitFlow(startMs, endMs, bytes, packets);
+    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`${startMs}..${endMs}: ${JSON.stringify(got)} != ${JSON.stringify(expected)}`);
+  }), { numRuns: 3000, seed: 29 });
+  t.equal(runs, 3000);
+});
