@@ -28,7 +28,7 @@ import dgram from 'node:dgram';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createClassifier } from '../edge/classify/classifier';
+import { createClassifier, MAX_HITS } from '../edge/classify/classifier';
 import { createBucketAggregator } from '../edge/aggregate/bucket-aggregator';
 import { aggregatorCheckpointOps } from '../edge/aggregate/aggregator-checkpoint-store';
 import { createEdge } from '../edge/create-edge';
@@ -123,10 +123,11 @@ function benchClassifyAggregate(records: number, subjects: number): void {
     });
   }
   const rssBefore = process.memoryUsage().rss;
+  const codes = new Int32Array(MAX_HITS);
   t0 = performance.now();
   for (let i = 0; i < records; i++) {
     const f = pool[i % pool.length];
-    aggregator.add(f, classifier.classify(f));
+    aggregator.addCoded(f, codes, classifier.classifyInto(f, codes));
   }
   const ms = performance.now() - t0;
   const st = aggregator.stats();
@@ -173,6 +174,7 @@ function rssProbe(subjects: number): void {
   const classifier = createClassifier({ version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups });
   ipGroups.length = 0;
   const aggregator = createBucketAggregator({ closeGraceSec: 60 });
+  const codes = new Int32Array(MAX_HITS);
   const nowMs = Date.now();
   const f: FlowRecord = {
     exporter: '192.0.2.1', observationDomain: 0, srcIp: Uint8Array.of(198, 51, 100, 1), dstIp: new Uint8Array(4),
@@ -182,7 +184,7 @@ function rssProbe(subjects: number): void {
     const base = (i % subjects) * 64 + (i % 64);
     f.dstIp[0] = 10; f.dstIp[1] = (base >>> 16) & 255; f.dstIp[2] = (base >>> 8) & 255; f.dstIp[3] = base & 255;
     f.inputIf = 1 + (i % 16); f.outputIf = 17 + (i % 16);
-    aggregator.add(f, classifier.classify(f));
+    aggregator.addCoded(f, codes, classifier.classifyInto(f, codes));
   }
   aggregatorCheckpointOps(aggregator.checkpoint()); // the checkpoint's copies are part of the steady state
   gc();
