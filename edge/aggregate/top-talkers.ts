@@ -209,58 +209,64 @@ export function createTopTalkers(opts: {
   }
 
   // The probe key is written into the row after the last entry (the next entry's row when it is new).
-  return {
-    add(flow) {
-      if (--countdown > 0) return; // skipped: sampled out (never at stride 1)
-      const w = armedStride;
-      seenBeforeGap += armed;
-      tracked++;
-      if (w > largestWeight) largestWeight = w;
-      if (seenBeforeGap >= strideChangeAt) {
-        stride = samplingStride(seenBeforeGap, exactRecords, startStride);
-        strideChangeAt = nextStrideChangeAt(seenBeforeGap, exactRecords);
-      }
-      armGap();
-      const src = flow.srcIp, dst = flow.dstIp;
-      const srcLen = src.length, dstLen = dst.length;
-      if ((srcLen !== 4 && srcLen !== 16) || (dstLen !== 4 && dstLen !== 16) || !isPortLike(flow.protocol) || !isPortLike(flow.srcPort) || !isPortLike(flow.dstPort)) {
-        addOdd(flow, w);
+  function track(flow: FlowRecord): void {
+    const w = armedStride;
+    seenBeforeGap += armed;
+    tracked++;
+    if (w > largestWeight) largestWeight = w;
+    if (seenBeforeGap >= strideChangeAt) {
+      stride = samplingStride(seenBeforeGap, exactRecords, startStride);
+      strideChangeAt = nextStrideChangeAt(seenBeforeGap, exactRecords);
+    }
+    armGap();
+    const src = flow.srcIp, dst = flow.dstIp;
+    const srcLen = src.length, dstLen = dst.length;
+    if ((srcLen !== 4 && srcLen !== 16) || (dstLen !== 4 && dstLen !== 16) || !isPortLike(flow.protocol) || !isPortLike(flow.srcPort) || !isPortLike(flow.dstPort)) {
+      addOdd(flow, w);
+      return;
+    }
+    if (count === capacity && count < maxKeys) grow();
+    // At maxKeys there is no free row: probe with a row of scratch words.
+    const base = count < capacity ? count * KEY_WORDS : -1;
+    const k = base >= 0 ? keys : scratch;
+    const b = base >= 0 ? base : 0;
+    k[b] = exporterId(flow.exporter);
+    k[b + 1] = (srcLen << 24) | (dstLen << 16) | flow.protocol;
+    k[b + 2] = (flow.srcPort << 16) | flow.dstPort;
+    if (srcLen === 4) { k[b + 3] = addrWord(src, 0); k[b + 4] = 0; k[b + 5] = 0; k[b + 6] = 0; }
+    else { k[b + 3] = addrWord(src, 0); k[b + 4] = addrWord(src, 4); k[b + 5] = addrWord(src, 8); k[b + 6] = addrWord(src, 12); }
+    if (dstLen === 4) { k[b + 7] = addrWord(dst, 0); k[b + 8] = 0; k[b + 9] = 0; k[b + 10] = 0; }
+    else { k[b + 7] = addrWord(dst, 0); k[b + 8] = addrWord(dst, 4); k[b + 9] = addrWord(dst, 8); k[b + 10] = addrWord(dst, 12); }
+    let h = 0x811c9dc5;
+    for (let w = 0; w < KEY_WORDS; w++) h = Math.imul(h ^ k[b + w], 0x01000193);
+    h = fmix(h);
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const slot = table[2 * i];
+      if (slot === 0) break;
+      if (table[2 * i + 1] !== h) continue;
+      const o = (slot - 1) * KEY_WORDS;
+      if (keys[o] === k[b] && keys[o + 1] === k[b + 1] && keys[o + 2] === k[b + 2] && keys[o + 3] === k[b + 3] && keys[o + 7] === k[b + 7]
+        && keys[o + 4] === k[b + 4] && keys[o + 5] === k[b + 5] && keys[o + 6] === k[b + 6]
+        && keys[o + 8] === k[b + 8] && keys[o + 9] === k[b + 9] && keys[o + 10] === k[b + 10]) {
+        bytes[slot - 1] += flow.bytes * w; packets[slot - 1] += flow.packets * w;
         return;
       }
-      if (count === capacity && count < maxKeys) grow();
-      // At maxKeys there is no free row: probe with a row of scratch words.
-      const base = count < capacity ? count * KEY_WORDS : -1;
-      const k = base >= 0 ? keys : scratch;
-      const b = base >= 0 ? base : 0;
-      k[b] = exporterId(flow.exporter);
-      k[b + 1] = (srcLen << 24) | (dstLen << 16) | flow.protocol;
-      k[b + 2] = (flow.srcPort << 16) | flow.dstPort;
-      if (srcLen === 4) { k[b + 3] = addrWord(src, 0); k[b + 4] = 0; k[b + 5] = 0; k[b + 6] = 0; }
-      else { k[b + 3] = addrWord(src, 0); k[b + 4] = addrWord(src, 4); k[b + 5] = addrWord(src, 8); k[b + 6] = addrWord(src, 12); }
-      if (dstLen === 4) { k[b + 7] = addrWord(dst, 0); k[b + 8] = 0; k[b + 9] = 0; k[b + 10] = 0; }
-      else { k[b + 7] = addrWord(dst, 0); k[b + 8] = addrWord(dst, 4); k[b + 9] = addrWord(dst, 8); k[b + 10] = addrWord(dst, 12); }
-      let h = 0x811c9dc5;
-      for (let w = 0; w < KEY_WORDS; w++) h = Math.imul(h ^ k[b + w], 0x01000193);
-      h = fmix(h);
-      let i = h & mask;
-      for (; ; i = (i + 1) & mask) {
-        const slot = table[2 * i];
-        if (slot === 0) break;
-        if (table[2 * i + 1] !== h) continue;
-        const o = (slot - 1) * KEY_WORDS;
-        if (keys[o] === k[b] && keys[o + 1] === k[b + 1] && keys[o + 2] === k[b + 2] && keys[o + 3] === k[b + 3] && keys[o + 7] === k[b + 7]
-          && keys[o + 4] === k[b + 4] && keys[o + 5] === k[b + 5] && keys[o + 6] === k[b + 6]
-          && keys[o + 8] === k[b + 8] && keys[o + 9] === k[b + 9] && keys[o + 10] === k[b + 10]) {
-          bytes[slot - 1] += flow.bytes * w; packets[slot - 1] += flow.packets * w;
-          return;
-        }
-      }
-      if (count >= maxKeys) return;
-      const entry = count++; // its key words are already in place
-      table[2 * i] = entry + 1;
-      table[2 * i + 1] = h;
-      bytes[entry] = flow.bytes * w; packets[entry] = flow.packets * w;
+    }
+    if (count >= maxKeys) return;
+    const entry = count++; // its key words are already in place
+    table[2 * i] = entry + 1;
+    table[2 * i + 1] = h;
+    bytes[entry] = flow.bytes * w; packets[entry] = flow.packets * w;
+  }
+
+  return {
+    // Small enough for V8 to inline at the caller: on a busy edge most records stop at the countdown.
+    add(flow) {
+      if (--countdown > 0) return; // skipped: sampled out (never at stride 1)
+      track(flow);
     },
+
     take(nowMs, n) {
       const windowSec = Math.max(1, Math.round((nowMs - windowStartMs) / 1000));
       const order = Array.from({ length: count }, (_, e) => e).sort((a, b) => bytes[b] - bytes[a]).slice(0, n);
