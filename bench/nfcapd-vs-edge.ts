@@ -7,7 +7,7 @@
  * Usage: tsx bench/nfcapd-vs-edge.ts [--seconds 8] [--subjects 100000] [--max-loss-pct 0.1]
  *        [--max-backlog-sec 1] [--recv-buffer-mb 32] [--checkpoint-ms <edge default, 5000>] [--start-rate 25000]
  *        [--precision 0.1] [--only edge|nfcapd] [--edge-cmd "VAR=x node --import tsx edge/main.ts"]
- *        [--nfcapd-dir /dev/shm] [--warmup-sec 2] [--warmup-rate 20000]
+ *        [--nfcapd-dir /dev/shm] [--warmup-sec 2] [--warmup-rate 20000] [--netflow 5|9]
  *
  * - Sender: bench/udp-blaster.c, compiled here with the system gcc into a temp dir: paced sends of
  *   pre-built NetFlow v5 datagrams (30 records each, running sequence numbers), 44 per system call
@@ -17,7 +17,8 @@
  *   sender (setInterval + socket.send, as in edge-pipeline-bench) tops out near the rates measured
  *   here, and even sendmmsg() reached only ~90-140k/s next to a reading nfcapd on this loaded 2-core
  *   box (each datagram walks the loopback stack in the sender's call); with GSO, ~600k/s.
- * - Traffic: destinations spread over 100,000 IP groups (consecutive /26s of 10.0.0.0/8, as in
+ * - Traffic: NetFlow v5 by default; --netflow 9 sends v9 (one IPv4 template, in the first datagram and
+ *   every 20th, as Cisco refreshes it; 30 records a datagram either way). Destinations spread over 100,000 IP groups (consecutive /26s of 10.0.0.0/8, as in
  *   edge-pipeline-bench), 8 input interfaces; flows ended 1 s before the step starts, so the edge's
  *   flow bounds accept them. Every step sends every group (3,334 distinct datagrams, repeated).
  * - nfcapd: `nfcapd -w <tmp> -p <port> -b 127.0.0.1 -B <bytes>` per step (nfdump 1.7: -B is SO_RCVBUF;
@@ -65,6 +66,7 @@ import path from 'node:path';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { buildV5, type V5Flow } from '../edge/demo/netflow-v5-writer';
+import { buildV9Datagram } from '../edge/demo/netflow-v9-writer';
 import { openLevelKvStore } from '../common/kv/level-kv-store';
 import { saveCollectionConfig } from '../edge/classify/collection-config-store';
 import { loadEdgeConfig } from '../edge/config';
@@ -86,6 +88,10 @@ const precision = arg('precision', 0.1);
 const maxBacklogSec = arg('max-backlog-sec', 1);
 const only = strArg('only');
 const warmupSec = arg('warmup-sec', 2);
+const netflowVersion = arg('netflow', 5);
+if (netflowVersion !== 5 && netflowVersion !== 9) throw new Error('--netflow must be 5 or 9');
+/** v9: a template in the first datagram and every TEMPLATE_EVERY-th after it (Cisco refreshes every 20 packets by default). */
+const TEMPLATE_EVERY = 20;
 const warmupRate = arg('warmup-rate', 20_000);
 
 function have(cmd: string): boolean {
@@ -109,7 +115,10 @@ function writeDatagrams(file: string): number {
       const dst = groupAddress((d * RECORDS_PER_DATAGRAM + r) % Math.max(1, subjects), 1 + (r % 60));
       flows.push({ src: [198, 51, 100, r], dst, inputIf: 1 + (r % 8), outputIf: 9, packets: 10, bytes: 10_000, startMs: nowMs - 5000, endMs: nowMs - 1000, dstPort: 40_000 + (d % 20_000) });
     }
-    const dg = buildV5(flows, { nowMs, sequence: 0 });
+    const dg = netflowVersion === 5 ? buildV5(flows, { nowMs, sequence: 0 }) : buildV9Datagram({
+      nowMs, bootMs: nowMs - 3_600_000, sequence: 0, sourceId: 0, withTemplate: d % TEMPLATE_EVERY === 0,
+      flows: flows.map((f) => ({ src: Uint8Array.from(f.src), dst: Uint8Array.from(f.dst), inputIf: f.inputIf, outputIf: f.outputIf, packets: f.packets, bytes: f.bytes, startMs: f.startMs, endMs: f.endMs, srcPort: 443, dstPort: f.dstPort ?? 0, protocol: 6 })),
+    });
     const len = Buffer.alloc(2);
     len.writeUInt16BE(dg.length);
     parts.push(len, dg);
@@ -383,7 +392,7 @@ async function main(): Promise<void> {
     const ceilingRate = Math.round(ceiling.sent / ceiling.elapsedSec);
     const cap = Math.floor((0.9 * ceilingRate) / 1000) * 1000;
     console.log(`sender (bench/udp-blaster.c, ${ceiling.gso ? 'UDP GSO sends of 44 datagrams' : 'sendmmsg batches of 64 (no UDP GSO here)'}): ceiling ${ceilingRate} datagrams/s into a socket nobody reads; rates capped at ${cap}/s`);
-    console.log(`traffic: NetFlow v5, ${RECORDS_PER_DATAGRAM} records a datagram, ${distinct} distinct datagrams over ${subjects} IP groups; ${seconds} s per step after a warm-up of ${warmupSec} s at ${warmupRate}/s (--warmup-sec 0: cold starts); loss-free = loss ≤ ${maxLossPct}%, idle again ≤ ${maxBacklogSec} s after the sender, and the sender kept up`);
+    console.log(`traffic: NetFlow v${netflowVersion}${netflowVersion === 9 ? ` (a template every ${TEMPLATE_EVERY} datagrams)` : ''}, ${RECORDS_PER_DATAGRAM} records a datagram, ${distinct} distinct datagrams over ${subjects} IP groups; ${seconds} s per step after a warm-up of ${warmupSec} s at ${warmupRate}/s (--warmup-sec 0: cold starts); loss-free = loss ≤ ${maxLossPct}%, idle again ≤ ${maxBacklogSec} s after the sender, and the sender kept up`);
     console.log(`both collectors: SO_RCVBUF ${recvBufferBytes} bytes, bound to 127.0.0.1; the edge checkpoints every ${checkpointMs} ms, MQTT unreachable`);
 
     const collectors: Collector[] = [];

@@ -12,9 +12,9 @@
  *   udp-blaster <file> --sink <seconds>                   as fast as possible into a socket of its
  *                                                         own that never reads (the sender's ceiling)
  *
- * <file>: datagrams, each a 2-byte big-endian length then the bytes. NetFlow v5 datagrams get a
- * running flow sequence number (header offset 16, RFC-less Cisco v5: "sequence counter of total
- * flows seen") written before each send, so collectors see no sequence gaps from the repetition.
+ * <file>: datagrams, each a 2-byte big-endian length then the bytes. NetFlow v5 and v9 datagrams get
+ * running sequence numbers written before each send (stampSequence), so collectors see no sequence
+ * gaps from the repetition.
  * Prints one JSON line: {"sent":N,"elapsedSec":S,"errors":E,"gso":0|1}.
  */
 #define _GNU_SOURCE
@@ -40,6 +40,33 @@ static double now_sec(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Running sequence numbers, written into each datagram just before it is sent, so the collectors see
+ * no gaps from the file's repetition: NetFlow v5 counts flows (header offset 16), v9 counts export
+ * packets (offset 12, RFC 3954 §5.1). Other datagrams are sent as they are.
+ */
+static uint32_t flowSeq = 0, packetSeq = 0;
+
+static void stampSequence(struct iovec *v) {
+  unsigned char *p = v->iov_base;
+  if (v->iov_len >= 24 && p[0] == 0 && p[1] == 5) {
+    uint32_t be = htonl(flowSeq);
+    memcpy(p + 16, &be, 4);
+    flowSeq += (p[2] << 8) | p[3];
+  } else if (v->iov_len >= 20 && p[0] == 0 && p[1] == 9) {
+    uint32_t be = htonl(packetSeq);
+    memcpy(p + 12, &be, 4);
+    packetSeq++;
+  }
+}
+
+/** A stamped datagram that was not sent: its number goes again. */
+static void unstampSequence(struct iovec *v) {
+  unsigned char *p = v->iov_base;
+  if (v->iov_len >= 24 && p[0] == 0 && p[1] == 5) flowSeq -= (p[2] << 8) | p[3];
+  else if (v->iov_len >= 20 && p[0] == 0 && p[1] == 9) packetSeq--;
 }
 
 int main(int argc, char **argv) {
@@ -100,7 +127,6 @@ int main(int argc, char **argv) {
   struct iovec gsoIov[BATCH];
   union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl;
   uint64_t sent = 0, errors = 0, next = 0;
-  uint32_t flowSeq = 0;
   double start = now_sec(), elapsed = 0;
   for (;;) {
     elapsed = now_sec() - start;
@@ -120,12 +146,7 @@ int main(int argc, char **argv) {
       if (g > 1) {
         for (unsigned i = 0; i < g; i++) {
           struct iovec *v = &iov[(next + i) % count];
-          unsigned char *p = v->iov_base;
-          if (v->iov_len >= 24 && p[0] == 0 && p[1] == 5) {
-            uint32_t be = htonl(flowSeq);
-            memcpy(p + 16, &be, 4);
-            flowSeq += (p[2] << 8) | p[3];
-          }
+          stampSequence(v);
           gsoIov[i] = *v;
         }
         struct msghdr mh = { .msg_iov = gsoIov, .msg_iovlen = g, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
@@ -137,10 +158,7 @@ int main(int argc, char **argv) {
         memcpy(CMSG_DATA(cm), &segSize, sizeof segSize);
         if (sendmsg(fd, &mh, 0) < 0) {
           if (errno != EINTR) errors++;
-          for (unsigned i = 0; i < g; i++) { // not sent: their sequence numbers go again
-            unsigned char *p = iov[(next + i) % count].iov_base;
-            if (iov[(next + i) % count].iov_len >= 24 && p[0] == 0 && p[1] == 5) flowSeq -= (p[2] << 8) | p[3];
-          }
+          for (unsigned i = 0; i < g; i++) unstampSequence(&iov[(next + i) % count]); // not sent: their numbers go again
           if (errno != EINTR) next += g; // a refused destination: skip them
           continue;
         }
@@ -151,12 +169,7 @@ int main(int argc, char **argv) {
     }
     for (unsigned i = 0; i < n; i++) {
       struct iovec *v = &iov[(next + i) % count];
-      unsigned char *p = v->iov_base;
-      if (v->iov_len >= 24 && p[0] == 0 && p[1] == 5) {
-        uint32_t be = htonl(flowSeq);
-        memcpy(p + 16, &be, 4);
-        flowSeq += (p[2] << 8) | p[3];
-      }
+      stampSequence(v);
       msgs[i].msg_hdr.msg_iov = v;
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
@@ -168,11 +181,8 @@ int main(int argc, char **argv) {
       continue;
     }
     // Datagrams not taken (r < n) are tried again in the next batch, with the same sequence numbers
-    // rewritten: flowSeq advanced for them, so roll it back.
-    for (unsigned i = r; i < n; i++) {
-      unsigned char *p = iov[(next + i) % count].iov_base;
-      if (iov[(next + i) % count].iov_len >= 24 && p[0] == 0 && p[1] == 5) flowSeq -= (p[2] << 8) | p[3];
-    }
+    // rewritten: their numbers were advanced, so roll them back.
+    for (unsigned i = r; i < n; i++) unstampSequence(&iov[(next + i) % count]);
     sent += r;
     next += r;
   }
