@@ -38,7 +38,7 @@ export interface TopTalkers {
   sampling(): { seenRecords: number; trackedRecords: number; stride: number };
 }
 
-export const DEFAULT_EXACT_RECORDS = 262_144;
+export const DEFAULT_EXACT_RECORDS = 65_536;
 export const MAX_STRIDE = 1024;
 
 /**
@@ -169,16 +169,13 @@ export function createTopTalkers(opts: {
     const k = new Int32Array(capacity * KEY_WORDS); k.set(keys); keys = k;
     const b = new Float64Array(capacity); b.set(bytes); bytes = b;
     const p = new Float64Array(capacity); p.set(packets); packets = p;
+    // Re-insert from the old table: it holds each entry's hash (odd entries are not in it), so
+    // nothing is rehashed (the first window after a start grows 1,024 → maxKeys).
+    const old = table;
     slots = tableSizeFor(capacity);
     table = new Int32Array(slots * 2);
     mask = slots - 1;
-    for (let e = 0; e < count; e++) if (!odd.has(e)) tableInsert(e, hashAt(e * KEY_WORDS));
-  }
-
-  function hashAt(base: number): number {
-    let h = 0x811c9dc5;
-    for (let w = 0; w < KEY_WORDS; w++) h = Math.imul(h ^ keys[base + w], 0x01000193);
-    return fmix(h);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) tableInsert(old[i] - 1, old[i + 1]);
   }
 
   function tableInsert(entry: number, hash: number): void {
