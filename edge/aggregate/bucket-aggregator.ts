@@ -31,7 +31,8 @@
  *     closeDue() when the start is already closed). So a restored revision, possibly sent before
  *     the rewind, is re-sent with content that is a subset of what was sent under that identity.
  * (c) A revision's summaries are emitted exactly once, all by the same closeDue(), consecutively, in
- *     ascending subjectId order (plain JS string comparison a < b). closeDue() returns the due
+ *     ascending subjectId order (plain JS string comparison a < b; subject-order.ts ranks the ids so
+ *     a close sorts integers, not strings). closeDue() returns the due
  *     revisions ordered by bucketStartSec, then revision, then subjectId, so the outbox cuts each
  *     revision into contiguous sorted runs.
  *
@@ -51,6 +52,7 @@ import { BUCKET_MS, BUCKET_SEC, bucketStartSecOfMs } from '../../common/bucket';
 import { splitFlowInto, createFlowParts, singleBucketSec, checkFlowCounts, MAX_TIME_MS } from './split-flow';
 import type { SubjectHit } from '../classify/classifier';
 import { hitCode, subjectIdOfKey, subjectKeyOf, subjectKindOfKey } from '../classify/subject-keys';
+import { subjectKeyOrder } from './subject-order';
 
 /** Counters per row, in this order: [bytesIn, bytesOut, packetsIn, packetsOut, flowsIn, flowsOut]. */
 export const COUNTERS_PER_ROW = 6;
@@ -345,6 +347,12 @@ function newRow(b: Bucket, slot: number, kind: number): number {
 
 const MAX_PROBLEMS = 20;
 
+/**
+ * summariesOf walks every known subject's rank (one row lookup each) when the bucket has a row for
+ * at least 1/SCAN_ALL_RANKS_FACTOR of them, and sorts its rows' ranks otherwise.
+ */
+const SCAN_ALL_RANKS_FACTOR = 4;
+
 export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAggregator {
   const graceMs = opts.closeGraceSec * 1000;
   const clock = opts.clock ?? systemClock;
@@ -459,21 +467,40 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   }
 
   function summariesOf(bucket: Bucket, out: Summary[]): void {
-    const c = bucket.counts;
     const rows = bucket.rows;
-    const ids: string[] = new Array(rows);
-    const order: number[] = new Array(rows);
-    for (let row = 0; row < rows; row++) { ids[row] = subjectIds[bucket.slotOfRow[row]]; order[row] = row; }
-    order.sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0)); // CONTENT IDENTITY (c)
-    for (const row of order) {
-      const slot = bucket.slotOfRow[row];
-      const o = row * COUNTERS_PER_ROW;
-      out.push({
-        subjectId: ids[row], subjectKind: subjectKinds[slot] as SubjectKind, bucketStartSec: bucket.startSec, durationSec: BUCKET_SEC,
-        bytesIn: c[o], bytesOut: c[o + 1], packetsIn: c[o + 2], packetsOut: c[o + 3], flowsIn: c[o + 4], flowsOut: c[o + 5],
-        revision: bucket.revision,
-      });
+    if (rows === 0) return;
+    // CONTENT IDENTITY (c) by subject rank (subject-order.ts: string order of the ids, kept up to
+    // date as keys are made), so rows are ordered by integers: no string sort on the close.
+    const keyCount = subjectKeyOrder.update();
+    const keyAtRank = subjectKeyOrder.keyAtRank();
+    if (rows * SCAN_ALL_RANKS_FACTOR >= keyCount) {
+      // Most known subjects have a row (the current bucket): walk every rank and take the rows present.
+      for (let rank = 0; rank < keyCount; rank++) {
+        const slot = keyAtRank[rank];
+        const row = findRow(bucket, slot);
+        if (row >= 0) out.push(summaryOf(bucket, row, slot));
+      }
+    } else {
+      // A few rows (a late bucket): sort their ranks, a typed-array sort without a comparator.
+      const rankOfKey = subjectKeyOrder.rankOfKey();
+      const ranks = new Int32Array(rows);
+      for (let row = 0; row < rows; row++) ranks[row] = rankOfKey[bucket.slotOfRow[row]];
+      ranks.sort();
+      for (let i = 0; i < rows; i++) {
+        const slot = keyAtRank[ranks[i]];
+        out.push(summaryOf(bucket, findRow(bucket, slot), slot));
+      }
     }
+  }
+
+  function summaryOf(bucket: Bucket, row: number, slot: number): Summary {
+    const c = bucket.counts;
+    const o = row * COUNTERS_PER_ROW;
+    return {
+      subjectId: subjectIds[slot], subjectKind: subjectKinds[slot] as SubjectKind, bucketStartSec: bucket.startSec, durationSec: BUCKET_SEC,
+      bytesIn: c[o], bytesOut: c[o + 1], packetsIn: c[o + 2], packetsOut: c[o + 3], flowsIn: c[o + 4], flowsOut: c[o + 5],
+      revision: bucket.revision,
+    };
   }
 
   function drop(bucket: Bucket): void {
