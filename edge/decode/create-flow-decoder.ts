@@ -5,12 +5,12 @@ import {
   type DecodeSession, type DomainState, type ExporterState, type MessageTime, type PendingSet, type TemplateSlot,
 } from './decoder-state';
 import type { DecoderCounters, ExporterDecodeStats, FlowDecoder } from './flow-decoder';
-import type { FlowRecord } from './flow-record';
 import { decodeIpfix } from './ipfix';
 import { decodeNetflowV5 } from './netflow-v5';
 import { decodeNetflowV9 } from './netflow-v9';
 import { createInterfaceNameTable } from './interface-names';
 import { createRecencyQueue } from './recency-queue';
+import { createRecordOutput, finishTransient, type RecordOutput } from './record-output';
 import { compileTemplate, MAX_RECORD_LENGTH, sameDefinition, type TemplateField, type TemplatePlan } from './template-plan';
 
 /**
@@ -62,9 +62,11 @@ function templateSizeBytes(plan: TemplatePlan): number {
 /**
  * The FlowDecoder for NetFlow v5, v9 and IPFIX, dispatching on the version field.
  *
- * Zero-copy: FlowRecord.srcIp/dstIp are subarray views into `datagram`. The caller must not reuse or
- * overwrite a datagram buffer while the records decoded from it are alive (Node's dgram hands every
- * message a fresh Buffer, so a socket adapter passing `msg` straight through is fine). Held data sets
+ * decode() is zero-copy: FlowRecord.srcIp/dstIp are subarray views into `datagram`. Its caller must
+ * not reuse or overwrite a datagram buffer while the records decoded from it are alive (Node's dgram
+ * hands every message a fresh Buffer, so a socket adapter passing `msg` straight through is fine).
+ * decodeTransient() copies addresses into records it reuses, so its datagram may be overwritten as
+ * soon as it returns (a ring buffer), and its records only live until its next call. Held data sets
  * are copied, so their records never point into a later datagram.
  *
  * All of an exporter's datagrams must go through the same instance: templates, samplers and
@@ -151,7 +153,7 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
     }
   }
 
-  function releasePending(exporter: ExporterState, domain: DomainState, templateId: number, out: FlowRecord[]): void {
+  function releasePending(exporter: ExporterState, domain: DomainState, templateId: number, out: RecordOutput): void {
     const pending = exporter.pending;
     if (pending.length === 0) return;
     // A count per (domain, template) so that a template refresh with nothing held for it costs one
@@ -337,11 +339,11 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
     return exporter;
   }
 
-  // decodeTransient's arena: the returned array and the v5 records in it are reused on every call.
-  const transientOut: FlowRecord[] = [];
-  const transientPool: FlowRecord[] = [];
+  // decodeTransient's output: the returned array and the records in it are reused on every call.
+  const transient = createRecordOutput(true);
 
-  function decodeInto(input: Uint8Array, exporterAddress: string, receivedAtMs: number, out: FlowRecord[], pool: FlowRecord[] | undefined): FlowRecord[] {
+  /** Decodes one datagram into `out` (from out.count, which the caller resets), updating counters and state. */
+  function decodeInto(input: Uint8Array, exporterAddress: string, receivedAtMs: number, out: RecordOutput): void {
       counters.packetsReceived++;
       session.tick = counters.packetsReceived;
       nowMs = receivedAtMs;
@@ -350,13 +352,13 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
       const datagram = Object.getPrototypeOf(input) === Uint8Array.prototype ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
       if (datagram.length < 4) {
         session.fail(exporterAddress, 'truncated-header', { length: datagram.length });
-        return out;
+        return;
       }
       const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
       const version = view.getUint16(0);
       if (version !== 5 && version !== 9 && version !== 10) {
         session.fail(exporterAddress, 'unknown-version', { version });
-        return out;
+        return;
       }
       const exporter = exporterFor(exporterAddress);
       exporter.lastUse = session.tick;
@@ -365,31 +367,36 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
       exporter.version = version;
 
       try {
-        if (version === 5) decodeNetflowV5(session, exporter, datagram, view, out, pool);
+        if (version === 5) decodeNetflowV5(session, exporter, datagram, view, out);
         else if (version === 9) decodeNetflowV9(session, exporter, datagram, view, receivedAtMs, out);
         else decodeIpfix(session, exporter, datagram, view, receivedAtMs, out);
       } catch (err) {
         // Every read is bounds-checked above; this is the last line that keeps "never throws" true
-        // if one was missed. The records decoded so far are still returned.
+        // if one was missed. The records committed so far are still returned (a record is committed
+        // only once it is complete, so out.count never covers a half-filled or previous call's one).
         session.fail(exporterAddress, 'internal', { version, error: String(err) });
       }
 
+      const records = out.records;
+      const count = out.count;
       let bytes = 0;
-      for (let i = 0; i < out.length; i++) bytes += out[i].bytes;
-      exporter.flows += out.length;
+      for (let i = 0; i < count; i++) bytes += records[i].bytes;
+      exporter.flows += count;
       exporter.bytes += bytes;
-      counters.flowsDecoded += out.length;
-      return out;
+      counters.flowsDecoded += count;
   }
 
   return {
     decode(input, exporterAddress, receivedAtMs) {
-      return decodeInto(input, exporterAddress, receivedAtMs, [], undefined);
+      const out = createRecordOutput(false);
+      decodeInto(input, exporterAddress, receivedAtMs, out);
+      return out.records; // written by index from 0: exactly out.count records
     },
 
     decodeTransient(input, exporterAddress, receivedAtMs) {
-      transientOut.length = 0;
-      return decodeInto(input, exporterAddress, receivedAtMs, transientOut, transientPool);
+      transient.count = 0; // the array keeps its length (and backing store) until finishTransient trims it
+      decodeInto(input, exporterAddress, receivedAtMs, transient);
+      return finishTransient(transient);
     },
 
     expire(now) {

@@ -1,23 +1,18 @@
 import { readNtpTimestampMs, readUint } from './byte-reader';
 import type { DecodeSession, DomainState, ExporterState, MessageTime } from './decoder-state';
-import type { FlowRecord } from './flow-record';
 import { parseFrameSection, type SampledPacketHeader } from './frame-section';
 import { Role } from './information-elements';
 import { readInterfaceNames } from './interface-names';
+import { commitRecord, nextRecord, setAddresses, type RecordOutput } from './record-output';
 import { layoutVariableRecord, type TemplatePlan } from './template-plan';
 import { initRelativeToUnixMs, uptimeToUnixMs } from './uptime-time';
 
-/**
- * Shared by records that lack an address field. Consumers must treat FlowRecord addresses as
- * read-only: they are views into the caller's datagram or this shared array.
- */
-const NO_ADDRESS: Uint8Array = new Uint8Array(4);
 const sampled: SampledPacketHeader = { srcIp: null, dstIp: null, protocol: 0, srcPort: 0, dstPort: 0, ipLength: 0 };
 
 /**
  * Decodes the records of one v9 data flowset / IPFIX data set (bytes[start, end), after the set
- * header) with a compiled template. Flow records go to `out`; options records update the domain's
- * sampling table. Returns the number of records (IPFIX sequence numbers count them).
+ * header) with a compiled template. Flow records go to `out` (fresh or pooled: see RecordOutput);
+ * options records update the domain's sampling table. Returns the number of records (IPFIX sequence numbers count them).
  */
 export function decodeDataSet(
   session: DecodeSession,
@@ -29,7 +24,7 @@ export function decodeDataSet(
   start: number,
   end: number,
   time: MessageTime,
-  out: FlowRecord[],
+  out: RecordOutput,
 ): number {
   let records = 0;
   const fixed = plan.fixedOffsets;
@@ -38,7 +33,7 @@ export function decodeDataSet(
     // RFC 3954 §5.3, RFC 7011 §3.3.1: trailing bytes too short for a record are padding.
     for (let p = start; p + length <= end; p += length) {
       if (plan.isOptions) applyOptionsRecord(session, exporter, domain, plan, view, p, fixed, plan.fieldLengths);
-      else out.push(decodeFlowRecord(session, exporter, domain, plan, bytes, view, p, fixed, plan.fieldLengths, time));
+      else decodeFlowRecord(session, exporter, domain, plan, bytes, view, p, fixed, plan.fieldLengths, time, out);
       records++;
     }
     return records;
@@ -53,7 +48,7 @@ export function decodeDataSet(
       break;
     }
     if (plan.isOptions) applyOptionsRecord(session, exporter, domain, plan, view, p, offsets, lengths);
-    else out.push(decodeFlowRecord(session, exporter, domain, plan, bytes, view, p, offsets, lengths, time));
+    else decodeFlowRecord(session, exporter, domain, plan, bytes, view, p, offsets, lengths, time, out);
     records++;
     p = recordEnd;
   }
@@ -65,6 +60,11 @@ function isZero(bytes: Uint8Array, offset: number, length: number): boolean {
   return true;
 }
 
+/**
+ * One flow record of a data set, appended to `out`. The one place that maps template fields to a
+ * FlowRecord, for both decode() and decodeTransient(): everything is read first, then the record
+ * (new or pooled) is filled and committed, so a throw never leaves a half-filled record in `out`.
+ */
 export function decodeFlowRecord(
   session: DecodeSession,
   exporter: ExporterState,
@@ -76,30 +76,35 @@ export function decodeFlowRecord(
   offsets: Int32Array,
   lengths: Int32Array,
   time: MessageTime,
-): FlowRecord {
+  out: RecordOutput,
+): void {
   const rf = plan.roleField;
   let i: number;
-  let o: number;
 
   // Addresses: IPv4 fields unless they are absent or all zero and IPv6 fields are present
-  // (some templates carry both families and zero the unused one).
-  let srcIp: Uint8Array = NO_ADDRESS;
-  let dstIp: Uint8Array = NO_ADDRESS;
+  // (some templates carry both families and zero the unused one). Kept as (source, offset, length),
+  // length 0 for none, so that the pooled path copies the bytes without making a view first.
+  let srcSource = bytes;
+  let srcAt = 0;
+  let srcLength = 0;
+  let dstSource = bytes;
+  let dstAt = 0;
+  let dstLength = 0;
   const s4 = rf[Role.src4];
   const s6 = rf[Role.src6];
   if (s4 >= 0 && lengths[s4] === 4 && (s6 < 0 || !isZero(bytes, base + offsets[s4], 4))) {
-    o = base + offsets[s4];
-    srcIp = bytes.subarray(o, o + 4);
+    srcAt = base + offsets[s4];
+    srcLength = 4;
     i = rf[Role.dst4];
-    if (i >= 0 && lengths[i] === 4) { o = base + offsets[i]; dstIp = bytes.subarray(o, o + 4); }
+    if (i >= 0 && lengths[i] === 4) { dstAt = base + offsets[i]; dstLength = 4; }
   } else if (s6 >= 0 && lengths[s6] === 16) {
-    o = base + offsets[s6];
-    srcIp = bytes.subarray(o, o + 16);
+    srcAt = base + offsets[s6];
+    srcLength = 16;
     i = rf[Role.dst6];
-    if (i >= 0 && lengths[i] === 16) { o = base + offsets[i]; dstIp = bytes.subarray(o, o + 16); }
+    if (i >= 0 && lengths[i] === 16) { dstAt = base + offsets[i]; dstLength = 16; }
   } else {
     i = rf[Role.dst4];
-    if (i >= 0 && lengths[i] === 4) { o = base + offsets[i]; dstIp = bytes.subarray(o, o + 4); }
+    if (i >= 0 && lengths[i] === 4) { dstAt = base + offsets[i]; dstLength = 4; }
   }
 
   // Interfaces: 10/14, or the physical 252/253 some devices send instead.
@@ -138,11 +143,12 @@ export function decodeFlowRecord(
   // A packet-sampling record (header copy, no counters): one sampled packet of its IP length.
   const section = rf[Role.frameSection];
   if (section >= 0 && rf[Role.bytes] < 0 && rf[Role.postBytes] < 0 && rf[Role.totalBytes] < 0) {
-    o = base + offsets[section];
+    const o = base + offsets[section];
     parseFrameSection(bytes, o, o + lengths[section], sampled);
-    if (sampled.srcIp !== null && sampled.dstIp !== null && srcIp === NO_ADDRESS) {
-      srcIp = sampled.srcIp;
-      dstIp = sampled.dstIp;
+    if (sampled.srcIp !== null && sampled.dstIp !== null && srcLength === 0) {
+      // Views into the header copy: setAddresses copies them (pooled) like the template's fields.
+      srcSource = sampled.srcIp; srcAt = 0; srcLength = sampled.srcIp.length;
+      dstSource = sampled.dstIp; dstAt = 0; dstLength = sampled.dstIp.length;
       protocol = sampled.protocol;
       srcPort = sampled.srcPort;
       dstPort = sampled.dstPort;
@@ -162,22 +168,22 @@ export function decodeFlowRecord(
   const flowBytes = samplingRate === 1 ? rawBytes : Math.round(rawBytes * samplingRate);
   const flowPackets = samplingRate === 1 ? rawPackets : Math.round(rawPackets * samplingRate);
   exporter.samplingRate = samplingRate;
-  return {
-    exporter: exporter.address,
-    observationDomain: domain.observationDomain,
-    srcIp,
-    dstIp,
-    inputIf,
-    outputIf,
-    bytes: flowBytes,
-    packets: flowPackets,
-    samplingRate,
-    startMs: begin,
-    endMs,
-    protocol,
-    srcPort,
-    dstPort,
-  };
+
+  const record = nextRecord(out, exporter.address);
+  setAddresses(out, record, srcSource, srcAt, srcLength, dstSource, dstAt, dstLength);
+  record.exporter = exporter.address;
+  record.observationDomain = domain.observationDomain;
+  record.inputIf = inputIf;
+  record.outputIf = outputIf;
+  record.bytes = flowBytes;
+  record.packets = flowPackets;
+  record.samplingRate = samplingRate;
+  record.startMs = begin;
+  record.endMs = endMs;
+  record.protocol = protocol;
+  record.srcPort = srcPort;
+  record.dstPort = dstPort;
+  commitRecord(out, record);
 }
 
 /** Absolute start (or end) time in Unix ms from whichever time fields the template has; -1 if none. */

@@ -1,7 +1,7 @@
 import type { DecoderCounters } from './flow-decoder';
-import type { FlowRecord } from './flow-record';
 import type { InterfaceNameEntry } from './interface-names';
 import { createRecencyQueue, type Recent, type RecencyQueue } from './recency-queue';
+import type { RecordOutput } from './record-output';
 import { createSequenceTracker, type SequenceTracker } from './sequence-tracker';
 import type { TemplateField, TemplatePlan } from './template-plan';
 
@@ -121,7 +121,7 @@ export interface DecodeSession {
   /** Cache a (data or options) template and decode data held for it into `out`. */
   storeTemplate(
     exporter: ExporterState, domain: DomainState, templateId: number, fields: TemplateField[],
-    isOptions: boolean, definition: Uint8Array, out: FlowRecord[],
+    isOptions: boolean, definition: Uint8Array, out: RecordOutput,
   ): void;
   withdrawTemplate(exporter: ExporterState, domain: DomainState, templateId: number): void;
   /** Hold a data set whose template is unknown (copies bytes[start, end)). */

@@ -1,6 +1,8 @@
 /**
  * One decoded flow, the decoder's output and the classifier's input. Pure data.
- * Addresses stay as raw bytes (4 or 16) so the hot path never formats strings.
+ * Addresses stay as raw bytes (4 or 16) so the hot path never formats strings. Read-only for
+ * consumers: they may be views into the datagram (decode()), arrays a reused record owns
+ * (decodeTransient(): valid until the next call), or one shared all-zero array (no address field).
  */
 export interface FlowRecord {
   /** Exporter's address as text (the UDP source), computed once per datagram. */

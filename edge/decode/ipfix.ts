@@ -1,6 +1,6 @@
 import { decodeDataSet } from './data-set';
 import type { DecodeSession, DomainState, ExporterState, MessageTime } from './decoder-state';
-import type { FlowRecord } from './flow-record';
+import type { RecordOutput } from './record-output';
 import type { TemplateField } from './template-plan';
 
 export const IPFIX_HEADER_LENGTH = 16;
@@ -18,7 +18,7 @@ export function decodeIpfix(
   bytes: Uint8Array,
   view: DataView,
   receivedAtMs: number,
-  out: FlowRecord[],
+  out: RecordOutput,
 ): void {
   const length = bytes.length;
   if (length < IPFIX_HEADER_LENGTH) {
@@ -48,7 +48,7 @@ export function decodeIpfix(
 
 function decodeMessage(
   session: DecodeSession, exporter: ExporterState, bytes: Uint8Array, view: DataView,
-  offset: number, messageEnd: number, receivedAtMs: number, out: FlowRecord[],
+  offset: number, messageEnd: number, receivedAtMs: number, out: RecordOutput,
 ): void {
   const time: MessageTime = { exportMs: view.getUint32(offset + 4) * 1000, uptimeMs: -1 };
   const sequence = view.getUint32(offset + 8);
@@ -111,7 +111,7 @@ function decodeMessage(
  */
 function readTemplates(
   session: DecodeSession, exporter: ExporterState, domain: DomainState,
-  bytes: Uint8Array, view: DataView, start: number, end: number, isOptions: boolean, out: FlowRecord[],
+  bytes: Uint8Array, view: DataView, start: number, end: number, isOptions: boolean, out: RecordOutput,
 ): void {
   let p = start;
   while (end - p >= 4) {

@@ -1,5 +1,5 @@
 import type { DecodeSession, ExporterState } from './decoder-state';
-import type { FlowRecord } from './flow-record';
+import { commitRecord, nextRecord, setAddresses, type RecordOutput } from './record-output';
 import { uptimeToUnixMs } from './uptime-time';
 
 export const V5_HEADER_LENGTH = 24;
@@ -10,18 +10,15 @@ export const V5_RECORD_LENGTH = 48;
  * Header: version, count, sysUptime, unix_secs, unix_nsecs, flow_sequence, engine_type, engine_id,
  * sampling_interval (top 2 bits mode, low 14 bits interval). flow_sequence counts flow records.
  * Records are decoded as far as the datagram holds them, whatever the count says.
- *
- * pool: when given, records are taken from (and added to) this arena instead of being allocated, and
- * their srcIp/dstIp are 4-byte arrays of their own (copies, not views into `bytes`). A pooled record
- * is overwritten by the next decode that uses the same pool: see FlowDecoder.decodeTransient.
+ * Records go to `out`: fresh ones with address views into `bytes`, or (decodeTransient) pooled ones
+ * with addresses copied into arrays of their own, overwritten by the next call: see RecordOutput.
  */
 export function decodeNetflowV5(
   session: DecodeSession,
   exporter: ExporterState,
   bytes: Uint8Array,
   view: DataView,
-  out: FlowRecord[],
-  pool?: FlowRecord[],
+  out: RecordOutput,
 ): void {
   const length = bytes.length;
   if (length < V5_HEADER_LENGTH) {
@@ -60,40 +57,10 @@ export function decodeNetflowV5(
     const startMs = uptimeToUnixMs(exportMs, uptimeMs, first);
     let endMs = uptimeToUnixMs(exportMs, uptimeMs, last);
     if (endMs < startMs) endMs = startMs;
-    if (pool === undefined) {
-      out.push({
-        exporter: address,
-        observationDomain: 0,
-        srcIp: bytes.subarray(p, p + 4),
-        dstIp: bytes.subarray(p + 4, p + 8),
-        inputIf: view.getUint16(p + 12),
-        outputIf: view.getUint16(p + 14),
-        bytes: flowBytes,
-        packets,
-        samplingRate,
-        startMs,
-        endMs,
-        protocol: bytes[p + 38],
-        srcPort: view.getUint16(p + 32),
-        dstPort: view.getUint16(p + 34),
-      });
-      continue;
-    }
-    // Reused record (see decodeTransient): its own 4-byte address arrays, overwritten in place.
-    const at = out.length;
-    let f = pool[at];
-    if (f === undefined) {
-      f = {
-        exporter: address, observationDomain: 0, srcIp: new Uint8Array(4), dstIp: new Uint8Array(4), inputIf: 0, outputIf: 0,
-        bytes: 0, packets: 0, samplingRate: 1, startMs: 0, endMs: 0, protocol: 0, srcPort: 0, dstPort: 0,
-      };
-      pool.push(f);
-    }
-    const src = f.srcIp;
-    src[0] = bytes[p]; src[1] = bytes[p + 1]; src[2] = bytes[p + 2]; src[3] = bytes[p + 3];
-    const dst = f.dstIp;
-    dst[0] = bytes[p + 4]; dst[1] = bytes[p + 5]; dst[2] = bytes[p + 6]; dst[3] = bytes[p + 7];
+    const f = nextRecord(out, address);
+    setAddresses(out, f, bytes, p, 4, bytes, p + 4, 4);
     f.exporter = address;
+    f.observationDomain = 0;
     f.inputIf = view.getUint16(p + 12);
     f.outputIf = view.getUint16(p + 14);
     f.bytes = flowBytes;
@@ -104,6 +71,6 @@ export function decodeNetflowV5(
     f.protocol = bytes[p + 38];
     f.srcPort = view.getUint16(p + 32);
     f.dstPort = view.getUint16(p + 34);
-    out.push(f);
+    commitRecord(out, f);
   }
 }

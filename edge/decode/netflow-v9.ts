@@ -1,6 +1,6 @@
 import { decodeDataSet } from './data-set';
 import type { DecodeSession, DomainState, ExporterState, MessageTime } from './decoder-state';
-import type { FlowRecord } from './flow-record';
+import type { RecordOutput } from './record-output';
 import type { TemplateField } from './template-plan';
 
 export const V9_HEADER_LENGTH = 20;
@@ -16,7 +16,7 @@ export function decodeNetflowV9(
   bytes: Uint8Array,
   view: DataView,
   receivedAtMs: number,
-  out: FlowRecord[],
+  out: RecordOutput,
 ): void {
   const length = bytes.length;
   if (length < V9_HEADER_LENGTH) {
@@ -69,7 +69,7 @@ export function decodeNetflowV9(
 /** Template flowset (id 0): template id, field count, then (type, length) pairs. */
 function readTemplates(
   session: DecodeSession, exporter: ExporterState, domain: DomainState,
-  bytes: Uint8Array, view: DataView, start: number, end: number, out: FlowRecord[],
+  bytes: Uint8Array, view: DataView, start: number, end: number, out: RecordOutput,
 ): void {
   let p = start;
   while (end - p >= 4) {
@@ -97,7 +97,7 @@ function readTemplates(
  */
 function readOptionsTemplates(
   session: DecodeSession, exporter: ExporterState, domain: DomainState,
-  bytes: Uint8Array, view: DataView, start: number, end: number, out: FlowRecord[],
+  bytes: Uint8Array, view: DataView, start: number, end: number, out: RecordOutput,
 ): void {
   let p = start;
   while (end - p >= 6) {

@@ -1,0 +1,118 @@
+import type { FlowRecord } from './flow-record';
+
+/**
+ * Where one decode call puts its flow records, for every version decoder (v5, v9, IPFIX).
+ *
+ * decode() gives each call a fresh output: every record is a new object and its addresses are views
+ * into the datagram (zero-copy). decodeTransient() reuses one output for every call: record i is the
+ * pool's record i, its addresses are COPIED into arrays that record owns (the datagram may be a view
+ * into a ring buffer the reader overwrites as soon as the call returns), and `records` is written by
+ * index and trimmed once at the end. Setting an array's length to 0 and pushing again makes V8 free
+ * and regrow its backing store on every call; index writes over the kept one allocate nothing.
+ *
+ * A record is committed (count++) only after all of its fields are read, so a decode that throws
+ * half-way through a record leaves exactly the records before it: never a half-filled or stale one.
+ */
+export interface RecordOutput {
+  /** This call's records are [0, count); a transient output's entries past count are left from an earlier call. */
+  readonly records: FlowRecord[];
+  count: number;
+  /** null: fresh records (decode()). Otherwise the reused ones (decodeTransient()), one per position. */
+  readonly pool: PooledRecord[] | null;
+}
+
+/** A reusable record and the address arrays it owns; srcIp/dstIp point at the ones of the datagram's family. */
+interface PooledRecord {
+  readonly record: FlowRecord;
+  readonly src4: Uint8Array;
+  readonly dst4: Uint8Array;
+  readonly src6: Uint8Array;
+  readonly dst6: Uint8Array;
+}
+
+/**
+ * Shared by records that lack an address field. Consumers must treat FlowRecord addresses as
+ * read-only: they are views into the datagram, arrays a pooled record owns, or this shared array.
+ */
+export const NO_ADDRESS: Uint8Array = new Uint8Array(4);
+
+const NO_RECORDS: readonly FlowRecord[] = Object.freeze([]);
+
+export function createRecordOutput(pooled: boolean): RecordOutput {
+  return { records: [], count: 0, pool: pooled ? [] : null };
+}
+
+/** The transient output's records for the caller, trimmed to this call's. */
+export function finishTransient(out: RecordOutput): readonly FlowRecord[] {
+  const count = out.count;
+  // Length 0 would free the backing store (regrown by the next call): an empty result is a shared
+  // frozen array instead, and the stale entries stay unreachable until the next call overwrites them.
+  if (count === 0) return NO_RECORDS;
+  const records = out.records;
+  if (records.length !== count) records.length = count;
+  return records;
+}
+
+function newRecord(exporter: string): FlowRecord {
+  // Same fields in the same order as every other record: one hidden class for the classifier.
+  return {
+    exporter, observationDomain: 0, srcIp: NO_ADDRESS, dstIp: NO_ADDRESS, inputIf: 0, outputIf: 0,
+    bytes: 0, packets: 0, samplingRate: 1, startMs: 0, endMs: 0, protocol: 0, srcPort: 0, dstPort: 0,
+  };
+}
+
+/**
+ * The record to fill for the next position: a new one, or the pool's (created the first time the
+ * output reaches this position). Every field must be set, then the record committed with commitRecord.
+ */
+export function nextRecord(out: RecordOutput, exporter: string): FlowRecord {
+  const pool = out.pool;
+  if (pool === null) return newRecord(exporter);
+  const slot = pool[out.count];
+  if (slot !== undefined) return slot.record;
+  const created: PooledRecord = {
+    record: newRecord(exporter),
+    src4: new Uint8Array(4), dst4: new Uint8Array(4), src6: new Uint8Array(16), dst6: new Uint8Array(16),
+  };
+  pool.push(created);
+  return created.record;
+}
+
+/**
+ * Sets the record's addresses from `length` bytes at `at` in `source` (length 4 or 16; 0: absent,
+ * NO_ADDRESS). Fresh records get views, pooled ones copies into their own arrays.
+ */
+export function setAddresses(
+  out: RecordOutput, record: FlowRecord,
+  srcSource: Uint8Array, srcAt: number, srcLength: number,
+  dstSource: Uint8Array, dstAt: number, dstLength: number,
+): void {
+  const pool = out.pool;
+  if (pool === null) {
+    record.srcIp = viewOf(srcSource, srcAt, srcLength);
+    record.dstIp = viewOf(dstSource, dstAt, dstLength);
+    return;
+  }
+  const slot = pool[out.count];
+  record.srcIp = copyInto(srcLength === 16 ? slot.src6 : slot.src4, srcSource, srcAt, srcLength);
+  record.dstIp = copyInto(dstLength === 16 ? slot.dst6 : slot.dst4, dstSource, dstAt, dstLength);
+}
+
+function viewOf(source: Uint8Array, at: number, length: number): Uint8Array {
+  if (length === 0) return NO_ADDRESS;
+  // Already exactly the address (a sampled packet header's): no second view.
+  if (at === 0 && length === source.length) return source;
+  return source.subarray(at, at + length);
+}
+
+function copyInto(target: Uint8Array, source: Uint8Array, at: number, length: number): Uint8Array {
+  if (length === 0) return NO_ADDRESS;
+  // A byte loop: target.set(source.subarray(...)) would allocate the view this avoids.
+  for (let i = 0; i < length; i++) target[i] = source[at + i];
+  return target;
+}
+
+/** Makes the filled record part of this call's output. */
+export function commitRecord(out: RecordOutput, record: FlowRecord): void {
+  out.records[out.count++] = record;
+}
