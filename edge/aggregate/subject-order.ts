@@ -7,8 +7,8 @@
  *
  * Subject keys only grow and a key's id never changes, so the order is kept up to date by merging:
  * keys added since the last call are sorted among themselves (k log k string comparisons) and merged
- * into the sorted list (n + k), then ranks are rewritten (n). In steady state no key is added and a
- * call costs one length check.
+ * into the sorted list (k log n comparisons, n integer copies), then ranks are rewritten (n). In
+ * steady state no key is added and a call costs one length check.
  */
 import { subjectIdOfKey, subjectKeyCount } from '../classify/subject-keys';
 
@@ -60,13 +60,21 @@ export function createSubjectOrder(source: SubjectIdSource): SubjectOrder {
       for (let key = covered; key < n; key++) added.push(key);
       // Ids are unique per key, so "equal" never happens; plain < as CONTENT IDENTITY (c) says.
       added.sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1));
-      let i = 0, j = 0, o = 0;
-      while (i < covered && j < added.length) {
-        if (idOf(added[j]) < idOf(sorted[i])) spare[o++] = added[j++];
-        else spare[o++] = sorted[i++];
+      // Each added id finds its place by binary search (log n string comparisons); the runs of old
+      // keys between those places move as blocks. A few new subjects among 100k cost ~k log n
+      // comparisons plus integer copies, not a pass of n string comparisons.
+      let from = 0, o = 0;
+      for (const key of added) {
+        const id = idOf(key);
+        let lo = from, hi = covered;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (idOf(sorted[mid]) < id) lo = mid + 1; else hi = mid;
+        }
+        while (from < lo) spare[o++] = sorted[from++];
+        spare[o++] = key;
       }
-      while (i < covered) spare[o++] = sorted[i++];
-      while (j < added.length) spare[o++] = added[j++];
+      while (from < covered) spare[o++] = sorted[from++];
       const merged = spare; spare = sorted; sorted = merged;
       for (let r = 0; r < n; r++) ranks[sorted[r]] = r;
       covered = n;
