@@ -760,6 +760,9 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
         const last = lastRevision.get(bucket.startSec);
         if (last === undefined || bucket.revision > last) lastRevision.set(bucket.startSec, bucket.revision);
       }
+      // Rank the restored subjects now, at start before any datagram is read, so the first close
+      // after a restart does not sort every id on the decoding thread (later keys merge in cheaply).
+      subjectKeyOrder.update();
       return report;
     },
 
