@@ -315,7 +315,9 @@ export function createFlowDecoder(opts: FlowDecoderOptions): FlowDecoder {
         return;
       }
       const key = pendingKey(domain.key, templateId);
-      const held: PendingSet = { domainKey: domain.key, key, templateId, body: bytes.slice(start, end), time, receivedAtMs };
+      // The version decoders rewrite their MessageTime for every datagram: the held set keeps a copy.
+      const heldTime: MessageTime = { exportMs: time.exportMs, uptimeMs: time.uptimeMs };
+      const held: PendingSet = { domainKey: domain.key, key, templateId, body: bytes.slice(start, end), time: heldTime, receivedAtMs };
       pending.push(held);
       pendingBytes += size;
       exporter.pendingBytes += size;

@@ -8,6 +8,13 @@ const TEMPLATE_SET_ID = 2;
 const OPTIONS_TEMPLATE_SET_ID = 3;
 
 /**
+ * The export time of the message being decoded, rewritten per message rather than allocated
+ * (decodeTransient allocates nothing per record and little per datagram). Only read while the
+ * message is decoded; session.hold copies it for held data.
+ */
+const time: MessageTime = { exportMs: 0, uptimeMs: -1 };
+
+/**
  * IPFIX (RFC 7011). Message header: version 10, message length, export time (s), sequence number
  * (data records modulo 2^32, §3.1), observation domain id. One datagram normally holds one message;
  * further messages that follow within the datagram are decoded too.
@@ -50,7 +57,7 @@ function decodeMessage(
   session: DecodeSession, exporter: ExporterState, bytes: Uint8Array, view: DataView,
   offset: number, messageEnd: number, receivedAtMs: number, out: RecordOutput,
 ): void {
-  const time: MessageTime = { exportMs: view.getUint32(offset + 4) * 1000, uptimeMs: -1 };
+  time.exportMs = view.getUint32(offset + 4) * 1000;
   const sequence = view.getUint32(offset + 8);
   const domain = session.domainOf(exporter, 10, view.getUint32(offset + 12));
   let records = 0;

@@ -6,6 +6,13 @@ import type { TemplateField } from './template-plan';
 export const V9_HEADER_LENGTH = 20;
 
 /**
+ * The header times of the datagram being decoded, rewritten per datagram rather than allocated
+ * (decodeTransient allocates nothing per record and little per datagram). Only read while the
+ * datagram is decoded; session.hold copies it for held data.
+ */
+const time: MessageTime = { exportMs: 0, uptimeMs: 0 };
+
+/**
  * NetFlow v9 (RFC 3954). Header: version, count, sysUptime, unix secs, sequence (export packets,
  * §5.1), source id. Flowsets are walked by their own lengths to the end of the datagram: the header
  * count is only a hint (softflowd writes one that does not match the flowsets).
@@ -23,7 +30,8 @@ export function decodeNetflowV9(
     session.fail(exporter.address, 'truncated-header', { version: 9, length });
     return;
   }
-  const time: MessageTime = { exportMs: view.getUint32(8) * 1000, uptimeMs: view.getUint32(4) };
+  time.exportMs = view.getUint32(8) * 1000;
+  time.uptimeMs = view.getUint32(4);
   const sequence = view.getUint32(12);
   const domain = session.domainOf(exporter, 9, view.getUint32(16));
   const lost = domain.sequence.observe(sequence, 1);

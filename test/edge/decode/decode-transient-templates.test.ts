@@ -321,3 +321,18 @@ t.test('a decode that throws half-way returns this call\'s complete records, nev
   t.same(transient.counters(), reference.counters());
   t.equal(transient.counters().decodeErrors, 2, 'the truncated record and the internal error');
 });
+
+t.test('held v9 data keeps the header times of the datagram that carried it, not the releasing one\'s', async (t) => {
+  // The version decoders rewrite one MessageTime per datagram: a held set must keep its own copy.
+  const record = [...ip4('10.0.0.1'), ...ip4('192.0.2.1'), ...u16(1), ...u16(2), ...u32(1), ...u32(100),
+    ...u32(3_500_000), ...u32(3_599_000), ...u16(1000), ...u16(443), 6, 0];
+  const early = () => v9Packet({ uptimeMs: 3_600_000, unixSecs: T0, sequence: 0, sourceId: 3 }, set(T_V4, record));
+  const later = () => v9Packet({ uptimeMs: 9_000_000, unixSecs: T0 + 5000, sequence: 1, sourceId: 3 }, set(0, templateRecord(9, T_V4)));
+  for (const transient of [false, true]) {
+    const d = createFlowDecoder({ log: silentLogger });
+    const decode = (dg: Uint8Array, now: number) => (transient ? d.decodeTransient!(dg, '192.0.2.9', now) : d.decode(dg, '192.0.2.9', now));
+    t.equal(decode(early(), 1).length, 0);
+    const [r] = decode(later(), 2);
+    t.same([r.startMs, r.endMs], [T0 * 1000 - 100_000, T0 * 1000 - 1000], transient ? 'decodeTransient' : 'decode');
+  }
+});
