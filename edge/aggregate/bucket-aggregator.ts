@@ -366,9 +366,8 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   const refused: RefusedHits = { buckets: 0, subjects: 0, rows: 0, counterLimit: 0 };
   let restoreDroppedRows = 0;
   // A subject's slot is its process-wide subject key (classify/subject-keys.ts), so a hit finds its
-  // row with integer arithmetic and no string hashing. rowsOfSlot counts the held rows per subject.
-  const subjectIds: string[] = [];
-  const subjectKinds: number[] = [];
+  // row with integer arithmetic and no string hashing; the key also names the subject's id and kind
+  // (subjectIdOfKey, subjectKindOfKey). rowsOfSlot counts the held rows per subject.
   let rowsOfSlot = new Int32Array(1024);
   let activeSubjects = 0;
   let totalRows = 0;
@@ -381,12 +380,8 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   const lastRevision = new Map<number, number>();
   let removed: StaleBucketKeys[] = [];
 
-  function known(slot: number, subjectId: string, kind: number): void {
-    if (subjectIds[slot] === undefined) {
-      while (subjectIds.length < slot) { subjectIds.push(undefined!); subjectKinds.push(0); } // keep the arrays packed
-      subjectIds[slot] = subjectId;
-      subjectKinds[slot] = kind;
-    }
+  /** rowsOfSlot has a counter for slot. */
+  function ensureSlot(slot: number): void {
     if (slot >= rowsOfSlot.length) {
       const grown = new Int32Array(Math.max(slot + 1, rowsOfSlot.length * 2)); grown.set(rowsOfSlot); rowsOfSlot = grown;
     }
@@ -443,7 +438,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     if (row < 0) {
       if (bytes > MAX_SUMMARY_COUNT || packets > MAX_SUMMARY_COUNT) { refuse('counterLimit', bytes); return; }
       if (totalRows >= maxRows) { refuse('rows', bytes); return; }
-      known(slot, subjectIdOfKey(slot), subjectKindOfKey(slot));
+      ensureSlot(slot);
       if (rowsOfSlot[slot] === 0) {
         if (activeSubjects >= maxSubjects) { refuse('subjects', bytes); return; }
         activeSubjects++;
@@ -497,7 +492,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     const c = bucket.counts;
     const o = row * COUNTERS_PER_ROW;
     return {
-      subjectId: subjectIds[slot], subjectKind: subjectKinds[slot] as SubjectKind, bucketStartSec: bucket.startSec, durationSec: BUCKET_SEC,
+      subjectId: subjectIdOfKey(slot), subjectKind: subjectKindOfKey(slot) as SubjectKind, bucketStartSec: bucket.startSec, durationSec: BUCKET_SEC,
       bytesIn: c[o], bytesOut: c[o + 1], packetsIn: c[o + 2], packetsOut: c[o + 3], flowsIn: c[o + 4], flowsOut: c[o + 5],
       revision: bucket.revision,
     };
@@ -519,7 +514,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   /** The id column, built once per row at the checkpoint after the row appeared (rows are only appended). */
   function extendIds(bucket: Bucket): void {
     for (let row = bucket.idRows; row < bucket.rows; row++) {
-      const id = subjectIds[bucket.slotOfRow[row]];
+      const id = subjectIdOfKey(bucket.slotOfRow[row]);
       const need = bucket.idLength + id.length * 3 + 1; // UTF-8 worst case
       if (need > bucket.idBytes.length) {
         const grown = new Uint8Array(Math.max(need, bucket.idBytes.length * 2)); grown.set(bucket.idBytes.subarray(0, bucket.idLength)); bucket.idBytes = grown;
@@ -734,7 +729,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
           let valid = true;
           for (let k = 0; k < COUNTERS_PER_ROW; k++) if (!isValidSummaryCount(snap.counts[base + k])) valid = false;
           const slot = subjectKeyOf(ids[i], snap.kinds[i]);
-          known(slot, ids[i], snap.kinds[i]);
+          ensureSlot(slot);
           let row = findRow(bucket, slot);
           if (valid && row >= 0) { // a subject twice in one snapshot (corrupt): one row, if the sum still fits
             for (let k = 0; k < COUNTERS_PER_ROW; k++) if (!isValidSummaryCount(bucket.counts[row * COUNTERS_PER_ROW + k] + snap.counts[base + k])) valid = false;
