@@ -3,7 +3,7 @@ import type { DecodeSession, DomainState, ExporterState, MessageTime } from './d
 import { parseFrameSection, type SampledPacketHeader } from './frame-section';
 import { Role } from './information-elements';
 import { readInterfaceNames } from './interface-names';
-import { commitRecord, nextRecord, setAddresses, type RecordOutput } from './record-output';
+import { addressView, commitRecord, copyAddresses, pooledRecord, type RecordOutput } from './record-output';
 import { layoutVariableRecord, type TemplatePlan } from './template-plan';
 import { initRelativeToUnixMs, uptimeToUnixMs } from './uptime-time';
 
@@ -146,7 +146,7 @@ export function decodeFlowRecord(
     const o = base + offsets[section];
     parseFrameSection(bytes, o, o + lengths[section], sampled);
     if (sampled.srcIp !== null && sampled.dstIp !== null && srcLength === 0) {
-      // Views into the header copy: setAddresses copies them (pooled) like the template's fields.
+      // Views into the header copy: copyAddresses copies them (pooled) like the template's fields.
       srcSource = sampled.srcIp; srcAt = 0; srcLength = sampled.srcIp.length;
       dstSource = sampled.dstIp; dstAt = 0; dstLength = sampled.dstIp.length;
       protocol = sampled.protocol;
@@ -171,8 +171,29 @@ export function decodeFlowRecord(
   const flowPackets = samplingRate === 1 ? rawPackets : Math.round(rawPackets * samplingRate);
   exporter.samplingRate = samplingRate;
 
-  const record = nextRecord(out, exporter.address);
-  setAddresses(out, record, srcSource, srcAt, srcLength, dstSource, dstAt, dstLength);
+  if (out.pool === null) {
+    // decode(): a new record with views into the datagram, in one literal (see pooledRecord).
+    commitRecord(out, {
+      exporter: exporter.address,
+      observationDomain: domain.observationDomain,
+      srcIp: addressView(srcSource, srcAt, srcLength),
+      dstIp: addressView(dstSource, dstAt, dstLength),
+      inputIf,
+      outputIf,
+      bytes: flowBytes,
+      packets: flowPackets,
+      samplingRate,
+      startMs: begin,
+      endMs,
+      protocol,
+      srcPort,
+      dstPort,
+    });
+    return;
+  }
+  // decodeTransient(): the same values into a reused record, addresses copied.
+  const record = pooledRecord(out);
+  copyAddresses(out, record, srcSource, srcAt, srcLength, dstSource, dstAt, dstLength);
   record.exporter = exporter.address;
   record.observationDomain = domain.observationDomain;
   record.inputIf = inputIf;

@@ -1,5 +1,5 @@
 import type { DecodeSession, ExporterState } from './decoder-state';
-import { commitRecord, nextRecord, setAddresses, type RecordOutput } from './record-output';
+import { commitRecord, copyAddresses, pooledRecord, type RecordOutput } from './record-output';
 import { uptimeToUnixMs } from './uptime-time';
 
 export const V5_HEADER_LENGTH = 24;
@@ -57,20 +57,46 @@ export function decodeNetflowV5(
     const startMs = uptimeToUnixMs(exportMs, uptimeMs, first);
     let endMs = uptimeToUnixMs(exportMs, uptimeMs, last);
     if (endMs < startMs) endMs = startMs;
-    const f = nextRecord(out, address);
-    setAddresses(out, f, bytes, p, 4, bytes, p + 4, 4);
+    const inputIf = view.getUint16(p + 12);
+    const outputIf = view.getUint16(p + 14);
+    const protocol = bytes[p + 38];
+    const srcPort = view.getUint16(p + 32);
+    const dstPort = view.getUint16(p + 34);
+    if (out.pool === null) {
+      // decode(): a new record with views into the datagram, in one literal (see pooledRecord).
+      commitRecord(out, {
+        exporter: address,
+        observationDomain: 0,
+        srcIp: bytes.subarray(p, p + 4),
+        dstIp: bytes.subarray(p + 4, p + 8),
+        inputIf,
+        outputIf,
+        bytes: flowBytes,
+        packets,
+        samplingRate,
+        startMs,
+        endMs,
+        protocol,
+        srcPort,
+        dstPort,
+      });
+      continue;
+    }
+    // decodeTransient(): the same values into a reused record, addresses copied.
+    const f = pooledRecord(out);
+    copyAddresses(out, f, bytes, p, 4, bytes, p + 4, 4);
     f.exporter = address;
     f.observationDomain = 0;
-    f.inputIf = view.getUint16(p + 12);
-    f.outputIf = view.getUint16(p + 14);
+    f.inputIf = inputIf;
+    f.outputIf = outputIf;
     f.bytes = flowBytes;
     f.packets = packets;
     f.samplingRate = samplingRate;
     f.startMs = startMs;
     f.endMs = endMs;
-    f.protocol = bytes[p + 38];
-    f.srcPort = view.getUint16(p + 32);
-    f.dstPort = view.getUint16(p + 34);
+    f.protocol = protocol;
+    f.srcPort = srcPort;
+    f.dstPort = dstPort;
     commitRecord(out, f);
   }
 }

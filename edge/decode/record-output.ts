@@ -9,6 +9,8 @@ import type { FlowRecord } from './flow-record';
  * into a ring buffer the reader overwrites as soon as the call returns), and `records` is written by
  * index and trimmed once at the end. Setting an array's length to 0 and pushing again makes V8 free
  * and regrow its backing store on every call; index writes over the kept one allocate nothing.
+ * Each version decoder computes a record's values once, then either builds the new record from them
+ * (decode()) or writes them into the pooled one (decodeTransient()).
  *
  * A record is committed (count++) only after all of its fields are read, so a decode that throws
  * half-way through a record leaves exactly the records before it: never a half-filled or stale one.
@@ -53,25 +55,22 @@ export function finishTransient(out: RecordOutput): readonly FlowRecord[] {
   return records;
 }
 
-function newRecord(exporter: string): FlowRecord {
-  // Same fields in the same order as every other record: one hidden class for the classifier.
-  return {
-    exporter, observationDomain: 0, srcIp: NO_ADDRESS, dstIp: NO_ADDRESS, inputIf: 0, outputIf: 0,
-    bytes: 0, packets: 0, samplingRate: 1, startMs: 0, endMs: 0, protocol: 0, srcPort: 0, dstPort: 0,
-  };
-}
-
 /**
- * The record to fill for the next position: a new one, or the pool's (created the first time the
- * output reaches this position). Every field must be set, then the record committed with commitRecord.
+ * decodeTransient's record for the next position, created the first time the output reaches it.
+ * Every field must be set (addresses with copyAddresses), then the record committed. decode()'s
+ * records are built instead in one object literal with their final values: filling a blank one made
+ * V8 change field representations (small integer to double) under way, and decode() of IPFIX ran
+ * 2-3x slower after v9 in bench/decode-bench.ts.
  */
-export function nextRecord(out: RecordOutput, exporter: string): FlowRecord {
-  const pool = out.pool;
-  if (pool === null) return newRecord(exporter);
+export function pooledRecord(out: RecordOutput): FlowRecord {
+  const pool = out.pool!;
   const slot = pool[out.count];
   if (slot !== undefined) return slot.record;
   const created: PooledRecord = {
-    record: newRecord(exporter),
+    record: {
+      exporter: '', observationDomain: 0, srcIp: NO_ADDRESS, dstIp: NO_ADDRESS, inputIf: 0, outputIf: 0,
+      bytes: 0, packets: 0, samplingRate: 1, startMs: 0, endMs: 0, protocol: 0, srcPort: 0, dstPort: 0,
+    },
     src4: new Uint8Array(4), dst4: new Uint8Array(4), src6: new Uint8Array(16), dst6: new Uint8Array(16),
   };
   pool.push(created);
@@ -79,30 +78,17 @@ export function nextRecord(out: RecordOutput, exporter: string): FlowRecord {
 }
 
 /**
- * Sets the record's addresses from `length` bytes at `at` in `source` (length 4 or 16; 0: absent,
- * NO_ADDRESS). Fresh records get views, pooled ones copies into their own arrays.
+ * Copies the addresses, `length` bytes at `at` in `source` (4 or 16; 0: absent, NO_ADDRESS), into
+ * the arrays the pooled record at the next position owns.
  */
-export function setAddresses(
+export function copyAddresses(
   out: RecordOutput, record: FlowRecord,
   srcSource: Uint8Array, srcAt: number, srcLength: number,
   dstSource: Uint8Array, dstAt: number, dstLength: number,
 ): void {
-  const pool = out.pool;
-  if (pool === null) {
-    record.srcIp = viewOf(srcSource, srcAt, srcLength);
-    record.dstIp = viewOf(dstSource, dstAt, dstLength);
-    return;
-  }
-  const slot = pool[out.count];
+  const slot = out.pool![out.count];
   record.srcIp = copyInto(srcLength === 16 ? slot.src6 : slot.src4, srcSource, srcAt, srcLength);
   record.dstIp = copyInto(dstLength === 16 ? slot.dst6 : slot.dst4, dstSource, dstAt, dstLength);
-}
-
-function viewOf(source: Uint8Array, at: number, length: number): Uint8Array {
-  if (length === 0) return NO_ADDRESS;
-  // Already exactly the address (a sampled packet header's): no second view.
-  if (at === 0 && length === source.length) return source;
-  return source.subarray(at, at + length);
 }
 
 function copyInto(target: Uint8Array, source: Uint8Array, at: number, length: number): Uint8Array {
@@ -110,6 +96,14 @@ function copyInto(target: Uint8Array, source: Uint8Array, at: number, length: nu
   // A byte loop: target.set(source.subarray(...)) would allocate the view this avoids.
   for (let i = 0; i < length; i++) target[i] = source[at + i];
   return target;
+}
+
+/** decode()'s address: a view of `length` bytes at `at` in `source` (0: absent, NO_ADDRESS). */
+export function addressView(source: Uint8Array, at: number, length: number): Uint8Array {
+  if (length === 0) return NO_ADDRESS;
+  // Already exactly the address (a sampled packet header's): no second view.
+  if (at === 0 && length === source.length) return source;
+  return source.subarray(at, at + length);
 }
 
 /** Makes the filled record part of this call's output. */
