@@ -7,8 +7,8 @@ import type { FlowRecord } from './flow-record';
  * into the datagram (zero-copy). decodeTransient() reuses one output for every call: record i is the
  * pool's record i, its addresses are COPIED into arrays that record owns (the datagram may be a view
  * into a ring buffer the reader overwrites as soon as the call returns), and `records` is written by
- * index and trimmed once at the end. Setting an array's length to 0 and pushing again makes V8 free
- * and regrow its backing store on every call; index writes over the kept one allocate nothing.
+ * index and never shrunk (see finishTransient). Setting an array's length to 0 and pushing again makes
+ * V8 free and regrow its backing store on every call; index writes over the kept one allocate nothing.
  * Each version decoder computes a record's values once, then either builds the new record from them
  * (decode()) or writes them into the pooled one (decodeTransient()).
  *
@@ -21,6 +21,8 @@ export interface RecordOutput {
   count: number;
   /** null: fresh records (decode()). Otherwise the reused ones (decodeTransient()), one per position. */
   readonly pool: PooledRecord[] | null;
+  /** decodeTransient's results shorter than `records`, one reused array per count (see finishTransient). */
+  readonly shorter: FlowRecord[][];
 }
 
 /** A reusable record and the address arrays it owns; srcIp/dstIp point at the ones of the datagram's family. */
@@ -40,19 +42,43 @@ export const NO_ADDRESS: Uint8Array = new Uint8Array(4);
 
 const NO_RECORDS: readonly FlowRecord[] = Object.freeze([]);
 
+/**
+ * Results up to this many records get an exact-length array of their own, kept for reuse: at most
+ * 256 * 257 / 2 references (~130 KB) whatever a sender makes the counts. Longer ones (jumbo frames,
+ * hostile input) trim `records` instead, which may make V8 reallocate it on a later, longer call.
+ */
+const MAX_SHORTER_COUNT = 256;
+
+/** decode()'s outputs never have shorter results: one shared empty list instead of one per call. */
+const NO_SHORTER: FlowRecord[][] = [];
+
 export function createRecordOutput(pooled: boolean): RecordOutput {
-  return { records: [], count: 0, pool: pooled ? [] : null };
+  return { records: [], count: 0, pool: pooled ? [] : null, shorter: pooled ? [] : NO_SHORTER };
 }
 
 /** The transient output's records for the caller, trimmed to this call's. */
 export function finishTransient(out: RecordOutput): readonly FlowRecord[] {
   const count = out.count;
-  // Length 0 would free the backing store (regrown by the next call): an empty result is a shared
-  // frozen array instead, and the stale entries stay unreachable until the next call overwrites them.
+  // No call shrinks `records`: length 0 would free its backing store, and a shorter length right-trims
+  // it when less than about half of it stays in use (V8's SetLength), so the next longer call would
+  // allocate it again (~300 B per call with 29- and 3-record datagrams alternating). An empty result
+  // is a shared frozen array; a shorter one an array of exactly that length, kept and refilled.
   if (count === 0) return NO_RECORDS;
   const records = out.records;
-  if (records.length !== count) records.length = count;
-  return records;
+  if (count === records.length) return records;
+  if (count > MAX_SHORTER_COUNT) {
+    records.length = count;
+    return records;
+  }
+  let result = out.shorter[count];
+  if (result === undefined) {
+    result = [];
+    for (let i = 0; i < count; i++) result.push(records[i]); // packed, exactly count long
+    out.shorter[count] = result;
+    return result;
+  }
+  for (let i = 0; i < count; i++) result[i] = records[i];
+  return result;
 }
 
 /**
