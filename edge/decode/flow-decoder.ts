@@ -55,8 +55,9 @@ export interface FlowDecoder {
    * copy anything kept longer (top-talkers copies its addresses). Saves the per-record objects and
    * address views decode() allocates (GC at 50k datagrams/s x 30 records): records are reused, their
    * addresses are copies (so `datagram` may be overwritten as soon as the call returns), and the
-   * array is rewritten in place. It holds exactly this call's records, held data released by this
-   * datagram included, whatever happens inside. Optional: a decoder without it is used through decode().
+   * arrays are reused too (one per result length: never shrunk, so never reallocated). It holds
+   * exactly this call's records, held data released by this datagram included, whatever happens
+   * inside. Optional: a decoder without it is used through decode().
    */
   decodeTransient?(datagram: Uint8Array, exporter: string, receivedAtMs: number): readonly FlowRecord[];
   /** Drop held data older than the hold time and forget exporters silent too long; call periodically. */
