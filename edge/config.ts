@@ -78,7 +78,7 @@ export interface EdgeAgentConfig {
   threads: number;
   /** FLOWBILL_EDGE_THREAD_QUEUE_BYTES: bound of the datagrams queued between the two threads (threads=2); beyond it datagrams are dropped and counted (datagrams_dropped). */
   threadQueueBytes: number;
-  /** FLOWBILL_EDGE_READER_NICE: nice value of the UDP-reading thread only (threads=2; Linux nice is per thread); e.g. -5 so a busy box starves the worker, whose lag the queue absorbs, rather than the socket. Negative needs root or CAP_SYS_NICE; 0 leaves it. */
+  /** FLOWBILL_EDGE_READER_NICE: nice value of the UDP-reading thread only (threads=2; Linux nice is per thread), default -10, so a busy box starves the worker, whose lag the queue absorbs, rather than the socket (edge/receive/reader-priority.ts). Negative needs root or CAP_SYS_NICE (without it the edge says so and runs at 0); 0 leaves it. */
   readerNice: number;
   /** FLOWBILL_EDGE_UDP_READER: how datagrams are read. 'native': the C addon (edge/receive/native/, `npm run build:native`) reads the socket with recvmmsg on its own thread into a shared ring; 'node': Node's dgram; 'auto' (default): native when built, else node with one info line saying why. */
   udpReader: 'auto' | 'native' | 'node';
@@ -121,7 +121,7 @@ const SPEC: { [K in keyof EdgeAgentConfig]: KeySpec & { env: string } } = {
   maxBucketRows: { env: 'FLOWBILL_EDGE_MAX_BUCKET_ROWS', kind: 'int', def: 2_000_000, min: 1000, max: 100_000_000 },
   threads: { env: 'FLOWBILL_EDGE_THREADS', kind: 'int', def: 2, min: 1, max: 2 },
   threadQueueBytes: { env: 'FLOWBILL_EDGE_THREAD_QUEUE_BYTES', kind: 'int', def: 64 * 1024 * 1024, min: 1024 * 1024, max: 4 * 1024 * 1024 * 1024 },
-  readerNice: { env: 'FLOWBILL_EDGE_READER_NICE', kind: 'int', def: 0, min: -20, max: 19 },
+  readerNice: { env: 'FLOWBILL_EDGE_READER_NICE', kind: 'int', def: -10, min: -20, max: 19 },
   udpReader: { env: 'FLOWBILL_EDGE_UDP_READER', kind: 'string', def: 'auto', pattern: /^(auto|native|node)$/, expect: 'auto, native or node' },
 };
 

@@ -9,7 +9,6 @@
  * the edge (edge/threads/threaded-edge.ts), store and all; 1: everything on this thread.
  */
 import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { systemClock } from '../common/clock';
 import { createLogger } from '../common/logger';
@@ -18,6 +17,7 @@ import { openReopeningKvStore } from '../common/kv/reopening-kv-store';
 import { loadEdgeConfig, type EdgeAgentConfig } from './config';
 import { createEdge } from './create-edge';
 import { createThreadedEdge } from './threads/threaded-edge';
+import { setReaderNice } from './receive/reader-priority';
 
 const log = createLogger('flowbill-edge');
 let config: ReturnType<typeof loadEdgeConfig>;
@@ -65,9 +65,7 @@ async function runThreaded(config: Readonly<EdgeAgentConfig>, statePath: string)
 async function runSingleThread(config: Readonly<EdgeAgentConfig>, statePath: string): Promise<void> {
   const kv = await openReopeningKvStore({ open: () => openLevelKvStore(statePath), log: log.child({ module: 'store' }), clock: systemClock });
   const edge = createEdge({ config, clock: systemClock, log, kv });
-  if (config.readerNice !== 0) { // the one thread reads the socket too
-    try { os.setPriority(0, config.readerNice); } catch (err) { log.warn({ err, readerNice: config.readerNice }, 'cannot set the nice value (a negative one needs root or CAP_SYS_NICE); left as it was'); }
-  }
+  setReaderNice(config.readerNice, log); // the one thread reads the socket too
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {

@@ -24,7 +24,6 @@
  *   stop() drains and closes the sockets and joins the threads; the worker's 'stop' drains the rings
  *   before the final checkpoint.
  */
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../common/logger';
 import type { EdgeConfig as CollectionConfig } from '../../proto/codec';
@@ -32,6 +31,7 @@ import type { EdgeAgentConfig } from '../config';
 import type { DatagramKind, EdgeStatusReport } from '../create-edge';
 import { createUdpReceiver, type UdpReceiver } from '../receive/udp-receiver';
 import { chooseNativeUdpReader } from '../receive/choose-udp-reader';
+import { setReaderNice } from '../receive/reader-priority';
 import { createDatagramRing, ringUsedBytes, type DatagramRing } from '../receive/datagram-ring';
 import type { NativeReaderStats, NativeSocket } from '../receive/native-udp-reader';
 import { createBatchWriter, DATAGRAM_KINDS, type DatagramBatch } from './datagram-batch';
@@ -198,15 +198,8 @@ export function createThreadedEdge(deps: ThreadedEdgeDeps): ThreadedEdge {
       const ringData: EdgeWorkerData['rings'] = rings === undefined ? undefined
         : [{ sab: rings.netflow.sab, kind: 'netflow' as const }, ...(rings.sflow ? [{ sab: rings.sflow.sab, kind: 'sflow' as const }] : [])];
       const udpRecvBufferBytes = await startWorker(ringData);
-      if (config.readerNice !== 0) {
-        // After the worker exists: a thread inherits its creator's nice, and only this one is meant.
-        try {
-          os.setPriority(0, config.readerNice); // Linux: who=0 is the calling thread
-          log.info({ readerNice: config.readerNice }, 'UDP-reading thread nice value set');
-        } catch (err) {
-          log.warn({ err, readerNice: config.readerNice }, 'cannot set the UDP-reading thread\'s nice value (a negative one needs root or CAP_SYS_NICE); left as it was');
-        }
-      }
+      // After the worker exists (a thread inherits its creator's nice), before the native reader's thread.
+      setReaderNice(config.readerNice, log);
       let granted: number | undefined = udpRecvBufferBytes;
       if (nativeReader !== undefined && rings !== undefined && !stopping) {
         const nf = nativeReader.open({ host: config.udpHost, port: config.udpPort, recvBufferBytes: config.udpRecvBufferBytes, ring: rings.netflow });
