@@ -610,6 +610,58 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     for (let i = 0; i < n; i++) refuse(reason, bytes);
   }
 
+  function addCoded(flow: FlowRecord, codes: Int32Array, n: number): void {
+    if (n === 0) return;
+    const startMs = flow.startMs, endMs = flow.endMs, bytes = flow.bytes, packets = flow.packets;
+    // Fast path, nearly every flow: in one bucket, numbers split-flow would accept (it checks the
+    // rest, and for a flow this path declines it gives the same answer). Bucket numbers stay small
+    // integers here (Math.floor(ms / BUCKET_MS)), never seconds since 1970 (beyond V8's small ints).
+    if (startMs >= 0 && endMs >= startMs && endMs <= MAX_TIME_MS && bytes >= 0 && packets >= 0 && Number.isSafeInteger(bytes) && Number.isSafeInteger(packets)) {
+      const index = Math.floor(startMs / BUCKET_MS);
+      if (index === Math.floor((endMs > startMs ? endMs - 1 : startMs) / BUCKET_MS)) {
+        let bucket: Bucket | undefined;
+        if (index === cachedIndex) bucket = cachedIndexBucket;
+        else { bucket = bucketFor(index * BUCKET_SEC); cachedIndex = bucket === undefined ? -1 : index; cachedIndexBucket = bucket; }
+        if (bucket === undefined) { countHitsRefused('buckets', n, bytes); return; }
+        for (let i = 0; i < n; i++) addTo(bucket, codes[i], bytes, packets, 1);
+        if (bucket.startSec < closedBeforeSec) lateFlows++;
+        return;
+      }
+    }
+    let oneBucketSec: number | undefined;
+    let partCount = 1;
+    try {
+      oneBucketSec = singleBucketSec(flow.startMs, flow.endMs);
+      // splitFlowInto checks bytes and packets; the fast path below does not call it.
+      if (oneBucketSec === undefined) partCount = splitFlowInto(flow.startMs, flow.endMs, flow.bytes, flow.packets, parts);
+      else checkFlowCounts(flow.bytes, flow.packets);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      invalidFlows++; // split-flow's own bounds: nothing of this flow was counted
+      return;
+    }
+    if (oneBucketSec !== undefined) { // fast path: the flow lies in one bucket
+      const bucket = bucketFor(oneBucketSec);
+      if (!bucket) { countHitsRefused('buckets', n, flow.bytes); return; }
+      for (let i = 0; i < n; i++) addTo(bucket, codes[i], flow.bytes, flow.packets, 1);
+      if (oneBucketSec < closedBeforeSec) lateFlows++;
+      return;
+    }
+    // No allocation either: the parts are in reused typed arrays; the flow count is on the last part.
+    let wasLate = false;
+    for (let p = 0; p < partCount; p++) {
+      const startSec = parts.bucketStartSec[p];
+      const bytes = parts.bytes[p];
+      wasLate ||= startSec < closedBeforeSec;
+      const bucket = bucketFor(startSec);
+      if (!bucket) { countHitsRefused('buckets', n, bytes); continue; }
+      const packets = parts.packets[p];
+      const flows = p === partCount - 1 ? 1 : 0;
+      for (let i = 0; i < n; i++) addTo(bucket, codes[i], bytes, packets, flows);
+    }
+    if (wasLate) lateFlows++;
+  }
+
   // add()'s hits as codes.
   const hitCodes = new Int32Array(8);
 
@@ -618,60 +670,10 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
       let codes = hitCodes;
       if (hits.length > codes.length) codes = new Int32Array(hits.length);
       for (let i = 0; i < hits.length; i++) codes[i] = hitCode(hits[i].subjectKey, hits[i].direction);
-      this.addCoded(flow, codes, hits.length);
+      addCoded(flow, codes, hits.length);
     },
 
-    addCoded(flow, codes, n) {
-      if (n === 0) return;
-      const startMs = flow.startMs, endMs = flow.endMs, bytes = flow.bytes, packets = flow.packets;
-      // Fast path, nearly every flow: in one bucket, numbers split-flow would accept (it checks the
-      // rest, and for a flow this path declines it gives the same answer). Bucket numbers stay small
-      // integers here (Math.floor(ms / BUCKET_MS)), never seconds since 1970 (beyond V8's small ints).
-      if (startMs >= 0 && endMs >= startMs && endMs <= MAX_TIME_MS && bytes >= 0 && packets >= 0 && Number.isSafeInteger(bytes) && Number.isSafeInteger(packets)) {
-        const index = Math.floor(startMs / BUCKET_MS);
-        if (index === Math.floor((endMs > startMs ? endMs - 1 : startMs) / BUCKET_MS)) {
-          let bucket: Bucket | undefined;
-          if (index === cachedIndex) bucket = cachedIndexBucket;
-          else { bucket = bucketFor(index * BUCKET_SEC); cachedIndex = bucket === undefined ? -1 : index; cachedIndexBucket = bucket; }
-          if (bucket === undefined) { countHitsRefused('buckets', n, bytes); return; }
-          for (let i = 0; i < n; i++) addTo(bucket, codes[i], bytes, packets, 1);
-          if (bucket.startSec < closedBeforeSec) lateFlows++;
-          return;
-        }
-      }
-      let oneBucketSec: number | undefined;
-      let partCount = 1;
-      try {
-        oneBucketSec = singleBucketSec(flow.startMs, flow.endMs);
-        // splitFlowInto checks bytes and packets; the fast path below does not call it.
-        if (oneBucketSec === undefined) partCount = splitFlowInto(flow.startMs, flow.endMs, flow.bytes, flow.packets, parts);
-        else checkFlowCounts(flow.bytes, flow.packets);
-      } catch (err) {
-        if (!(err instanceof RangeError)) throw err;
-        invalidFlows++; // split-flow's own bounds: nothing of this flow was counted
-        return;
-      }
-      if (oneBucketSec !== undefined) { // fast path: the flow lies in one bucket
-        const bucket = bucketFor(oneBucketSec);
-        if (!bucket) { countHitsRefused('buckets', n, flow.bytes); return; }
-        for (let i = 0; i < n; i++) addTo(bucket, codes[i], flow.bytes, flow.packets, 1);
-        if (oneBucketSec < closedBeforeSec) lateFlows++;
-        return;
-      }
-      // No allocation either: the parts are in reused typed arrays; the flow count is on the last part.
-      let wasLate = false;
-      for (let p = 0; p < partCount; p++) {
-        const startSec = parts.bucketStartSec[p];
-        const bytes = parts.bytes[p];
-        wasLate ||= startSec < closedBeforeSec;
-        const bucket = bucketFor(startSec);
-        if (!bucket) { countHitsRefused('buckets', n, bytes); continue; }
-        const packets = parts.packets[p];
-        const flows = p === partCount - 1 ? 1 : 0;
-        for (let i = 0; i < n; i++) addTo(bucket, codes[i], bytes, packets, flows);
-      }
-      if (wasLate) lateFlows++;
-    },
+    addCoded,
 
     closeDue(nowMs) {
       const out: Summary[] = [];
