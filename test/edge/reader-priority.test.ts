@@ -40,7 +40,16 @@ t.test('-10 is applied, or refused with one info line when the process may not r
   else { t.equal(r.after, r.before); t.match(r.lines[0].msg, /keeps nice 0/); }
 });
 
-t.test('without privileges: one info line, nice unchanged, no warning', { skip: process.getuid?.() !== 0 ? 'needs root to drop to nobody' : false }, async (t) => {
+/** Why the unprivileged case cannot run here, or false: it needs root (to drop to nobody), setpriv, and a checkout nobody can read. */
+function nobodyCannotRun(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root to drop to nobody';
+  const repo = fileURLToPath(new URL('../..', import.meta.url));
+  const probe = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'test', '-r', `${repo}/node_modules/tsx/package.json`]);
+  if (probe.error) return `setpriv not available (${probe.error.message})`;
+  return probe.status === 0 ? false : 'nobody cannot read this checkout';
+}
+
+t.test('without privileges: one info line, nice unchanged, no warning', { skip: nobodyCannotRun() }, async (t) => {
   const r = runChild(-10, true);
   t.equal(r.after, r.before);
   t.same(r.lines.map((l) => l.level), ['info']);
