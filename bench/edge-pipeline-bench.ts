@@ -33,6 +33,7 @@ import { createBucketAggregator } from '../edge/aggregate/bucket-aggregator';
 import { aggregatorCheckpointOps } from '../edge/aggregate/aggregator-checkpoint-store';
 import { createEdge } from '../edge/create-edge';
 import { createThreadedEdge } from '../edge/threads/threaded-edge';
+import { setReaderNice } from '../edge/receive/reader-priority';
 import { loadEdgeConfig } from '../edge/config';
 import { buildV5, type V5Flow } from '../edge/demo/netflow-v5-writer';
 import type { FlowRecord } from '../edge/decode/flow-record';
@@ -215,7 +216,7 @@ interface UdpTarget { port: number; granted: number; received(): Promise<number>
 async function startTarget(threads: number, config: ReturnType<typeof loadEdgeConfig>, subjects: number): Promise<UdpTarget> {
   const groups = { version: 1, collectionPaused: false, pauseReason: '', allInterfaces: true, interfaces: [], ipGroups: benchIpGroups(subjects) };
   if (threads === 1) {
-    if (config.readerNice !== 0) os.setPriority(0, config.readerNice); // the same boost for the one thread that reads (fair A/B)
+    setReaderNice(config.readerNice, silentLogger); // the same boost for the one thread that reads (fair A/B)
     const edge = createEdge({ config, clock: systemClock, log: silentLogger, kv: createMemoryKvStore(), publish: false });
     if (subjects > 0) await edge.applyCollectionConfig(groups);
     const { udpPort, udpRecvBufferBytes } = await edge.start();

@@ -51,7 +51,9 @@ import { systemClock } from '../../common/clock';
 import { BUCKET_MS, BUCKET_SEC, bucketStartSecOfMs } from '../../common/bucket';
 import { splitFlowInto, createFlowParts, singleBucketSec, checkFlowCounts, MAX_TIME_MS } from './split-flow';
 import type { SubjectHit } from '../classify/classifier';
-import { hitCode, subjectIdOfKey, subjectKeyCount, subjectKeyOf, subjectKindOfKey } from '../classify/subject-keys';
+import {
+  directionOfHitCode, hitCode, keyOfHitCode, subjectIdOfKey, subjectKeyCount, subjectKeyOf, subjectKindOfKey,
+} from '../classify/subject-keys';
 import { subjectKeyOrder } from './subject-order';
 
 /** Counters per row, in this order: [bytesIn, bytesOut, packetsIn, packetsOut, flowsIn, flowsOut]. */
@@ -402,25 +404,25 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     return revision;
   }
 
-  // Hot path cache: nearly every flow lands in the current open bucket, so skip the map lookup when
-  // it is the same start as last time (reset by anything that drops buckets).
-  let cachedStartSec = NaN;
+  // Hot path cache, keyed by bucket number (Math.floor(ms / BUCKET_MS): a small integer to V8, where
+  // seconds since 1970 are boxed): nearly every flow lands in the current open bucket, so skip the map
+  // lookup when it is the same bucket as last time (reset by anything that drops buckets).
+  let cachedNumber = NaN;
   let cachedBucket: Bucket | undefined;
   // And the one before it: a flow over a bucket boundary touches the previous bucket and comes back.
-  let previousStartSec = NaN;
+  let previousNumber = NaN;
   let previousBucket: Bucket | undefined;
-  // addCoded's own: the bucket of one bucket number (Math.floor(ms / BUCKET_MS)), -1 = none.
-  let cachedIndex = -1;
-  let cachedIndexBucket: Bucket | undefined;
 
-  function bucketFor(startSec: number): Bucket | undefined {
-    if (startSec === cachedStartSec) return cachedBucket;
-    if (startSec === previousStartSec) {
+  /** The writable bucket object of bucket number `number` (its start is number × BUCKET_SEC), made if needed; undefined at maxOpenBuckets. */
+  function bucketFor(number: number): Bucket | undefined {
+    if (number === cachedNumber) return cachedBucket;
+    if (number === previousNumber) {
       const bucket = previousBucket;
-      previousStartSec = cachedStartSec; previousBucket = cachedBucket;
-      cachedStartSec = startSec; cachedBucket = bucket;
+      previousNumber = cachedNumber; previousBucket = cachedBucket;
+      cachedNumber = number; cachedBucket = bucket;
       return bucket;
     }
+    const startSec = number * BUCKET_SEC;
     let bucket = writable.get(startSec);
     if (!bucket) {
       if (held.size >= maxBuckets) return undefined;
@@ -430,9 +432,13 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
       held.add(bucket);
       writable.set(startSec, bucket);
     }
-    previousStartSec = cachedStartSec; previousBucket = cachedBucket;
-    cachedStartSec = startSec; cachedBucket = bucket;
+    previousNumber = cachedNumber; previousBucket = cachedBucket;
+    cachedNumber = number; cachedBucket = bucket;
     return bucket;
+  }
+
+  function forgetCachedBuckets(): void {
+    cachedBucket = undefined; cachedNumber = NaN; previousBucket = undefined; previousNumber = NaN;
   }
 
   function refuse(reason: keyof RefusedHits, bytes: number): void {
@@ -441,7 +447,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   }
 
   function addTo(bucket: Bucket, code: number, bytes: number, packets: number, flows: number): void {
-    const slot = code >>> 1; // classify/subject-keys.ts: a hit code is key * 2 + direction
+    const slot = keyOfHitCode(code);
     let row = findRow(bucket, slot);
     if (row < 0) {
       if (bytes > MAX_SUMMARY_COUNT || packets > MAX_SUMMARY_COUNT) { refuse('counterLimit', bytes); return; }
@@ -455,7 +461,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
       totalRows++;
       row = newRow(bucket, slot, subjectKindOfKey(slot)); // rows are appended to zeroed arrays: its counters are 0
     }
-    const o = row * COUNTERS_PER_ROW + (code & 1); // direction 0 in, 1 out
+    const o = row * COUNTERS_PER_ROW + directionOfHitCode(code); // direction 0 in, 1 out
     const c = bucket.counts;
     // The hub refuses a summary above 2^50 (and with it the whole batch's write): refuse this hit instead.
     if (c[o] + bytes > MAX_SUMMARY_COUNT || c[o + 2] + packets > MAX_SUMMARY_COUNT || c[o + 4] + flows > MAX_SUMMARY_COUNT) {
@@ -507,7 +513,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
   }
 
   function drop(bucket: Bucket): void {
-    cachedBucket = undefined; cachedStartSec = NaN; previousBucket = undefined; previousStartSec = NaN; cachedIndex = -1; cachedIndexBucket = undefined;
+    forgetCachedBuckets();
     held.delete(bucket);
     if (bucket.rows > rowsHint) rowsHint = bucket.rows;
     if (bucket.rowOf !== undefined) denseBuckets--;
@@ -610,54 +616,53 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     for (let i = 0; i < n; i++) refuse(reason, bytes);
   }
 
+  /** Counts a flow that lies in one bucket (number `number`) for its hits. */
+  function addInOneBucket(number: number, codes: Int32Array, n: number, bytes: number, packets: number): void {
+    const bucket = bucketFor(number);
+    if (bucket === undefined) { countHitsRefused('buckets', n, bytes); return; }
+    for (let i = 0; i < n; i++) addTo(bucket, codes[i], bytes, packets, 1);
+    if (bucket.startSec < closedBeforeSec) lateFlows++;
+  }
+
   function addCoded(flow: FlowRecord, codes: Int32Array, n: number): void {
     if (n === 0) return;
     const startMs = flow.startMs, endMs = flow.endMs, bytes = flow.bytes, packets = flow.packets;
     // Fast path, nearly every flow: in one bucket, numbers split-flow would accept (it checks the
-    // rest, and for a flow this path declines it gives the same answer). Bucket numbers stay small
-    // integers here (Math.floor(ms / BUCKET_MS)), never seconds since 1970 (beyond V8's small ints).
+    // rest, and for a flow this path declines it gives the same answer), all on bucket numbers.
     if (startMs >= 0 && endMs >= startMs && endMs <= MAX_TIME_MS && bytes >= 0 && packets >= 0 && Number.isSafeInteger(bytes) && Number.isSafeInteger(packets)) {
-      const index = Math.floor(startMs / BUCKET_MS);
-      if (index === Math.floor((endMs > startMs ? endMs - 1 : startMs) / BUCKET_MS)) {
-        let bucket: Bucket | undefined;
-        if (index === cachedIndex) bucket = cachedIndexBucket;
-        else { bucket = bucketFor(index * BUCKET_SEC); cachedIndex = bucket === undefined ? -1 : index; cachedIndexBucket = bucket; }
-        if (bucket === undefined) { countHitsRefused('buckets', n, bytes); return; }
-        for (let i = 0; i < n; i++) addTo(bucket, codes[i], bytes, packets, 1);
-        if (bucket.startSec < closedBeforeSec) lateFlows++;
+      const number = Math.floor(startMs / BUCKET_MS);
+      if (number === Math.floor((endMs > startMs ? endMs - 1 : startMs) / BUCKET_MS)) {
+        addInOneBucket(number, codes, n, bytes, packets);
         return;
       }
     }
     let oneBucketSec: number | undefined;
     let partCount = 1;
     try {
-      oneBucketSec = singleBucketSec(flow.startMs, flow.endMs);
-      // splitFlowInto checks bytes and packets; the fast path below does not call it.
-      if (oneBucketSec === undefined) partCount = splitFlowInto(flow.startMs, flow.endMs, flow.bytes, flow.packets, parts);
-      else checkFlowCounts(flow.bytes, flow.packets);
+      oneBucketSec = singleBucketSec(startMs, endMs);
+      // splitFlowInto checks bytes and packets; the one-bucket case checks them here.
+      if (oneBucketSec === undefined) partCount = splitFlowInto(startMs, endMs, bytes, packets, parts);
+      else checkFlowCounts(bytes, packets);
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
       invalidFlows++; // split-flow's own bounds: nothing of this flow was counted
       return;
     }
-    if (oneBucketSec !== undefined) { // fast path: the flow lies in one bucket
-      const bucket = bucketFor(oneBucketSec);
-      if (!bucket) { countHitsRefused('buckets', n, flow.bytes); return; }
-      for (let i = 0; i < n; i++) addTo(bucket, codes[i], flow.bytes, flow.packets, 1);
-      if (oneBucketSec < closedBeforeSec) lateFlows++;
+    if (oneBucketSec !== undefined) {
+      addInOneBucket(oneBucketSec / BUCKET_SEC, codes, n, bytes, packets);
       return;
     }
     // No allocation either: the parts are in reused typed arrays; the flow count is on the last part.
     let wasLate = false;
     for (let p = 0; p < partCount; p++) {
       const startSec = parts.bucketStartSec[p];
-      const bytes = parts.bytes[p];
+      const partBytes = parts.bytes[p];
       wasLate ||= startSec < closedBeforeSec;
-      const bucket = bucketFor(startSec);
-      if (!bucket) { countHitsRefused('buckets', n, bytes); continue; }
-      const packets = parts.packets[p];
+      const bucket = bucketFor(startSec / BUCKET_SEC);
+      if (!bucket) { countHitsRefused('buckets', n, partBytes); continue; }
+      const partPackets = parts.packets[p];
       const flows = p === partCount - 1 ? 1 : 0;
-      for (let i = 0; i < n; i++) addTo(bucket, codes[i], bytes, packets, flows);
+      for (let i = 0; i < n; i++) addTo(bucket, codes[i], partBytes, partPackets, flows);
     }
     if (wasLate) lateFlows++;
   }
@@ -707,7 +712,7 @@ export function createBucketAggregator(opts: BucketAggregatorOptions): BucketAgg
     },
 
     restore(meta, snapshots) {
-      cachedBucket = undefined; cachedStartSec = NaN; previousBucket = undefined; previousStartSec = NaN; cachedIndex = -1; cachedIndexBucket = undefined;
+      forgetCachedBuckets();
       closedBeforeSec = meta.closedBeforeSec;
       const report: RestoreReport = { buckets: 0, rows: 0, droppedRows: 0, droppedBuckets: 0, problems: [] };
       const problem = (text: string) => { if (report.problems.length < MAX_PROBLEMS) report.problems.push(text); };
